@@ -1,0 +1,178 @@
+/* cli.c: option handling shared by all commands, and help printed from the tables. */
+#include "config.h"
+#include "cli.h"
+#include "msg.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct opt_doc cli_global_opts[] = {
+	{ "--module", "PATH", "PKCS#11 module to load with p11-kit (default $P11BYOK_MODULE)" },
+	{ "--token", "URI", "RFC 7512 token URI, e.g. 'pkcs11:token=byok-world' "
+	    "(default $P11BYOK_TOKEN; without one, the only initialised token)" },
+	{ "--kmdata", "DIR", "world file, card index and key records (default $P11BYOK_KMDATA)" },
+	{ "--regions", "DIR", "region manifests (default " REGIONSDIR ")" },
+	{ "--pin-file", "FILE", "file holding the user PIN on its first line" },
+	{ "--json", NULL, "one JSON document on stdout; human text goes to stderr" },
+	{ "--quiet", NULL, "print only errors, warnings and results" },
+	{ "--verbose", NULL, "print each step" },
+	{ "--help", NULL, "show this help" },
+	{ NULL, NULL, NULL },
+};
+
+int
+cli_common_option(struct ctx *ctx, const struct command *cmd, int opt, const char *arg)
+{
+	int rc = 0;
+	switch (opt) {
+	case OPT_MODULE: rc = ctx_set_module(ctx, arg); break;
+	case OPT_TOKEN: rc = ctx_set_token(ctx, arg); break;
+	case OPT_KMDATA: rc = ctx_set_kmdata(ctx, arg); break;
+	case OPT_REGIONS: rc = ctx_set_regions(ctx, arg); break;
+	case OPT_PIN_FILE: rc = ctx_set_pin_file(ctx, arg); break;
+	case OPT_JSON: msg_set_json(true); break;
+	case OPT_QUIET: msg_set_quiet(true); break;
+	case OPT_VERBOSE: msg_set_verbose(true); break;
+	case OPT_HELP:
+		cli_print_help(cmd, stdout);
+		return P11BYOK_OK;
+	default:
+		/* getopt_long has already said what was wrong with the option. */
+		fprintf(stderr, "Try '" PACKAGE "%s%s --help'.\n", *cmd->name ? " " : "",
+		    cmd->name);
+		return P11BYOK_EUSAGE;
+	}
+	if (rc < 0) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	return CLI_CONTINUE;
+}
+
+int
+cli_usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, PACKAGE " %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: " PACKAGE " %s %s\nTry '" PACKAGE " %s --help'.\n",
+	    cmd->name, cmd->synopsis, cmd->name);
+	return P11BYOK_EUSAGE;
+}
+
+void
+cli_print_options(const struct opt_doc *opts, FILE *f)
+{
+	for (; opts != NULL && opts->name != NULL; opts++) {
+		char left[64];
+		snprintf(left, sizeof left, "%s%s%s", opts->name, opts->arg ? " " : "",
+		    opts->arg ? opts->arg : "");
+		fprintf(f, "  %-24s %s\n", left, opts->help);
+	}
+}
+
+void
+cli_print_help(const struct command *cmd, FILE *f)
+{
+	fprintf(f, "usage: " PACKAGE " [GLOBAL OPTIONS] %s %s\n\n%s\n", cmd->name,
+	    cmd->synopsis, cmd->summary);
+	if (cmd->description != NULL)
+		fprintf(f, "\n%s\n", cmd->description);
+	if (cmd->opts != NULL && cmd->opts[0].name != NULL) {
+		fprintf(f, "\nOptions:\n");
+		cli_print_options(cmd->opts, f);
+	}
+	fprintf(f, "\nGlobal options (before or after the command):\n");
+	cli_print_options(cli_global_opts, f);
+	fprintf(f, "\nExit codes: 0 success, 1 operation failed, 2 usage or input error, "
+	    "3 environment error.\n");
+}
+
+void
+cli_print_commands(const struct command *const *cmds, FILE *f)
+{
+	for (; *cmds != NULL; cmds++)
+		fprintf(f, "  %-16s %s\n", (*cmds)->name, (*cmds)->summary);
+}
+
+/* Writes S with roff's special characters escaped. */
+static void
+roff(FILE *f, const char *s)
+{
+	int bol = 1;
+	for (; *s; s++) {
+		if (bol && (*s == '.' || *s == '\''))
+			fputs("\\&", f);
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+		bol = *s == '\n';
+	}
+}
+
+static void
+man_opts(const struct opt_doc *opts, FILE *f)
+{
+	for (; opts != NULL && opts->name != NULL; opts++) {
+		fputs(".TP\n.B ", f);
+		roff(f, opts->name);
+		if (opts->arg != NULL) {
+			fputs(" \"", f);
+			roff(f, opts->arg);
+			fputs("\"", f);
+		}
+		fputc('\n', f);
+		roff(f, opts->help);
+		fputc('\n', f);
+	}
+}
+
+void
+cli_print_man(const struct command *const *cmds, FILE *f)
+{
+	fputs(".TH P11BYOK 1 \"\" \"" PACKAGE " " VERSION "\" \"User Commands\"\n"
+	    ".SH NAME\np11byok \\- take an HSM key to a cloud BYOK transfer file\n"
+	    ".SH SYNOPSIS\n.B p11byok\n[\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]\n"
+	    ".SH DESCRIPTION\n", f);
+	roff(f, "p11byok takes a key from birth inside a hardware security module to a "
+	    "cloud-ready bring-your-own-key transfer file, without the key ever being in the "
+	    "clear outside an HSM. It talks to any PKCS#11 module through p11-kit.\n");
+	fputs(".SH COMMANDS\n", f);
+	for (const struct command *const *c = cmds; *c != NULL; c++) {
+		fputs(".SS \"", f);
+		roff(f, (*c)->name);
+		fputs(" ", f);
+		roff(f, (*c)->synopsis);
+		fputs("\"\n", f);
+		roff(f, (*c)->summary);
+		fputc('\n', f);
+		if ((*c)->description != NULL) {
+			fputs(".PP\n", f);
+			roff(f, (*c)->description);
+			fputc('\n', f);
+		}
+		man_opts((*c)->opts, f);
+	}
+	fputs(".SH GLOBAL OPTIONS\nValid before or after the command.\n", f);
+	man_opts(cli_global_opts, f);
+	fputs(".SH ENVIRONMENT\n"
+	    ".TP\n.B P11BYOK_MODULE\nPKCS#11 module path when \\-\\-module is not given.\n"
+	    ".TP\n.B P11BYOK_TOKEN\nToken URI when \\-\\-token is not given.\n"
+	    ".TP\n.B P11BYOK_KMDATA\nkmdata directory when \\-\\-kmdata is not given.\n"
+	    ".TP\n.B P11BYOK_PIN\nThe user PIN, when neither the token URI's pin-source nor "
+	    "\\-\\-pin-file gives one (weaker: a warning is printed).\n"
+	    ".SH PIN SOURCES\nPINs never come from the command line. In order: the pin-source "
+	    "of the token URI (a file: path), \\-\\-pin-file, P11BYOK_PIN, then a prompt on the "
+	    "terminal with echo off. A wrong PIN is never retried.\n"
+	    ".SH EXIT STATUS\n.TP\n0\nsuccess\n.TP\n1\nthe operation failed (verification "
+	    "mismatch, HSM refused)\n.TP\n2\nusage or input error (bad option, malformed YAML, "
+	    "unknown region)\n.TP\n3\nenvironment error (module will not load, token absent)\n"
+	    ".SH FILES\n.TP\n.I " REGIONSDIR "\nregion manifests, one YAML file per region.\n"
+	    ".SH SEE ALSO\n.BR pkcs11-tool (1),\n.BR p11-kit (8),\n.BR softhsm2-util (1)\n", f);
+}

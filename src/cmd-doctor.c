@@ -1,0 +1,225 @@
+/* cmd-doctor.c: p11byok doctor — can this module and token run the BYOK flow here? */
+#include "config.h"
+#include "cli.h"
+#include "jsonout.h"
+#include "msg.h"
+#include "netstate.h"
+#include "p11.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The mechanisms the flow needs, in the order it uses them. */
+static const struct {
+	CK_MECHANISM_TYPE type;
+	const char *name;
+	const char *use;
+} needed[] = {
+	{ CKM_RSA_PKCS_KEY_PAIR_GEN, "CKM_RSA_PKCS_KEY_PAIR_GEN", "RSA key generation" },
+	{ CKM_EC_KEY_PAIR_GEN, "CKM_EC_KEY_PAIR_GEN", "EC key generation" },
+	{ CKM_AES_KEY_GEN, "CKM_AES_KEY_GEN", "AES key generation" },
+	{ CKM_RSA_PKCS_OAEP, "CKM_RSA_PKCS_OAEP", "RSA-OAEP wrap of the transfer key" },
+	{ CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD", "AES key wrap with padding (RFC 5649)" },
+	{ CKM_RSA_AES_KEY_WRAP, "CKM_RSA_AES_KEY_WRAP", "RSA-AES key wrap in one call" },
+};
+#define NNEEDED (sizeof needed / sizeof needed[0])
+
+enum path { PATH_NONE, PATH_NATIVE, PATH_COMPOSED };
+
+static const char *
+path_text(enum path p)
+{
+	switch (p) {
+	case PATH_NATIVE: return "CKM_RSA_AES_KEY_WRAP in one call";
+	case PATH_COMPOSED: return "composed in the token: CKM_AES_KEY_WRAP_PAD under a "
+	    "single-use transfer key, that key under the KEK with CKM_RSA_PKCS_OAEP";
+	default: return "none: the token offers neither CKM_RSA_AES_KEY_WRAP nor "
+	    "CKM_RSA_PKCS_OAEP with CKM_AES_KEY_WRAP_PAD";
+	}
+}
+
+static json_t *
+module_section(struct p11 *p)
+{
+	CK_INFO info;
+	char manuf[33], lib[33], libver[16], ckver[16];
+	CK_RV rv = p11_fn(p)->C_GetInfo(&info);
+
+	if (rv != CKR_OK) {
+		msg_ck(rv, "C_GetInfo on %s failed", p11_module_path(p));
+		return json_pack("{s:s}", "path", p11_module_path(p));
+	}
+	p11_text(info.manufacturerID, sizeof info.manufacturerID, manuf);
+	p11_text(info.libraryDescription, sizeof info.libraryDescription, lib);
+	snprintf(libver, sizeof libver, "%u.%u", info.libraryVersion.major,
+	    info.libraryVersion.minor);
+	snprintf(ckver, sizeof ckver, "%u.%u", info.cryptokiVersion.major,
+	    info.cryptokiVersion.minor);
+	msg_out("Module:        %s\n", p11_module_path(p));
+	msg_out("  library:     %s %s (%s), PKCS#11 %s\n", lib, libver, manuf, ckver);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", p11_module_path(p),
+	    "manufacturer", manuf, "library", lib, "library_version", libver,
+	    "cryptoki_version", ckver);
+}
+
+static json_t *
+slots_section(struct p11 *p, int *r)
+{
+	CK_SLOT_ID *slots = NULL;
+	CK_ULONG n = 0;
+	json_t *arr = json_array();
+
+	if ((*r = p11_slots(p, false, &slots, &n)) != 0)
+		return arr;
+	msg_out("Slots:         %lu\n", (unsigned long)n);
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_SLOT_INFO si;
+		CK_TOKEN_INFO ti;
+		char desc[65], label[33], serial[17], model[17], manuf[33];
+		json_t *token = json_null();
+
+		if (p11_fn(p)->C_GetSlotInfo(slots[i], &si) != CKR_OK)
+			continue;
+		p11_text(si.slotDescription, sizeof si.slotDescription, desc);
+		if ((si.flags & CKF_TOKEN_PRESENT) &&
+		    p11_fn(p)->C_GetTokenInfo(slots[i], &ti) == CKR_OK) {
+			bool init = ti.flags & CKF_TOKEN_INITIALIZED;
+			bool user = ti.flags & CKF_USER_PIN_INITIALIZED;
+			p11_text(ti.label, sizeof ti.label, label);
+			p11_text(ti.serialNumber, sizeof ti.serialNumber, serial);
+			p11_text(ti.model, sizeof ti.model, model);
+			p11_text(ti.manufacturerID, sizeof ti.manufacturerID, manuf);
+			if (init)
+				msg_out("  slot %-8lu token '%s', serial %s, %s %s, initialised, user "
+				    "PIN %s\n", (unsigned long)slots[i], label, serial, manuf, model,
+				    user ? "set" : "not set");
+			else
+				msg_out("  slot %-8lu token not initialised (%s %s)\n",
+				    (unsigned long)slots[i], manuf, model);
+			token = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "label", label,
+			    "serial", serial, "manufacturer", manuf, "model", model,
+			    "initialized", init, "user_pin_initialized", user);
+		} else {
+			msg_out("  slot %-8lu no token (%s)\n", (unsigned long)slots[i], desc);
+		}
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:o}", "slot",
+		    (json_int_t)slots[i], "description", desc, "token", token));
+	}
+	free(slots);
+	return arr;
+}
+
+static json_t *
+mechanisms_section(struct p11 *p, enum path *path, bool *keygen_ok)
+{
+	bool have[NNEEDED];
+	json_t *arr = json_array();
+
+	msg_out("Token:         '%s' (serial %s, slot %lu)\n", p11_token_label(p),
+	    p11_token_serial(p), (unsigned long)p11_slot(p));
+	*keygen_ok = true;
+	for (size_t i = 0; i < NNEEDED; i++) {
+		CK_MECHANISM_INFO info;
+		have[i] = p11_has_mechanism(p, needed[i].type, &info);
+		if (have[i])
+			msg_out("  %-26s present (key sizes %lu to %lu)  %s\n", needed[i].name,
+			    (unsigned long)info.ulMinKeySize, (unsigned long)info.ulMaxKeySize,
+			    needed[i].use);
+		else
+			msg_out("  %-26s missing                       %s\n", needed[i].name,
+			    needed[i].use);
+		if (i < 3 && !have[i])
+			*keygen_ok = false;
+		json_array_append_new(arr, have[i] ?
+		    json_pack("{s:s, s:b, s:I, s:I}", "name", needed[i].name, "present", 1,
+		    "min_key_size", (json_int_t)info.ulMinKeySize, "max_key_size",
+		    (json_int_t)info.ulMaxKeySize) :
+		    json_pack("{s:s, s:b}", "name", needed[i].name, "present", 0));
+	}
+	*path = have[5] ? PATH_NATIVE : have[3] && have[4] ? PATH_COMPOSED : PATH_NONE;
+	msg_out("Transfer path: %s\n", path_text(*path));
+	return arr;
+}
+
+static json_t *
+offline_section(void)
+{
+	char names[512];
+	int up = net_interfaces_up(names, sizeof names);
+
+	if (up < 0) {
+		msg_out("Offline:       unknown (cannot list network interfaces)\n");
+		return json_pack("{s:n, s:[]}", "offline", "interfaces_up");
+	}
+	if (up == 0)
+		msg_out("Offline:       yes (no network interface but loopback is up)\n");
+	else
+		msg_out("Offline:       no: %s %s up; an air-gapped workstation should have none\n",
+		    names, up == 1 ? "is" : "are");
+	return json_pack("{s:b, s:s}", "offline", up == 0, "interfaces_up", names);
+}
+
+static int
+run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_GLOBAL_OPTIONS };
+	struct p11 *p = NULL;
+	json_t *doc = NULL, *mech = json_null();
+	enum path path = PATH_NONE;
+	bool keygen_ok = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
+		if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
+			return r;
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if ((r = p11_load(ctx_module(ctx), &p)) != 0)
+		goto out;
+	doc = json_object();
+	json_object_set_new(doc, "module", module_section(p));
+	json_object_set_new(doc, "slots", slots_section(p, &r));
+	if (r != 0)
+		goto out;
+	if ((r = p11_select_token(p, ctx_token(ctx), P11_WANT_ANY)) == 0) {
+		json_decref(mech);
+		mech = mechanisms_section(p, &path, &keygen_ok);
+		json_object_set_new(doc, "token", json_pack("{s:s, s:s, s:I}", "label",
+		    p11_token_label(p), "serial", p11_token_serial(p), "slot",
+		    (json_int_t)p11_slot(p)));
+	}
+	json_object_set_new(doc, "mechanisms", mech);
+	json_object_set_new(doc, "transfer_path", path == PATH_NATIVE ?
+	    json_string("CKM_RSA_AES_KEY_WRAP") : path == PATH_COMPOSED ?
+	    json_string("composed") : json_null());
+	json_object_set_new(doc, "offline", offline_section());
+	if (r == 0 && (path == PATH_NONE || !keygen_ok)) {
+		msg_err("token '%s' lacks mechanisms the BYOK flow needs (see 'missing' above): "
+		    "use another token or module", p11_token_label(p));
+		r = P11BYOK_EFAIL;
+	}
+	if (msg_json()) {
+		json_object_set_new(doc, "result", json_string(r == 0 ? "SUCCESS" : "FAILURE"));
+		int jr = json_emit(doc);
+		doc = NULL;
+		if (r == 0)
+			r = jr;
+	}
+out:
+	json_decref(doc);
+	p11_free(p);
+	return r;
+}
+
+static const struct opt_doc opts[] = { { NULL, NULL, NULL } };
+
+const struct command cmd_doctor = {
+	"doctor", "",
+	"check the module, its tokens and mechanisms, and whether the machine looks offline",
+	"Loads the module, lists its slots and tokens (label, serial, initialised or not), "
+	"checks on the chosen token each mechanism the flow needs, says which transfer path "
+	"'package' will take, and whether a non-loopback network interface is up. Exits 1 when "
+	"the token cannot run the flow, 3 when the module cannot be loaded or no token is found. "
+	"--json fields: module, slots, token, mechanisms, transfer_path, offline, result.",
+	opts, run,
+};

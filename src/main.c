@@ -1,0 +1,100 @@
+/* main.c: p11byok's command table and dispatch. */
+#include "config.h"
+#include "cli.h"
+#include "msg.h"
+#include "secret.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor;
+
+static const struct command *const commands[] = {
+	&cmd_regions,
+	&cmd_verify_toolset,
+	&cmd_doctor,
+	NULL,
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: " PACKAGE " [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
+	    "Take a key from birth inside an HSM to a cloud BYOK transfer file, through any\n"
+	    "PKCS#11 module.\n\nCommands:\n");
+	cli_print_commands(commands, f);
+	fprintf(f, "\nGlobal options:\n");
+	cli_print_options(cli_global_opts, f);
+	fprintf(f, "  %-24s %s\n", "--version", "print the version");
+	fprintf(f, "\n'" PACKAGE " COMMAND --help' describes a command. Exit codes: 0 success, "
+	    "1 operation failed,\n2 usage or input error, 3 environment error.\n");
+}
+
+static const struct command *
+find(const char *name)
+{
+	for (const struct command *const *c = commands; *c != NULL; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help-man", no_argument, NULL, 'M' },
+		CLI_GLOBAL_OPTIONS
+	};
+	static const struct command top = { "", "COMMAND [ARGS]", "", NULL, NULL, NULL };
+	const struct command *cmd;
+	struct ctx *ctx = NULL;
+	int c, r = P11BYOK_EUSAGE;
+
+	secret_init();
+	if ((ctx = ctx_new()) == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_VERSION:
+			printf(PACKAGE " " VERSION "\n");
+			r = 0;
+			goto out;
+		case 'M':
+			cli_print_man(commands, stdout);
+			r = 0;
+			goto out;
+		case OPT_HELP:
+			usage(stdout);
+			r = 0;
+			goto out;
+		default:
+			if ((r = cli_common_option(ctx, &top, c, optarg)) != CLI_CONTINUE)
+				goto out;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if ((cmd = find(argv[optind])) == NULL) {
+		msg_err("unknown command '%s': '" PACKAGE " --help' lists the commands",
+		    argv[optind]);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	/* The command parses its own arguments, with its name as argv[0]. */
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* glibc: restart getopt from argv[1] */
+	r = cmd->run(ctx, cmd, argc, argv);
+out:
+	ctx_free(ctx);
+	return r;
+}

@@ -1,0 +1,366 @@
+/* p11.c: module loading, token selection and login through p11-kit; see p11.h. */
+#include "config.h"
+#include "p11.h"
+#include "msg.h"
+#include "secret.h"
+
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/uri.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct p11 {
+	CK_FUNCTION_LIST *fn;
+	char *path;
+	bool initialized;
+	bool have_token;
+	CK_SLOT_ID slot;
+	CK_TOKEN_INFO token;
+	char label[sizeof(((CK_TOKEN_INFO *)0)->label) + 1];
+	char serial[sizeof(((CK_TOKEN_INFO *)0)->serialNumber) + 1];
+	char *pin_source;	/* from the token URI */
+	CK_SESSION_HANDLE session;
+	bool have_session, logged_in;
+};
+
+void
+p11_text(const CK_UTF8CHAR *field, size_t len, char *out)
+{
+	memcpy(out, field, len);
+	while (len > 0 && (out[len - 1] == ' ' || out[len - 1] == '\0'))
+		len--;
+	out[len] = '\0';
+}
+
+CK_FUNCTION_LIST *p11_fn(const struct p11 *p) { return p->fn; }
+const char *p11_module_path(const struct p11 *p) { return p->path; }
+CK_SLOT_ID p11_slot(const struct p11 *p) { return p->slot; }
+const CK_TOKEN_INFO *p11_token_info(const struct p11 *p) { return &p->token; }
+const char *p11_token_label(const struct p11 *p) { return p->label; }
+const char *p11_token_serial(const struct p11 *p) { return p->serial; }
+CK_SESSION_HANDLE p11_session(const struct p11 *p) { return p->session; }
+
+int
+p11_load(const char *path, struct p11 **out)
+{
+	struct p11 *p = NULL;
+	CK_RV rv;
+	int r = P11BYOK_EENV;
+
+	*out = NULL;
+	if (path == NULL) {
+		msg_err("no PKCS#11 module given: pass --module PATH or set P11BYOK_MODULE "
+		    "(SoftHSMv2: /usr/lib/softhsm/libsofthsm2.so)");
+		return P11BYOK_EUSAGE;
+	}
+	if ((p = calloc(1, sizeof *p)) == NULL || (p->path = strdup(path)) == NULL) {
+		msg_err("out of memory");
+		free(p);
+		return P11BYOK_EFAIL;
+	}
+	/* Loaded by path: the machine's p11-kit module list plays no part in which HSM
+	 * an operation talks to.  */
+	p->fn = p11_kit_module_load(path, 0);
+	if (p->fn == NULL) {
+		const char *why = p11_kit_message();
+		msg_err("cannot load PKCS#11 module %s: %s; check --module points at the HSM "
+		    "vendor's PKCS#11 library", path, why ? why : "unknown error");
+		goto out;
+	}
+	if ((rv = p11_kit_module_initialize(p->fn)) != CKR_OK) {
+		msg_ck(rv, "cannot initialise PKCS#11 module %s (%s)", path,
+		    p11_kit_message() ? p11_kit_message() : "no detail");
+		goto out;
+	}
+	p->initialized = true;
+	*out = p;
+	p = NULL;
+	r = 0;
+out:
+	p11_free(p);
+	return r;
+}
+
+void
+p11_free(struct p11 *p)
+{
+	if (p == NULL)
+		return;
+	if (p->logged_in)
+		(void)p->fn->C_Logout(p->session);
+	if (p->have_session)
+		(void)p->fn->C_CloseSession(p->session);
+	if (p->initialized)
+		(void)p11_kit_module_finalize(p->fn);
+	if (p->fn != NULL)
+		p11_kit_module_release(p->fn);
+	free(p->pin_source);
+	free(p->path);
+	free(p);
+}
+
+int
+p11_slots(struct p11 *p, bool token_present, CK_SLOT_ID **slots, CK_ULONG *n)
+{
+	CK_SLOT_ID *list = NULL;
+	CK_ULONG count = 0;
+	CK_RV rv;
+
+	*slots = NULL;
+	*n = 0;
+	/* The slot count may change between the two calls (hot-plug): retry on too small. */
+	for (int tries = 0; tries < 3; tries++) {
+		if ((rv = p->fn->C_GetSlotList(token_present, NULL, &count)) != CKR_OK)
+			break;
+		free(list);
+		if ((list = calloc(count + 1, sizeof *list)) == NULL) {
+			msg_err("out of memory");
+			return P11BYOK_EFAIL;
+		}
+		if ((rv = p->fn->C_GetSlotList(token_present, list, &count)) != CKR_BUFFER_TOO_SMALL)
+			break;
+	}
+	if (rv != CKR_OK) {
+		free(list);
+		msg_ck(rv, "cannot list the slots of module %s", p->path);
+		return P11BYOK_EENV;
+	}
+	*slots = list;
+	*n = count;
+	return 0;
+}
+
+/* The token in SLOT as "'label' (serial S, slot N)" for lists of candidates. */
+static void
+describe(const CK_TOKEN_INFO *ti, CK_SLOT_ID slot, char *buf, size_t len)
+{
+	char label[33], serial[17];
+	p11_text(ti->label, sizeof ti->label, label);
+	p11_text(ti->serialNumber, sizeof ti->serialNumber, serial);
+	snprintf(buf, len, "'%s' (serial %s, slot %lu)", label, serial, (unsigned long)slot);
+}
+
+static void
+choose(struct p11 *p, CK_SLOT_ID slot, const CK_TOKEN_INFO *ti)
+{
+	p->have_token = true;
+	p->slot = slot;
+	p->token = *ti;
+	p11_text(ti->label, sizeof ti->label, p->label);
+	p11_text(ti->serialNumber, sizeof ti->serialNumber, p->serial);
+}
+
+int
+p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
+{
+	int r = P11BYOK_EFAIL, rc;
+	P11KitUri *uri = NULL;
+	CK_SLOT_ID *slots = NULL, found = 0, spare = 0;
+	CK_TOKEN_INFO ti, found_ti, spare_ti;
+	bool have_spare = false;
+	CK_SLOT_INFO si;
+	CK_INFO mi;
+	CK_ULONG n = 0, matches = 0;
+	char list[2048] = "", one[128];
+
+	if (uri_text != NULL) {
+		if ((uri = p11_kit_uri_new()) == NULL) {
+			msg_err("out of memory");
+			goto out;
+		}
+		rc = p11_kit_uri_parse(uri_text, P11_KIT_URI_FOR_TOKEN | P11_KIT_URI_FOR_SLOT |
+		    P11_KIT_URI_FOR_MODULE, uri);
+		if (rc != P11_KIT_URI_OK) {
+			msg_err("malformed token URI '%s': %s; write it as pkcs11:token=LABEL",
+			    uri_text, p11_kit_uri_message(rc));
+			r = P11BYOK_EUSAGE;
+			goto out;
+		}
+		if (p11_kit_uri_any_unrecognized(uri)) {
+			msg_err("token URI '%s' has an attribute p11byok does not know; use token=, "
+			    "serial=, manufacturer=, model=, slot-id= or pin-source=", uri_text);
+			r = P11BYOK_EUSAGE;
+			goto out;
+		}
+		if (p11_kit_uri_get_pin_value(uri) != NULL) {
+			msg_err("token URI '%s' carries a pin-value: PINs never go on the command "
+			    "line; use pin-source=file:/path or --pin-file", uri_text);
+			r = P11BYOK_EUSAGE;
+			goto out;
+		}
+		if (p11_kit_uri_get_pin_source(uri) != NULL &&
+		    (p->pin_source = strdup(p11_kit_uri_get_pin_source(uri))) == NULL) {
+			msg_err("out of memory");
+			goto out;
+		}
+		if (p->fn->C_GetInfo(&mi) == CKR_OK && !p11_kit_uri_match_module_info(uri, &mi)) {
+			msg_err("token URI '%s' names another module than %s", uri_text, p->path);
+			r = P11BYOK_EENV;
+			goto out;
+		}
+	}
+	if ((r = p11_slots(p, true, &slots, &n)) != 0)
+		goto out;
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_RV rv = p->fn->C_GetTokenInfo(slots[i], &ti);
+		if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_TOKEN_NOT_RECOGNIZED)
+			continue;
+		if (rv != CKR_OK) {
+			msg_ck(rv, "cannot read the token in slot %lu", (unsigned long)slots[i]);
+			r = P11BYOK_EENV;
+			goto out;
+		}
+		if (uri != NULL) {
+			if (!p11_kit_uri_match_token_info(uri, &ti))
+				continue;
+			if (p11_kit_uri_get_slot_id(uri) != (CK_SLOT_ID)-1 ||
+			    p11_kit_uri_get_slot_info(uri) != NULL) {
+				if (p->fn->C_GetSlotInfo(slots[i], &si) != CKR_OK ||
+				    !p11_kit_uri_match_slot_info(uri, &si))
+					continue;
+				if (p11_kit_uri_get_slot_id(uri) != (CK_SLOT_ID)-1 &&
+				    p11_kit_uri_get_slot_id(uri) != slots[i])
+					continue;
+			}
+		} else if (!(ti.flags & CKF_TOKEN_INITIALIZED) != (want == P11_WANT_FREE)) {
+			if (!have_spare && !(ti.flags & CKF_TOKEN_INITIALIZED)) {
+				spare = slots[i];
+				spare_ti = ti;
+				have_spare = true;
+			}
+			continue;
+		}
+		describe(&ti, slots[i], one, sizeof one);
+		if (strlen(list) + strlen(one) + 3 < sizeof list) {
+			strcat(list, matches ? ", " : "");
+			strcat(list, one);
+		}
+		if (matches++ == 0) {
+			found = slots[i];
+			found_ti = ti;
+		}
+	}
+	/* Without a URI, a free slot is taken in order: the first uninitialised token. */
+	if (uri_text == NULL && want == P11_WANT_FREE && matches > 1)
+		matches = 1;
+	if (matches == 0 && want == P11_WANT_ANY && have_spare) {
+		found = spare;
+		found_ti = spare_ti;
+		matches = 1;
+	}
+	if (matches == 0) {
+		if (uri_text != NULL)
+			msg_err("no token in module %s matches '%s': run 'p11byok doctor' to list "
+			    "the tokens", p->path, uri_text);
+		else if (want == P11_WANT_FREE)
+			msg_err("no free (uninitialised) token slot in module %s: free one, or take "
+			    "over an initialised token with --adopt", p->path);
+		else
+			msg_err("no initialised token in module %s: initialise one or give --token "
+			    "URI ('p11byok doctor' lists them)", p->path);
+		r = P11BYOK_EENV;
+		goto out;
+	}
+	if (matches > 1) {
+		msg_err("%lu tokens match%s%s: %s; choose one with --token 'pkcs11:token=LABEL' or "
+		    "'pkcs11:serial=SERIAL'", (unsigned long)matches, uri_text ? " " : "",
+		    uri_text ? uri_text : "", list);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if (want == P11_WANT_INITIALISED && !(found_ti.flags & CKF_TOKEN_INITIALIZED)) {
+		msg_err("token %s is not initialised: run 'p11byok world init' first", list);
+		r = P11BYOK_EENV;
+		goto out;
+	}
+	if (want == P11_WANT_FREE && (found_ti.flags & CKF_TOKEN_INITIALIZED)) {
+		msg_err("token %s is already initialised: p11byok refuses to erase it; pass "
+		    "--adopt to take it over with its SO PIN", list);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	choose(p, found, &found_ti);
+	msg_debug("using token %s", list);
+	r = 0;
+out:
+	free(slots);
+	p11_kit_uri_free(uri);
+	return r;
+}
+
+int
+p11_open_session(struct p11 *p)
+{
+	CK_RV rv;
+	if (p->have_session)
+		return 0;
+	rv = p->fn->C_OpenSession(p->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+	    &p->session);
+	if (rv != CKR_OK) {
+		msg_ck(rv, "cannot open a session on token '%s'", p->label);
+		return rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_REMOVED ?
+		    P11BYOK_EENV : P11BYOK_EFAIL;
+	}
+	p->have_session = true;
+	return 0;
+}
+
+int
+p11_login_user(struct p11 *p, const char *pin_file)
+{
+	const char *source = NULL;
+	char *pin = NULL;
+	size_t len = 0;
+	CK_RV rv;
+	int r;
+
+	if ((r = p11_open_session(p)) != 0)
+		return r;
+	if (p->token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
+		msg_out("Enter the PIN on the PIN pad of token '%s'.\n", p->label);
+	} else if ((r = secret_user_pin(p->pin_source, pin_file, p->label, &pin, &len,
+	    &source)) != 0) {
+		return r;
+	}
+	rv = p->fn->C_Login(p->session, CKU_USER, (CK_UTF8CHAR *)pin, pin ? len : 0);
+	secret_free(pin, len);
+	pin = NULL;
+	switch (rv) {
+	case CKR_OK:
+	case CKR_USER_ALREADY_LOGGED_IN:
+		p->logged_in = rv == CKR_OK;
+		return 0;
+	case CKR_PIN_INCORRECT:
+		msg_err("the user PIN from %s is incorrect for token '%s': check that source; "
+		    "p11byok does not retry, as repeated wrong PINs lock the token", source,
+		    p->label);
+		return P11BYOK_EFAIL;
+	case CKR_PIN_LOCKED:
+		msg_err("the user PIN of token '%s' is locked after too many wrong tries: the "
+		    "security officer must reset it", p->label);
+		return P11BYOK_EFAIL;
+	case CKR_PIN_LEN_RANGE:
+		msg_err("the user PIN from %s has %zu characters, but token '%s' takes %lu to %lu: "
+		    "check that source", source, len, p->label,
+		    (unsigned long)p->token.ulMinPinLen, (unsigned long)p->token.ulMaxPinLen);
+		return P11BYOK_EUSAGE;
+	case CKR_PIN_EXPIRED:
+		msg_err("the user PIN of token '%s' has expired: set a new one first", p->label);
+		return P11BYOK_EFAIL;
+	case CKR_USER_PIN_NOT_INITIALIZED:
+		msg_err("token '%s' has no user PIN yet: initialise it (p11byok world init)",
+		    p->label);
+		return P11BYOK_EFAIL;
+	default:
+		msg_ck(rv, "login to token '%s' failed", p->label);
+		return P11BYOK_EFAIL;
+	}
+}
+
+bool
+p11_has_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info)
+{
+	CK_MECHANISM_INFO tmp;
+	return p->fn->C_GetMechanismInfo(p->slot, mech, info ? info : &tmp) == CKR_OK;
+}

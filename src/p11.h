@@ -1,0 +1,59 @@
+/* p11.h: one PKCS#11 module loaded through p11-kit, the token chosen by URI, its session.
+ *
+ * One struct p11 per command.  p11_free logs out, closes the session, finalizes and releases
+ * the module, so every exit path that frees it leaves the module as it found it.  */
+#ifndef P11BYOK_P11_H
+#define P11BYOK_P11_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <p11-kit/pkcs11.h>
+
+struct p11;
+
+/* Loads and initialises the module at PATH.  Returns 0 with a handle the caller frees, or
+ * P11BYOK_EUSAGE when PATH is NULL, P11BYOK_EENV when p11-kit cannot load or initialise
+ * it (p11-kit's message is printed).  */
+int p11_load(const char *path, struct p11 **out);
+void p11_free(struct p11 *p);
+
+CK_FUNCTION_LIST *p11_fn(const struct p11 *p);
+const char *p11_module_path(const struct p11 *p);
+
+/* Slots of the module; with TOKEN_PRESENT only those holding a token.  *SLOTS is malloc'd. */
+int p11_slots(struct p11 *p, bool token_present, CK_SLOT_ID **slots, CK_ULONG *n);
+
+/* Which tokens p11_select_token may choose. */
+enum p11_want {
+	P11_WANT_INITIALISED,	/* an initialised token: the everyday case */
+	P11_WANT_ANY,		/* as above, else the first uninitialised one (doctor) */
+	P11_WANT_FREE,		/* an uninitialised token (world init) */
+};
+
+/* Chooses the token: the one matching URI (RFC 7512), or with URI NULL the only token of
+ * the state WANT asks for.  Returns 0, P11BYOK_EUSAGE (malformed URI, several tokens match:
+ * all listed), or P11BYOK_EENV (no token matches, or it is in the wrong state).  */
+int p11_select_token(struct p11 *p, const char *uri, enum p11_want want);
+CK_SLOT_ID p11_slot(const struct p11 *p);
+const CK_TOKEN_INFO *p11_token_info(const struct p11 *p);
+/* The token label and serial without PKCS#11's space padding. */
+const char *p11_token_label(const struct p11 *p);
+const char *p11_token_serial(const struct p11 *p);
+
+/* Opens a read-write session on the chosen token.  0 or P11BYOK_EFAIL/EENV after a line. */
+int p11_open_session(struct p11 *p);
+CK_SESSION_HANDLE p11_session(const struct p11 *p);
+
+/* Logs the user in with the PIN from the sources of DESIGN.md §1 (the URI's pin-source
+ * first, then PIN_FILE, ...).  The PIN is wiped right after C_Login, and a wrong PIN is
+ * never retried.  Returns 0, P11BYOK_EUSAGE (no usable PIN source, PIN length), or
+ * P11BYOK_EFAIL (wrong or locked PIN, token refused).  */
+int p11_login_user(struct p11 *p, const char *pin_file);
+
+/* Whether the chosen token's slot offers MECH; INFO (may be NULL) receives its details. */
+bool p11_has_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info);
+
+/* Copies a space-padded PKCS#11 text field of LEN bytes into OUT (LEN + 1 bytes), trimmed. */
+void p11_text(const CK_UTF8CHAR *field, size_t len, char *out);
+
+#endif

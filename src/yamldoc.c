@@ -1,0 +1,229 @@
+/* yamldoc.c: libyaml's document API behind node numbers and file:line:column errors. */
+#include "config.h"
+#include "yamldoc.h"
+#include "fsutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+/* Manifests and runbooks are small; anything larger is a mistake, not a config. */
+#define YAML_MAX_BYTES (1024 * 1024)
+
+struct ydoc {
+	char *path;
+	yaml_document_t doc;
+	bool loaded;
+};
+
+const char *ydoc_path(const struct ydoc *doc) { return doc->path; }
+
+void
+ydoc_free(struct ydoc *doc)
+{
+	if (doc == NULL)
+		return;
+	if (doc->loaded)
+		yaml_document_delete(&doc->doc);
+	free(doc->path);
+	free(doc);
+}
+
+int
+ydoc_load(const char *path, const char *what, struct ydoc **out)
+{
+	int r = P11BYOK_EUSAGE;
+	struct ydoc *doc = NULL;
+	yaml_parser_t parser;
+	bool parser_ok = false;
+	yaml_document_t extra;
+	char *text = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	if ((r = fs_read_file(path, what, YAML_MAX_BYTES, &text, &len)) != 0)
+		goto out;
+	r = P11BYOK_EUSAGE;
+	if ((doc = calloc(1, sizeof *doc)) == NULL || (doc->path = strdup(path)) == NULL) {
+		msg_err("out of memory reading %s", path);
+		goto out;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		msg_err("out of memory reading %s", path);
+		goto out;
+	}
+	parser_ok = true;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc->doc)) {
+		msg_err("%s:%zu:%zu: malformed YAML: %s%s%s; fix the %s", path,
+		    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+		    parser.problem ? parser.problem : "parse error",
+		    parser.context ? " " : "", parser.context ? parser.context : "", what);
+		goto out;
+	}
+	doc->loaded = true;
+	if (yaml_document_get_root_node(&doc->doc) == NULL) {
+		msg_err("%s:1:1: the %s is empty", path, what);
+		goto out;
+	}
+	/* A second document in the same file would be silently ignored: refuse it. */
+	if (!yaml_parser_load(&parser, &extra)) {
+		msg_err("%s:%zu:%zu: malformed YAML after the first document: %s", path,
+		    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+		    parser.problem ? parser.problem : "parse error");
+		goto out;
+	}
+	if (yaml_document_get_root_node(&extra) != NULL) {
+		msg_err("%s:%zu:1: the %s holds more than one YAML document; keep one", path,
+		    extra.start_mark.line + 1, what);
+		yaml_document_delete(&extra);
+		goto out;
+	}
+	yaml_document_delete(&extra);
+	*out = doc;
+	doc = NULL;
+	r = 0;
+out:
+	if (parser_ok)
+		yaml_parser_delete(&parser);
+	ydoc_free(doc);
+	free(text);
+	return r;
+}
+
+static yaml_node_t *
+node_at(struct ydoc *doc, int node)
+{
+	return node > 0 ? yaml_document_get_node(&doc->doc, node) : NULL;
+}
+
+int
+ydoc_root(struct ydoc *doc)
+{
+	return yaml_document_get_root_node(&doc->doc) != NULL ? 1 : 0;
+}
+
+enum ykind
+ydoc_kind(struct ydoc *doc, int node)
+{
+	yaml_node_t *n = node_at(doc, node);
+	if (n == NULL)
+		return Y_NONE;
+	switch (n->type) {
+	case YAML_SCALAR_NODE: return Y_SCALAR;
+	case YAML_SEQUENCE_NODE: return Y_SEQ;
+	case YAML_MAPPING_NODE: return Y_MAP;
+	default: return Y_NONE;
+	}
+}
+
+const char *
+ydoc_scalar(struct ydoc *doc, int node)
+{
+	yaml_node_t *n = node_at(doc, node);
+	return n != NULL && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+size_t
+ydoc_line(struct ydoc *doc, int node)
+{
+	yaml_node_t *n = node_at(doc, node);
+	return n != NULL ? n->start_mark.line + 1 : 1;
+}
+
+size_t
+ydoc_seq_len(struct ydoc *doc, int node)
+{
+	yaml_node_t *n = node_at(doc, node);
+	if (n == NULL || n->type != YAML_SEQUENCE_NODE)
+		return 0;
+	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+int
+ydoc_seq_item(struct ydoc *doc, int node, size_t i)
+{
+	yaml_node_t *n = node_at(doc, node);
+	if (i >= ydoc_seq_len(doc, node))
+		return 0;
+	return n->data.sequence.items.start[i];
+}
+
+int
+ydoc_err(struct ydoc *doc, int node, const char *fmt, ...)
+{
+	yaml_node_t *n = node_at(doc, node);
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	msg_err("%s:%zu:%zu: %s", doc->path, n ? n->start_mark.line + 1 : 1,
+	    n ? n->start_mark.column + 1 : 1, text);
+	return P11BYOK_EUSAGE;
+}
+
+static const char *
+kind_name(enum ykind k)
+{
+	switch (k) {
+	case Y_SCALAR: return "a single value";
+	case Y_SEQ: return "a list";
+	case Y_MAP: return "a mapping of fields";
+	default: return "empty";
+	}
+}
+
+int
+ydoc_map_fields(struct ydoc *doc, int node, const char *what,
+    const struct yfield *fields, size_t nfields)
+{
+	yaml_node_t *n = node_at(doc, node);
+	yaml_node_pair_t *p;
+
+	for (size_t f = 0; f < nfields; f++)
+		*fields[f].node = 0;
+	if (n == NULL || n->type != YAML_MAPPING_NODE)
+		return ydoc_err(doc, node, "the %s must be a mapping of fields, not %s", what,
+		    kind_name(ydoc_kind(doc, node)));
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const char *key = ydoc_scalar(doc, p->key);
+		size_t f;
+		if (key == NULL)
+			return ydoc_err(doc, p->key, "a field name in the %s must be plain text", what);
+		for (f = 0; f < nfields; f++)
+			if (strcmp(fields[f].key, key) == 0)
+				break;
+		if (f == nfields) {
+			char known[512] = "";
+			for (size_t k = 0; k < nfields; k++) {
+				if (strlen(known) + strlen(fields[k].key) + 3 >= sizeof known)
+					break;
+				strcat(known, k ? ", " : "");
+				strcat(known, fields[k].key);
+			}
+			for (size_t k = 0; k < nfields; k++)
+				if (strcasecmp(fields[k].key, key) == 0)
+					return ydoc_err(doc, p->key, "unknown field '%s' in the %s: did you "
+					    "mean '%s'?", key, what, fields[k].key);
+			return ydoc_err(doc, p->key, "unknown field '%s' in the %s; known fields: %s",
+			    key, what, known);
+		}
+		if (*fields[f].node != 0)
+			return ydoc_err(doc, p->key, "field '%s' appears twice in the %s; keep one",
+			    key, what);
+		if (ydoc_kind(doc, p->value) != fields[f].kind)
+			return ydoc_err(doc, p->value, "field '%s' in the %s must be %s", key, what,
+			    kind_name(fields[f].kind));
+		*fields[f].node = p->value;
+	}
+	for (size_t f = 0; f < nfields; f++)
+		if (fields[f].required && *fields[f].node == 0)
+			return ydoc_err(doc, node, "the %s lacks the required field '%s'", what,
+			    fields[f].key);
+	return 0;
+}
