@@ -1,0 +1,90 @@
+# tests/lib.sh: TAP helpers and throwaway SoftHSMv2 tokens for p11byok's shell tests.
+#
+# Source it from a test run by `make check` (which exports P11BYOK, SOFTHSM2_MODULE, ...).
+# Every test gets its own temp dir $T and, through softhsm_setup, its own SOFTHSM2_CONF:
+# nothing depends on the machine's tokens or p11-kit configuration.
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${P11BYOK:=$top_builddir/p11byok}"
+: "${SOFTHSM2_MODULE:=/usr/lib/softhsm/libsofthsm2.so}"
+: "${SOFTHSM2_UTIL:=$(command -v softhsm2-util || true)}"
+: "${PKCS11_TOOL:=$(command -v pkcs11-tool || true)}"
+: "${PKCS11_SPY:=}"
+export top_srcdir top_builddir P11BYOK SOFTHSM2_MODULE
+# The environment must not choose a module, token or PIN behind a test's back.
+unset P11BYOK_MODULE P11BYOK_TOKEN P11BYOK_KMDATA P11BYOK_PIN
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/p11byok-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+REGIONS="$top_srcdir/conf/regions"
+
+tap_n=0
+tap_failed=0
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() {
+	tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"
+}
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - # SKIP $*"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+diag() { sed 's/^/# /' "$@"; }
+done_testing() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+
+# assert DESC COMMAND...: ok when COMMAND succeeds.
+assert() {
+	local desc=$1; shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# run CMD...: runs it with stdout in $T/out, stderr in $T/err, exit code in $rc.
+run() {
+	"$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+}
+
+# expect CODE REGEX DESC -- CMD...: runs CMD; ok when it exits CODE and its output (stderr
+# then stdout) matches the extended REGEX.  A failing CMD must say so in exactly one
+# "p11byok:" error line.
+expect() {
+	local code=$1 regex=$2 desc=$3 errors
+	shift 4
+	run "$@"
+	errors=$(grep -c '^p11byok: \|^p11byok [a-z-]*: ' "$T/err")
+	if [ "$rc" -ne "$code" ]; then
+		not_ok "$desc (exit $rc, want $code)"; diag "$T/err" "$T/out"
+	elif ! cat "$T/err" "$T/out" | grep -Eq -- "$regex"; then
+		not_ok "$desc (output does not match /$regex/)"; diag "$T/err" "$T/out"
+	elif [ "$code" -ne 0 ] && [ "$errors" -ne 1 ]; then
+		not_ok "$desc ($errors error lines, want 1)"; diag "$T/err"
+	else
+		ok "$desc"
+	fi
+}
+
+need() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 || skip_all "$tool not installed"
+	done
+}
+
+# softhsm_setup: a private SoftHSMv2 token directory for this test.
+softhsm_setup() {
+	[ -f "$SOFTHSM2_MODULE" ] || skip_all "SoftHSMv2 module not found"
+	[ -n "$SOFTHSM2_UTIL" ] || skip_all "softhsm2-util not installed"
+	mkdir -p "$T/tokens"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+		"$T/tokens" >"$T/softhsm2.conf"
+	export SOFTHSM2_CONF="$T/softhsm2.conf"
+}
+
+# softhsm_token LABEL [PIN] [SO_PIN]: initialises a token in the next free slot.
+softhsm_token() {
+	"$SOFTHSM2_UTIL" --init-token --free --label "$1" --pin "${2:-1234}" \
+		--so-pin "${3:-12345678}" >/dev/null
+}
+
+# p11 ARGS...: the tool on this test's SoftHSMv2 module.
+p11() { "$P11BYOK" --module "$SOFTHSM2_MODULE" --regions "$REGIONS" "$@"; }
