@@ -1,0 +1,27 @@
+/* audit.h: kmdata/audit.log, one JSON object per line, each carrying the SHA-256 of the
+ * line before it, so editing, deleting or reordering a line breaks the chain there.
+ *
+ * The log never holds a secret: callers put in it only names, serials, hashes and results. */
+#ifndef P11BYOK_AUDIT_H
+#define P11BYOK_AUDIT_H
+
+#include <jansson.h>
+
+/* A new event for COMMAND ("generate") with its "time" and "command" fields set; the caller
+ * adds what it knows (token_serial, world_hash, ident, kek_fingerprint, result, ...).  NULL
+ * when out of memory.  */
+json_t *audit_event(const char *command);
+
+/* Adds {"path": PATH, "sha256": hex} to the event's "files" array; 0 or P11BYOK_EFAIL. */
+int audit_add_file(json_t *event, const char *path);
+
+/* Appends EVENT (a reference is taken, not stolen) to KMDATA/audit.log with "prev" set to
+ * the SHA-256 of the last line ("" for the first), under an exclusive lock, fsync'd.
+ * Returns 0, or P11BYOK_EFAIL after one line.  KMDATA NULL does nothing.  */
+int audit_append(const char *kmdata, json_t *event);
+
+/* Checks the chain of the log at PATH.  Returns 0 when intact; P11BYOK_EFAIL naming the
+ * first broken line in *BAD_LINE (1-based); P11BYOK_EUSAGE when it cannot be read.  */
+int audit_verify(const char *path, size_t *lines, size_t *bad_line);
+
+#endif
