@@ -115,19 +115,18 @@ mechanisms_section(struct p11 *p, enum path *path, bool *keygen_ok)
 	bool have[NNEEDED];
 	json_t *arr = json_array();
 
-	msg_out("Token:         '%s' (serial %s, slot %lu)\n", p11_token_label(p),
-	    p11_token_serial(p), (unsigned long)p11_slot(p));
+	if (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED)
+		msg_out("Token:         '%s' (serial %s, slot %lu)\n", p11_token_label(p),
+		    p11_token_serial(p), (unsigned long)p11_slot(p));
+	else
+		msg_out("Token:         none initialised; mechanisms of the free token in slot %lu\n",
+		    (unsigned long)p11_slot(p));
 	*keygen_ok = true;
 	for (size_t i = 0; i < NNEEDED; i++) {
 		CK_MECHANISM_INFO info;
 		have[i] = p11_has_mechanism(p, needed[i].type, &info);
-		if (have[i])
-			msg_out("  %-26s present (key sizes %lu to %lu)  %s\n", needed[i].name,
-			    (unsigned long)info.ulMinKeySize, (unsigned long)info.ulMaxKeySize,
-			    needed[i].use);
-		else
-			msg_out("  %-26s missing                       %s\n", needed[i].name,
-			    needed[i].use);
+		msg_out("  %-26s %-8s %s\n", needed[i].name, have[i] ? "present" : "missing",
+		    needed[i].use);
 		if (i < 3 && !have[i])
 			*keygen_ok = false;
 		json_array_append_new(arr, have[i] ?
@@ -139,6 +138,22 @@ mechanisms_section(struct p11 *p, enum path *path, bool *keygen_ok)
 	*path = have[5] ? PATH_NATIVE : have[3] && have[4] ? PATH_COMPOSED : PATH_NONE;
 	msg_out("Transfer path: %s\n", path_text(*path));
 	return arr;
+}
+
+/* Logs in only when a PIN source is given: doctor never prompts, and never retries. */
+static json_t *
+login_section(struct p11 *p, const char *pin_file, int *r)
+{
+	if (!(p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED))
+		return json_string("not initialised");
+	if (!p11_pin_source_given(p, pin_file)) {
+		msg_out("User login:    not checked (give --pin-file or pin-source to check it)\n");
+		return json_string("not checked");
+	}
+	if ((*r = p11_login_user(p, pin_file)) != 0)
+		return json_string("failed");
+	msg_out("User login:    ok\n");
+	return json_string("ok");
 }
 
 static json_t *
@@ -169,7 +184,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	bool keygen_ok = false;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
 		if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
 			return r;
 	if (optind < argc)
@@ -189,11 +204,14 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		    (json_int_t)p11_slot(p)));
 	}
 	json_object_set_new(doc, "mechanisms", mech);
+	if (r == 0)
+		json_object_set_new(doc, "login", login_section(p, ctx_pin_file(ctx), &r));
 	json_object_set_new(doc, "transfer_path", path == PATH_NATIVE ?
 	    json_string("CKM_RSA_AES_KEY_WRAP") : path == PATH_COMPOSED ?
 	    json_string("composed") : json_null());
 	json_object_set_new(doc, "offline", offline_section());
-	if (r == 0 && (path == PATH_NONE || !keygen_ok)) {
+	if (r == 0 && (path == PATH_NONE || !keygen_ok) &&
+	    (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED)) {
 		msg_err("token '%s' lacks mechanisms the BYOK flow needs (see 'missing' above): "
 		    "use another token or module", p11_token_label(p));
 		r = P11BYOK_EFAIL;
@@ -219,7 +237,9 @@ const struct command cmd_doctor = {
 	"Loads the module, lists its slots and tokens (label, serial, initialised or not), "
 	"checks on the chosen token each mechanism the flow needs, says which transfer path "
 	"'package' will take, and whether a non-loopback network interface is up. Exits 1 when "
-	"the token cannot run the flow, 3 when the module cannot be loaded or no token is found. "
-	"--json fields: module, slots, token, mechanisms, transfer_path, offline, result.",
+	"the token cannot run the flow or the PIN is refused, 3 when the module cannot be loaded "
+	"or no token is found. With a PIN source (--pin-file, pin-source in the token URI or "
+	"P11BYOK_PIN) it also logs in once, to check the PIN; it never prompts. "
+	"--json fields: module, slots, token, mechanisms, transfer_path, login, offline, result.",
 	opts, run,
 };

@@ -58,7 +58,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	const struct region *one = NULL;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
 		if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
 			return r;
 	if (argc - optind > 1)

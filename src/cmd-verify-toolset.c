@@ -27,7 +27,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	bool match;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == OPT_REGION)
 			region_arg = optarg;
 		else if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)

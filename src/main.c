@@ -50,6 +50,7 @@ main(int argc, char **argv)
 	};
 	static const struct command top = { "", "COMMAND [ARGS]", "", NULL, NULL, NULL };
 	const struct command *cmd;
+	static char prog[64];
 	struct ctx *ctx = NULL;
 	int c, r = P11BYOK_EUSAGE;
 
@@ -79,7 +80,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		msg_err("no command given: '" PACKAGE " --help' lists the commands");
 		r = P11BYOK_EUSAGE;
 		goto out;
 	}
@@ -89,9 +90,11 @@ main(int argc, char **argv)
 		r = P11BYOK_EUSAGE;
 		goto out;
 	}
-	/* The command parses its own arguments, with its name as argv[0]. */
+	/* The command parses its own arguments; getopt names it in its messages. */
+	snprintf(prog, sizeof prog, PACKAGE " %s", cmd->name);
 	argc -= optind;
 	argv += optind;
+	argv[0] = prog;
 	optind = 0;	/* glibc: restart getopt from argv[1] */
 	r = cmd->run(ctx, cmd, argc, argv);
 out:

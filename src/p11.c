@@ -364,3 +364,10 @@ p11_has_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info
 	CK_MECHANISM_INFO tmp;
 	return p->fn->C_GetMechanismInfo(p->slot, mech, info ? info : &tmp) == CKR_OK;
 }
+
+bool
+p11_pin_source_given(const struct p11 *p, const char *pin_file)
+{
+	const char *env = getenv("P11BYOK_PIN");
+	return p->pin_source != NULL || pin_file != NULL || (env != NULL && *env != '\0');
+}

@@ -50,6 +50,10 @@ CK_SESSION_HANDLE p11_session(const struct p11 *p);
  * P11BYOK_EFAIL (wrong or locked PIN, token refused).  */
 int p11_login_user(struct p11 *p, const char *pin_file);
 
+/* Whether a non-interactive PIN source is given: the URI's pin-source, PIN_FILE or
+ * $P11BYOK_PIN.  */
+bool p11_pin_source_given(const struct p11 *p, const char *pin_file);
+
 /* Whether the chosen token's slot offers MECH; INFO (may be NULL) receives its details. */
 bool p11_has_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info);
 
