@@ -26,14 +26,14 @@ print_one(const struct region *r)
 	char sha[2 * SHA256_LEN + 1], root[2 * SHA256_LEN + 1];
 	hex_encode(r->toolset_sha256, SHA256_LEN, sha, 1);
 	hex_encode(r->root_key_hash, r->root_key_hash_len, root, 0);
-	msg_out("Region:         %s\n", r->name);
-	msg_out("Code:           %s\n", r->code);
-	msg_out("Toolset file:   %s\n", r->toolset_file);
+	msg_out("Region:          %s\n", r->name);
+	msg_out("Code:            %s\n", r->code);
+	msg_out("Toolset file:    %s\n", r->toolset_file);
 	msg_out("Toolset SHA-256: %s\n", sha);
-	msg_out("KEK package:    %s\n", r->kek_package);
-	msg_out("World package:  %s\n", r->world_package);
-	msg_out("Root key hash:  %s\n", root);
-	msg_out("Manifest:       %s\n", r->path);
+	msg_out("KEK package:     %s\n", r->kek_package);
+	msg_out("World package:   %s\n", r->world_package);
+	msg_out("Root key hash:   %s\n", root);
+	msg_out("Manifest:        %s\n", r->path);
 }
 
 static void

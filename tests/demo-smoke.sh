@@ -1,0 +1,13 @@
+#!/bin/bash
+# demo-smoke.sh: the demo runs to its end and shows what it promises.
+. "$(dirname "$0")/lib.sh"
+softhsm_setup
+run bash "$top_srcdir/tests/demo.sh"
+if [ "$rc" -eq 0 ] && grep -q "Demo complete." "$T/out"; then ok "the demo runs to its end"
+else not_ok "the demo runs to its end (exit $rc)"; diag "$T/err" "$T/out"; fi
+for want in "User login: *ok" "KeyVault-BYOK-Tools-Switzerland.zip" "Region: *Demoland \(DEMO\)" \
+	"Result: SUCCESS" "Result: FAILURE" "exit 1, as it should be"; do
+	if grep -Eq "$want" "$T/out"; then ok "the demo shows /$want/"
+	else not_ok "the demo shows /$want/"; fi
+done
+done_testing

@@ -1,0 +1,25 @@
+#!/bin/sh
+# run-suite.sh: the README's second command. Installs what is missing, builds, runs the
+# whole test suite, and ends with the line "N passed, N failed[, N skipped]".
+set -e
+. "$(dirname "$0")/setup-debian.sh"
+set +e
+make -j"$(nproc)" check
+status=$?
+log=test-suite.log
+count() { sed -n "s/^# $1: *//p" "$log" | head -n 1; }
+if [ -f "$log" ]; then
+	pass=$(count PASS) fail=$(count FAIL) err=$(count ERROR) xpass=$(count XPASS)
+	skip=$(count SKIP)
+	failed=$(( ${fail:-0} + ${err:-0} + ${xpass:-0} ))
+	[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+	grep -E '^(FAIL|ERROR|XPASS):' tests/*.log 2>/dev/null | head -n 50
+	if [ "${skip:-0}" -gt 0 ]; then
+		echo "${pass:-0} passed, $failed failed, $skip skipped"
+	else
+		echo "${pass:-0} passed, $failed failed"
+	fi
+else
+	echo "0 passed, 1 failed"
+fi
+exit "$status"
