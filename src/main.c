@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor;
+extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor, cmd_inspect,
+    cmd_import;
 
 static const struct command *const commands[] = {
 	&cmd_regions,
 	&cmd_verify_toolset,
 	&cmd_doctor,
+	&cmd_inspect,
+	&cmd_import,
 	NULL,
 };
 

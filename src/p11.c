@@ -169,8 +169,9 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 			msg_err("out of memory");
 			goto out;
 		}
-		rc = p11_kit_uri_parse(uri_text, P11_KIT_URI_FOR_TOKEN | P11_KIT_URI_FOR_SLOT |
-		    P11_KIT_URI_FOR_MODULE, uri);
+		/* Object attributes are allowed (an --unwrap-key URI chooses its token too); only
+		 * the token, slot and module parts take part in the choice.  */
+		rc = p11_kit_uri_parse(uri_text, P11_KIT_URI_FOR_ANY, uri);
 		if (rc != P11_KIT_URI_OK) {
 			msg_err("malformed token URI '%s': %s; write it as pkcs11:token=LABEL",
 			    uri_text, p11_kit_uri_message(rc));

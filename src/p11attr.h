@@ -1,0 +1,30 @@
+/* p11attr.h: finding objects and reading their public attributes.
+ *
+ * Nothing here reads a secret attribute: p11attr_get refuses CKA_VALUE, CKA_PRIVATE_EXPONENT,
+ * the CRT parameters and the other values PKCS#11 marks sensitive, so a trace of p11byok
+ * never shows one requested.  */
+#ifndef P11BYOK_P11ATTR_H
+#define P11BYOK_P11ATTR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "p11.h"
+
+/* Whether TYPE is an attribute that holds key material (never to be read). */
+bool p11attr_is_secret(CK_ATTRIBUTE_TYPE type);
+
+/* Reads attribute TYPE of OBJ into a new buffer the caller frees.  Returns CKR_OK, the
+ * module's CK_RV, or CKR_ATTRIBUTE_SENSITIVE without calling the module for a secret TYPE. */
+CK_RV p11attr_get(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+    unsigned char **value, size_t *len);
+/* A CK_ULONG attribute; CKR_OK or the module's CK_RV. */
+CK_RV p11attr_ulong(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, CK_ULONG *v);
+/* A CK_BBOOL attribute; *V false when the module does not know TYPE. */
+CK_RV p11attr_bool(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, bool *v);
+
+/* Finds the objects matching TEMPLATE in the session: up to MAX handles into OUT, the
+ * count into *N.  Returns CKR_OK or the module's CK_RV.  */
+CK_RV p11attr_find(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *out,
+    CK_ULONG max, CK_ULONG *n);
+
+#endif

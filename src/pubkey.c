@@ -1,0 +1,134 @@
+/* pubkey.c: token public keys to OpenSSL, and fingerprints; see pubkey.h. */
+#include "config.h"
+#include "pubkey.h"
+#include "digest.h"
+#include "p11attr.h"
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+
+static EVP_PKEY *
+from_spki(const unsigned char *der, size_t len)
+{
+	const unsigned char *q = der;
+	return d2i_PUBKEY(NULL, &q, (long)len);
+}
+
+static EVP_PKEY *
+from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY *key = NULL;
+
+	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		key = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	return key;
+}
+
+static EVP_PKEY *
+rsa_key(struct p11 *p, CK_OBJECT_HANDLE obj)
+{
+	unsigned char *n = NULL, *e = NULL;
+	size_t nlen, elen;
+	BIGNUM *bn = NULL, *be = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	EVP_PKEY *key = NULL;
+
+	if (p11attr_get(p, obj, CKA_MODULUS, &n, &nlen) != CKR_OK ||
+	    p11attr_get(p, obj, CKA_PUBLIC_EXPONENT, &e, &elen) != CKR_OK)
+		goto out;
+	if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
+	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
+	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be))
+		goto out;
+	key = from_params("RSA", bld);
+out:
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn);
+	BN_free(be);
+	free(n);
+	free(e);
+	return key;
+}
+
+static EVP_PKEY *
+ec_key(struct p11 *p, CK_OBJECT_HANDLE obj)
+{
+	unsigned char *params = NULL, *point = NULL, *spki = NULL;
+	const unsigned char *q;
+	size_t plen, ptlen;
+	ASN1_OCTET_STRING *os = NULL;
+	EVP_PKEY *key = NULL;
+	EC_GROUP *group = NULL;
+	char curve[64];
+	OSSL_PARAM_BLD *bld = NULL;
+
+	if (p11attr_get(p, obj, CKA_EC_PARAMS, &params, &plen) != CKR_OK ||
+	    p11attr_get(p, obj, CKA_EC_POINT, &point, &ptlen) != CKR_OK)
+		goto out;
+	q = params;
+	if ((group = d2i_ECPKParameters(NULL, &q, (long)plen)) == NULL ||
+	    OBJ_obj2txt(curve, sizeof curve, OBJ_nid2obj(EC_GROUP_get_curve_name(group)), 0) <= 0)
+		goto out;
+	/* CKA_EC_POINT is DER OCTET STRING of the point (PKCS#11 v2.40); accept the raw form. */
+	q = point;
+	os = d2i_ASN1_OCTET_STRING(NULL, &q, (long)ptlen);
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, curve, 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+	    os ? os->data : point, os ? (size_t)os->length : ptlen))
+		goto out;
+	key = from_params("EC", bld);
+out:
+	OSSL_PARAM_BLD_free(bld);
+	ASN1_OCTET_STRING_free(os);
+	EC_GROUP_free(group);
+	free(params);
+	free(point);
+	free(spki);
+	return key;
+}
+
+EVP_PKEY *
+pubkey_of_object(struct p11 *p, CK_OBJECT_HANDLE obj)
+{
+	unsigned char *info = NULL;
+	size_t len = 0;
+	CK_ULONG type = (CK_ULONG)-1;
+	EVP_PKEY *key = NULL;
+
+	if (p11attr_get(p, obj, CKA_PUBLIC_KEY_INFO, &info, &len) == CKR_OK && len > 0)
+		key = from_spki(info, len);
+	free(info);
+	if (key != NULL || p11attr_ulong(p, obj, CKA_KEY_TYPE, &type) != CKR_OK)
+		return key;
+	if (type == CKK_RSA)
+		return rsa_key(p, obj);
+	if (type == CKK_EC)
+		return ec_key(p, obj);
+	return NULL;
+}
+
+int
+pubkey_fingerprint(EVP_PKEY *key, char hex[65])
+{
+	unsigned char *der = NULL, d[SHA256_LEN];
+	int len = i2d_PUBKEY(key, &der);
+
+	if (len <= 0)
+		return -1;
+	EVP_Digest(der, (size_t)len, d, NULL, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	hex_encode(d, SHA256_LEN, hex, 0);
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* pubkey.h: public keys of token objects as OpenSSL keys, and their fingerprints. */
+#ifndef P11BYOK_PUBKEY_H
+#define P11BYOK_PUBKEY_H
+
+#include <openssl/evp.h>
+#include "p11.h"
+
+/* The public key of OBJ (a public or private key object) from its public attributes only:
+ * CKA_PUBLIC_KEY_INFO, else CKA_MODULUS + CKA_PUBLIC_EXPONENT (RSA) or CKA_EC_PARAMS +
+ * CKA_EC_POINT (EC).  NULL when the token exposes none of them.  Caller frees.  */
+EVP_PKEY *pubkey_of_object(struct p11 *p, CK_OBJECT_HANDLE obj);
+
+/* SHA-256 of KEY's DER SubjectPublicKeyInfo as 64 lower-case hex digits plus NUL.
+ * Returns 0, or -1 when KEY cannot be encoded.  */
+int pubkey_fingerprint(EVP_PKEY *key, char hex[65]);
+
+#endif

@@ -1,0 +1,119 @@
+/* wrap.c: BYOK ciphertext in and out of a token; see wrap.h. */
+#include "config.h"
+#include "wrap.h"
+#include "pkcs11-extra.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Azure's BYOK: OAEP with SHA-1 and MGF1-SHA-1, no label. */
+static CK_RSA_PKCS_OAEP_PARAMS oaep_sha1 = {
+	CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0
+};
+
+bool
+wrap_has_native(struct p11 *p)
+{
+	return p11_has_mechanism(p, CKM_RSA_AES_KEY_WRAP, NULL);
+}
+
+/* C_WrapKey into a malloc'd buffer sized by the module's first answer. */
+static CK_RV
+wrap_one(struct p11 *p, CK_MECHANISM *mech, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key,
+    unsigned char **out, CK_ULONG *len)
+{
+	CK_FUNCTION_LIST *f = p11_fn(p);
+	CK_RV rv;
+
+	*out = NULL;
+	*len = 0;
+	if ((rv = f->C_WrapKey(p11_session(p), mech, wrapping, key, NULL, len)) != CKR_OK)
+		return rv;
+	if ((*out = malloc(*len)) == NULL)
+		return CKR_HOST_MEMORY;
+	if ((rv = f->C_WrapKey(p11_session(p), mech, wrapping, key, *out, len)) != CKR_OK) {
+		free(*out);
+		*out = NULL;
+	}
+	return rv;
+}
+
+CK_RV
+wrap_byok(struct p11 *p, CK_OBJECT_HANDLE kek, CK_OBJECT_HANDLE transfer, CK_OBJECT_HANDLE key,
+    unsigned char **ct, size_t *len, const char **step)
+{
+	P11BYOK_RSA_AES_KEY_WRAP_PARAMS native = { 256, &oaep_sha1 };
+	CK_MECHANISM m_native = { CKM_RSA_AES_KEY_WRAP, &native, sizeof native };
+	CK_MECHANISM m_oaep = { CKM_RSA_PKCS_OAEP, &oaep_sha1, sizeof oaep_sha1 };
+	CK_MECHANISM m_kwp = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	unsigned char *a = NULL, *b = NULL;
+	CK_ULONG alen = 0, blen = 0;
+	CK_RV rv;
+
+	*ct = NULL;
+	*len = 0;
+	if (transfer == CK_INVALID_HANDLE) {
+		*step = "C_WrapKey (CKM_RSA_AES_KEY_WRAP under the KEK)";
+		if ((rv = wrap_one(p, &m_native, kek, key, ct, &alen)) == CKR_OK)
+			*len = alen;
+		return rv;
+	}
+	*step = "C_WrapKey (CKM_RSA_PKCS_OAEP of the transfer key under the KEK)";
+	if ((rv = wrap_one(p, &m_oaep, kek, transfer, &a, &alen)) != CKR_OK)
+		goto out;
+	*step = "C_WrapKey (CKM_AES_KEY_WRAP_PAD of the key under the transfer key)";
+	if ((rv = wrap_one(p, &m_kwp, transfer, key, &b, &blen)) != CKR_OK)
+		goto out;
+	if ((*ct = malloc(alen + blen)) == NULL) {
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+	memcpy(*ct, a, alen);
+	memcpy(*ct + alen, b, blen);
+	*len = alen + blen;
+out:
+	free(a);
+	free(b);
+	return rv;
+}
+
+CK_RV
+wrap_unbyok(struct p11 *p, CK_OBJECT_HANDLE kek, size_t modulus_len, unsigned char *ct,
+    size_t len, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *key, const char **step)
+{
+	P11BYOK_RSA_AES_KEY_WRAP_PARAMS native = { 256, &oaep_sha1 };
+	CK_MECHANISM m_native = { CKM_RSA_AES_KEY_WRAP, &native, sizeof native };
+	CK_MECHANISM m_oaep = { CKM_RSA_PKCS_OAEP, &oaep_sha1, sizeof oaep_sha1 };
+	CK_MECHANISM m_kwp = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
+	CK_KEY_TYPE aes = CKK_AES;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	/* The session AES key: never on the token, never extractable, unwrap only. */
+	CK_ATTRIBUTE t_aes[] = {
+		{ CKA_CLASS, &secret, sizeof secret }, { CKA_KEY_TYPE, &aes, sizeof aes },
+		{ CKA_TOKEN, &no, sizeof no }, { CKA_SENSITIVE, &yes, sizeof yes },
+		{ CKA_EXTRACTABLE, &no, sizeof no }, { CKA_UNWRAP, &yes, sizeof yes },
+		{ CKA_ENCRYPT, &no, sizeof no }, { CKA_DECRYPT, &no, sizeof no },
+		{ CKA_WRAP, &no, sizeof no },
+	};
+	CK_FUNCTION_LIST *f = p11_fn(p);
+	CK_OBJECT_HANDLE session_key = CK_INVALID_HANDLE;
+	CK_RV rv;
+
+	*key = CK_INVALID_HANDLE;
+	if (wrap_has_native(p)) {
+		*step = "C_UnwrapKey (CKM_RSA_AES_KEY_WRAP with the KEK)";
+		return f->C_UnwrapKey(p11_session(p), &m_native, kek, ct, len, tmpl,
+		    count, key);
+	}
+	*step = "C_UnwrapKey (CKM_RSA_PKCS_OAEP of the transfer key with the KEK)";
+	rv = f->C_UnwrapKey(p11_session(p), &m_oaep, kek, ct, modulus_len, t_aes,
+	    sizeof t_aes / sizeof t_aes[0], &session_key);
+	if (rv != CKR_OK)
+		return rv;
+	*step = "C_UnwrapKey (CKM_AES_KEY_WRAP_PAD of the key with the transfer key)";
+	rv = f->C_UnwrapKey(p11_session(p), &m_kwp, session_key, ct + modulus_len,
+	    len - modulus_len, tmpl, count, key);
+	(void)f->C_DestroyObject(p11_session(p), session_key);
+	return rv;
+}

@@ -1,0 +1,31 @@
+/* wrap.h: the two ways to make (and open) the BYOK ciphertext inside a token (DESIGN.md §2).
+ *
+ * Native: one C_WrapKey with CKM_RSA_AES_KEY_WRAP (AES-256, OAEP SHA-1/MGF1-SHA-1).
+ * Composed, for modules without it: the key under a single-use AES-256 transfer key with
+ * CKM_AES_KEY_WRAP_PAD (RFC 5649), the transfer key under the KEK with CKM_RSA_PKCS_OAEP;
+ * ciphertext = OAEP part || KWP part.  Both give the same bytes a receiver can open.  */
+#ifndef P11BYOK_WRAP_H
+#define P11BYOK_WRAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "p11.h"
+
+/* Whether the chosen token offers CKM_RSA_AES_KEY_WRAP. */
+bool wrap_has_native(struct p11 *p);
+
+/* Wraps KEY for the KEK public key object KEK.  With TRANSFER 0 the native mechanism is used;
+ * otherwise the composed form with the AES transfer key TRANSFER.  *CT is malloc'd.  Returns
+ * CKR_OK or the module's CK_RV; *STEP names the call that failed.  */
+CK_RV wrap_byok(struct p11 *p, CK_OBJECT_HANDLE kek, CK_OBJECT_HANDLE transfer,
+    CK_OBJECT_HANDLE key, unsigned char **ct, size_t *len, const char **step);
+
+/* Unwraps CT (LEN bytes) with the KEK private key KEK whose modulus is MODULUS_LEN bytes,
+ * creating the key TMPL describes.  Native when the token offers it, else the two steps with
+ * a session AES key that is destroyed on every path.  Returns CKR_OK or the module's CK_RV;
+ * *STEP names the call that failed.  */
+CK_RV wrap_unbyok(struct p11 *p, CK_OBJECT_HANDLE kek, size_t modulus_len,
+    unsigned char *ct, size_t len, CK_ATTRIBUTE *tmpl, CK_ULONG count,
+    CK_OBJECT_HANDLE *key, const char **step);
+
+#endif
