@@ -58,17 +58,19 @@ sha256_hex(const char *data, size_t len, char hex[2 * SHA256_LEN + 1])
 	hex_encode(d, SHA256_LEN, hex, 0);
 }
 
-/* The SHA-256 of the last line of the open log FD ("" when empty). */
+/* The SHA-256 of the last line of the open log F ("" when empty), and the line count. */
 static int
-last_line_hash(FILE *f, char hex[2 * SHA256_LEN + 1])
+last_line_hash(FILE *f, char hex[2 * SHA256_LEN + 1], size_t *count)
 {
 	char *line = NULL, *last = NULL;
 	size_t cap = 0;
 	ssize_t n;
 
 	hex[0] = '\0';
+	*count = 0;
 	rewind(f);
 	while ((n = getline(&line, &cap, f)) > 0) {
+		++*count;
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
 		free(last);
@@ -88,13 +90,15 @@ int
 audit_append(const char *kmdata, json_t *event)
 {
 	int r = P11BYOK_EFAIL, fd = -1;
-	char path[4096], prev[2 * SHA256_LEN + 1];
-	char *text = NULL;
+	char path[4096], head[4200], prev[2 * SHA256_LEN + 1], mine[2 * SHA256_LEN + 1];
+	char headtext[128], *text = NULL;
+	size_t count = 0;
 	FILE *f = NULL;
 
 	if (kmdata == NULL)
 		return 0;
 	snprintf(path, sizeof path, "%s/audit.log", kmdata);
+	snprintf(head, sizeof head, "%s/audit.head", kmdata);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
 		msg_err("cannot open the audit log %s: %s", path, strerror(errno));
 		goto out;
@@ -103,7 +107,7 @@ audit_append(const char *kmdata, json_t *event)
 		msg_err("cannot lock the audit log %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (last_line_hash(f, prev) < 0) {
+	if (last_line_hash(f, prev, &count) < 0) {
 		msg_err("out of memory reading the audit log %s", path);
 		goto out;
 	}
@@ -118,6 +122,10 @@ audit_append(const char *kmdata, json_t *event)
 		msg_err("cannot write the audit log %s: %s", path, strerror(errno));
 		goto out;
 	}
+	sha256_hex(text, strlen(text), mine);
+	snprintf(headtext, sizeof headtext, "%zu %s\n", count + 1, mine);
+	if (fs_write_atomic(head, headtext, strlen(headtext), 0600, true) != 0)
+		goto out;
 	r = 0;
 out:
 	free(text);
@@ -129,7 +137,7 @@ out:
 }
 
 int
-audit_verify(const char *path, size_t *lines, size_t *bad_line)
+audit_verify(const char *path, const char *head, size_t *lines, size_t *bad_line)
 {
 	int r = P11BYOK_EUSAGE;
 	char prev[2 * SHA256_LEN + 1] = "";
@@ -165,5 +173,19 @@ audit_verify(const char *path, size_t *lines, size_t *bad_line)
 	*lines = no;
 	free(line);
 	fclose(f);
+	if (r == 0 && head != NULL) {
+		char *text = NULL, want[2 * SHA256_LEN + 1];
+		size_t count = 0;
+		if (fs_read_file(head, "audit head", 256, &text, NULL) == 0) {
+			if (sscanf(text, "%zu %64s", &count, want) != 2 || count != no ||
+			    strcmp(want, prev) != 0) {
+				*bad_line = count > no ? no + 1 : no;
+				r = P11BYOK_EFAIL;
+			}
+			free(text);
+		} else {
+			r = P11BYOK_EUSAGE;
+		}
+	}
 	return r;
 }

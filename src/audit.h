@@ -16,12 +16,15 @@ json_t *audit_event(const char *command);
 int audit_add_file(json_t *event, const char *path);
 
 /* Appends EVENT (a reference is taken, not stolen) to KMDATA/audit.log with "prev" set to
- * the SHA-256 of the last line ("" for the first), under an exclusive lock, fsync'd.
- * Returns 0, or P11BYOK_EFAIL after one line.  KMDATA NULL does nothing.  */
+ * the SHA-256 of the last line ("" for the first), under an exclusive lock, fsync'd; then
+ * records the line count and the new line's SHA-256 in KMDATA/audit.head, so a deleted last
+ * line is seen too.  Returns 0, or P11BYOK_EFAIL after one line.  KMDATA NULL does nothing. */
 int audit_append(const char *kmdata, json_t *event);
 
-/* Checks the chain of the log at PATH.  Returns 0 when intact; P11BYOK_EFAIL naming the
- * first broken line in *BAD_LINE (1-based); P11BYOK_EUSAGE when it cannot be read.  */
-int audit_verify(const char *path, size_t *lines, size_t *bad_line);
+/* Checks the chain of the log at PATH, and its end against HEAD (the audit.head beside it)
+ * when HEAD is not NULL.  Returns 0 when intact; P11BYOK_EFAIL with the first broken line in
+ * *BAD_LINE (1-based; lines + 1 when lines are missing at the end); P11BYOK_EUSAGE when the
+ * log cannot be read.  */
+int audit_verify(const char *path, const char *head, size_t *lines, size_t *bad_line);
 
 #endif

@@ -14,6 +14,10 @@ const struct opt_doc cli_global_opts[] = {
 	{ "--kmdata", "DIR", "world file, card index and key records (default $P11BYOK_KMDATA)" },
 	{ "--regions", "DIR", "region manifests (default " REGIONSDIR ")" },
 	{ "--pin-file", "FILE", "file holding the user PIN on its first line" },
+	{ "--config", "FILE", "YAML config or runbook whose settings apply where no option "
+	    "gives one (module, token, kmdata, regions, pin_file, offline)" },
+	{ "--offline", "POLICY", "require, warn (default) or off: what generate, modify-acls and "
+	    "package do when a network interface other than loopback is up" },
 	{ "--json", NULL, "one JSON document on stdout; human text goes to stderr" },
 	{ "--quiet", NULL, "print only errors, warnings and results" },
 	{ "--verbose", NULL, "print each step" },
@@ -31,6 +35,11 @@ cli_common_option(struct ctx *ctx, const struct command *cmd, int opt, const cha
 	case OPT_KMDATA: rc = ctx_set_kmdata(ctx, arg); break;
 	case OPT_REGIONS: rc = ctx_set_regions(ctx, arg); break;
 	case OPT_PIN_FILE: rc = ctx_set_pin_file(ctx, arg); break;
+	case OPT_CONFIG:
+	case OPT_OFFLINE:
+		if ((rc = opt == OPT_CONFIG ? ctx_set_config(ctx, arg) : ctx_set_offline(ctx, arg)))
+			return rc;
+		break;
 	case OPT_JSON: msg_set_json(true); break;
 	case OPT_QUIET: msg_set_quiet(true); break;
 	case OPT_VERBOSE: msg_set_verbose(true); break;

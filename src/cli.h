@@ -12,7 +12,7 @@
 /* Option values above any character, shared by every command's getopt_long loop. */
 enum {
 	OPT_MODULE = 0x1000, OPT_TOKEN, OPT_KMDATA, OPT_REGIONS, OPT_PIN_FILE,
-	OPT_JSON, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION,
+	OPT_JSON, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_OFFLINE,
 	OPT_COMMAND_BASE = 0x1100,	/* commands number their own options from here */
 };
 
@@ -23,6 +23,8 @@ enum {
 	{ "kmdata", required_argument, NULL, OPT_KMDATA }, \
 	{ "regions", required_argument, NULL, OPT_REGIONS }, \
 	{ "pin-file", required_argument, NULL, OPT_PIN_FILE }, \
+	{ "config", required_argument, NULL, OPT_CONFIG }, \
+	{ "offline", required_argument, NULL, OPT_OFFLINE }, \
 	{ "json", no_argument, NULL, OPT_JSON }, \
 	{ "quiet", no_argument, NULL, OPT_QUIET }, \
 	{ "verbose", no_argument, NULL, OPT_VERBOSE }, \

@@ -3,6 +3,9 @@
 #define P11BYOK_CTX_H
 
 #include <stdbool.h>
+#include "offline.h"
+
+struct config;
 
 struct ctx;
 
@@ -16,13 +19,22 @@ int ctx_set_token(struct ctx *ctx, const char *value);
 int ctx_set_kmdata(struct ctx *ctx, const char *value);
 int ctx_set_regions(struct ctx *ctx, const char *value);
 int ctx_set_pin_file(struct ctx *ctx, const char *value);
+/* Parses POLICY (require, warn, off); returns 0, or P11BYOK_EUSAGE after one line. */
+int ctx_set_offline(struct ctx *ctx, const char *policy);
+/* Loads the YAML config PATH (runbook.h); its settings apply where no option gives one.
+ * Returns 0 or the exit code of the failure (one line printed).  */
+int ctx_set_config(struct ctx *ctx, const char *path);
 
-/* Getters fall back to the environment (P11BYOK_MODULE, P11BYOK_TOKEN, P11BYOK_KMDATA);
- * NULL when neither gives a value.  The strings belong to CTX or the environment.  */
+/* Getters: the command line, else the --config file, else the environment (P11BYOK_MODULE,
+ * P11BYOK_TOKEN, P11BYOK_KMDATA); NULL when none gives a value.  The strings belong to CTX,
+ * its config or the environment.  */
 const char *ctx_module(const struct ctx *ctx);
 const char *ctx_token(const struct ctx *ctx);
 const char *ctx_kmdata(const struct ctx *ctx);
 const char *ctx_regions(const struct ctx *ctx);
 const char *ctx_pin_file(const struct ctx *ctx);
+enum offline_policy ctx_offline(const struct ctx *ctx);
+/* The --config file, or NULL. */
+const struct config *ctx_config(const struct ctx *ctx);
 
 #endif

@@ -9,7 +9,7 @@
 #include <string.h>
 
 extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor, cmd_inspect,
-    cmd_import;
+    cmd_import, cmd_audit;
 
 static const struct command *const commands[] = {
 	&cmd_regions,
@@ -17,6 +17,7 @@ static const struct command *const commands[] = {
 	&cmd_doctor,
 	&cmd_inspect,
 	&cmd_import,
+	&cmd_audit,
 	NULL,
 };
 

@@ -152,6 +152,23 @@ ydoc_seq_item(struct ydoc *doc, int node, size_t i)
 	return n->data.sequence.items.start[i];
 }
 
+size_t
+ydoc_map_len(struct ydoc *doc, int node)
+{
+	yaml_node_t *n = node_at(doc, node);
+	if (n == NULL || n->type != YAML_MAPPING_NODE)
+		return 0;
+	return (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+}
+
+int
+ydoc_map_key(struct ydoc *doc, int node, size_t i)
+{
+	if (i >= ydoc_map_len(doc, node))
+		return 0;
+	return node_at(doc, node)->data.mapping.pairs.start[i].key;
+}
+
 int
 ydoc_err(struct ydoc *doc, int node, const char *fmt, ...)
 {

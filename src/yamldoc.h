@@ -28,6 +28,10 @@ size_t ydoc_line(struct ydoc *doc, int node);
 size_t ydoc_seq_len(struct ydoc *doc, int node);
 int ydoc_seq_item(struct ydoc *doc, int node, size_t i);
 
+/* Pairs of a mapping: how many, and the key node of the I-th (0 when NODE is no mapping). */
+size_t ydoc_map_len(struct ydoc *doc, int node);
+int ydoc_map_key(struct ydoc *doc, int node, size_t i);
+
 /* Prints "PATH:LINE:COL: MESSAGE" for NODE and returns P11BYOK_EUSAGE. */
 int ydoc_err(struct ydoc *doc, int node, const char *fmt, ...) MSG_PRINTF(3, 4);
 

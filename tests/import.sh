@@ -13,7 +13,8 @@ $P11 --keypairgen --key-type rsa:2048 --label kek --id 01 --usage-decrypt --usag
 	>/dev/null 2>&1
 $P11 --read-object --type pubkey --label kek -o "$T/kek.der" >/dev/null 2>&1
 openssl pkey -pubin -inform DER -in "$T/kek.der" -out "$T/kek.pem"
-imp() { p11 --pin-file "$T/pin" import "$@"; }
+mkdir "$T/kmdata"
+imp() { p11 --pin-file "$T/pin" --kmdata "$T/kmdata" import "$@"; }
 URI='pkcs11:token=cloud;object=kek'
 
 # mkbyok KEY.der OUT.byok [KEK.pem]: the BYOK composition, OAEP(SHA-1) || RFC 5649.
@@ -128,6 +129,26 @@ expect 2 "--unwrap-key URI is required" "no --unwrap-key" -- imp "$T/KeyTransfer
 after=$(objects)
 if [ "$before" = "$after" ]; then ok "refused imports left no object ($after objects)"
 else not_ok "refused imports changed the token ($before -> $after objects)"; fi
+
+# --- the audit trail of the imports ---
+expect 0 "Lines: +4" "audit verify: four imports, chain intact" -- \
+	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+if grep -q '"command":"import"' "$T/kmdata/audit.log" && ! grep -q '1234' "$T/kmdata/audit.log"
+then ok "the audit log records the imports and holds no PIN"; else not_ok "audit content"; fi
+cp "$T/kmdata/audit.log" "$T/audit.orig"
+sed -i '2s/"import"/"imp0rt"/' "$T/kmdata/audit.log"
+expect 1 "audit.log:3: the hash chain breaks here" "an edited line 2 is caught at line 3" -- \
+	"$P11BYOK" audit verify "$T/kmdata/audit.log"
+sed '3d' "$T/audit.orig" >"$T/kmdata/audit.log"
+expect 1 "audit.log:3: the hash chain breaks here" "a deleted line 3 is caught at line 3" -- \
+	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+sed '$d' "$T/audit.orig" >"$T/kmdata/audit.log"
+expect 1 "line 4 and after are missing" "a deleted last line is caught" -- \
+	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+cp "$T/audit.orig" "$T/kmdata/audit.log"
+run "$P11BYOK" --kmdata "$T/kmdata" audit verify --json
+if jq -e '.intact and .lines == 4 and .result == "SUCCESS"' "$T/out" >/dev/null; then
+	ok "audit verify --json"; else not_ok "audit verify --json"; diag "$T/out"; fi
 
 # --- malformed files, for inspect and import alike ---
 bad() { printf '%s' "$2" >"$T/$1"; }

@@ -1,0 +1,161 @@
+/* keyspec.c: key types, sizes and names; see keyspec.h. */
+#include "config.h"
+#include "keyspec.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct {
+	const char *name, *alias1, *alias2;
+	unsigned bits;
+} curves[] = {
+	{ "P-256", "prime256v1", "secp256r1", 256 },
+	{ "P-384", "secp384r1", NULL, 384 },
+	{ "P-521", "secp521r1", NULL, 521 },
+};
+
+static int
+parse_unsigned(const char *s, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return -1;
+	*out = strtoul(s, &end, 0);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+int
+keyspec_parse(const char *type, const char *size, const char *curve, const char *pubexp,
+    struct keyspec *out, char *err, size_t errlen)
+{
+	unsigned long n = 0;
+
+	memset(out, 0, sizeof *out);
+	if (type == NULL || *type == '\0') {
+		snprintf(err, errlen, "no key type: give type=RSA, EC or AES");
+		return -1;
+	}
+	if (strcasecmp(type, "RSA") == 0) {
+		out->type = KEY_RSA;
+		if (curve != NULL) {
+			snprintf(err, errlen, "curve= is for EC keys, not RSA");
+			return -1;
+		}
+		if (size == NULL || parse_unsigned(size, &n) < 0 ||
+		    (n != 2048 && n != 3072 && n != 4096)) {
+			snprintf(err, errlen, "RSA size '%s' is not supported: use 2048, 3072 or 4096",
+			    size ? size : "");
+			return -1;
+		}
+		out->bits = (unsigned)n;
+		out->pubexp = 65537;
+		if (pubexp != NULL && *pubexp != '\0') {
+			if (parse_unsigned(pubexp, &n) < 0 || n < 3 || n % 2 == 0 || n > 0xffffffffUL) {
+				snprintf(err, errlen, "pubexp '%s' is not an odd number of at least 3 "
+				    "(decimal or 0x hex; leave it blank for 65537)", pubexp);
+				return -1;
+			}
+			out->pubexp = n;
+		}
+		return 0;
+	}
+	if (pubexp != NULL && *pubexp != '\0') {
+		snprintf(err, errlen, "pubexp= is for RSA keys only");
+		return -1;
+	}
+	if (strcasecmp(type, "EC") == 0 || strcasecmp(type, "ECDSA") == 0) {
+		out->type = KEY_EC;
+		if (curve == NULL) {
+			snprintf(err, errlen, "EC keys need curve=P-256, P-384 or P-521");
+			return -1;
+		}
+		for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++)
+			if (strcasecmp(curve, curves[i].name) == 0 ||
+			    strcasecmp(curve, curves[i].alias1) == 0 ||
+			    (curves[i].alias2 && strcasecmp(curve, curves[i].alias2) == 0)) {
+				out->curve = curves[i].name;
+				out->bits = curves[i].bits;
+			}
+		if (out->curve == NULL) {
+			snprintf(err, errlen, "curve '%s' is not supported: use P-256, P-384 or P-521",
+			    curve);
+			return -1;
+		}
+		if (size != NULL && (parse_unsigned(size, &n) < 0 || n != out->bits)) {
+			snprintf(err, errlen, "size=%s does not match curve %s (%u bits): leave size "
+			    "out for EC keys", size, out->curve, out->bits);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcasecmp(type, "AES") == 0) {
+		out->type = KEY_AES;
+		if (curve != NULL) {
+			snprintf(err, errlen, "curve= is for EC keys, not AES");
+			return -1;
+		}
+		if (size == NULL || parse_unsigned(size, &n) < 0 ||
+		    (n != 128 && n != 192 && n != 256)) {
+			snprintf(err, errlen, "AES size '%s' is not supported: use 128, 192 or 256",
+			    size ? size : "");
+			return -1;
+		}
+		out->bits = (unsigned)n;
+		return 0;
+	}
+	snprintf(err, errlen, "key type '%s' is not supported: use RSA, EC or AES", type);
+	return -1;
+}
+
+const char *
+keyspec_name(const struct keyspec *ks, char *buf, size_t len)
+{
+	if (ks->type == KEY_EC)
+		snprintf(buf, len, "EC %s", ks->curve);
+	else
+		snprintf(buf, len, "%s-%u", ks->type == KEY_RSA ? "RSA" : "AES", ks->bits);
+	return buf;
+}
+
+bool
+keyspec_valid_ident(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s) && !(*s >= 'a' && *s <= 'z') && *s != '-')
+			return false;
+	return true;
+}
+
+bool
+keyspec_valid_friendly_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 127)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+bool
+keyspec_valid_guid(const char *s)
+{
+	static const int groups[] = { 8, 4, 4, 4, 12 };
+	for (int g = 0; g < 5; g++) {
+		for (int i = 0; i < groups[g]; i++, s++)
+			if (!isxdigit((unsigned char)*s))
+				return false;
+		if (g < 4 && *s++ != '-')
+			return false;
+	}
+	return *s == '\0';
+}
