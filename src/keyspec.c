@@ -29,7 +29,7 @@ parse_unsigned(const char *s, unsigned long *out)
 	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
-int
+enum keyspec_error
 keyspec_parse(const char *type, const char *size, const char *curve, const char *pubexp,
     struct keyspec *out, char *err, size_t errlen)
 {
@@ -38,19 +38,19 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 	memset(out, 0, sizeof *out);
 	if (type == NULL || *type == '\0') {
 		snprintf(err, errlen, "no key type: give type=RSA, EC or AES");
-		return -1;
+		return KS_BAD_TYPE;
 	}
 	if (strcasecmp(type, "RSA") == 0) {
 		out->type = KEY_RSA;
 		if (curve != NULL) {
 			snprintf(err, errlen, "curve= is for EC keys, not RSA");
-			return -1;
+			return KS_BAD_CURVE;
 		}
 		if (size == NULL || parse_unsigned(size, &n) < 0 ||
 		    (n != 2048 && n != 3072 && n != 4096)) {
 			snprintf(err, errlen, "RSA size '%s' is not supported: use 2048, 3072 or 4096",
 			    size ? size : "");
-			return -1;
+			return KS_BAD_SIZE;
 		}
 		out->bits = (unsigned)n;
 		out->pubexp = 65537;
@@ -58,21 +58,21 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 			if (parse_unsigned(pubexp, &n) < 0 || n < 3 || n % 2 == 0 || n > 0xffffffffUL) {
 				snprintf(err, errlen, "pubexp '%s' is not an odd number of at least 3 "
 				    "(decimal or 0x hex; leave it blank for 65537)", pubexp);
-				return -1;
+				return KS_BAD_PUBEXP;
 			}
 			out->pubexp = n;
 		}
-		return 0;
+		return KS_OK;
 	}
 	if (pubexp != NULL && *pubexp != '\0') {
 		snprintf(err, errlen, "pubexp= is for RSA keys only");
-		return -1;
+		return KS_BAD_PUBEXP;
 	}
 	if (strcasecmp(type, "EC") == 0 || strcasecmp(type, "ECDSA") == 0) {
 		out->type = KEY_EC;
 		if (curve == NULL) {
 			snprintf(err, errlen, "EC keys need curve=P-256, P-384 or P-521");
-			return -1;
+			return KS_BAD_CURVE;
 		}
 		for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++)
 			if (strcasecmp(curve, curves[i].name) == 0 ||
@@ -84,32 +84,32 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 		if (out->curve == NULL) {
 			snprintf(err, errlen, "curve '%s' is not supported: use P-256, P-384 or P-521",
 			    curve);
-			return -1;
+			return KS_BAD_CURVE;
 		}
 		if (size != NULL && (parse_unsigned(size, &n) < 0 || n != out->bits)) {
 			snprintf(err, errlen, "size=%s does not match curve %s (%u bits): leave size "
 			    "out for EC keys", size, out->curve, out->bits);
-			return -1;
+			return KS_BAD_SIZE;
 		}
-		return 0;
+		return KS_OK;
 	}
 	if (strcasecmp(type, "AES") == 0) {
 		out->type = KEY_AES;
 		if (curve != NULL) {
 			snprintf(err, errlen, "curve= is for EC keys, not AES");
-			return -1;
+			return KS_BAD_CURVE;
 		}
 		if (size == NULL || parse_unsigned(size, &n) < 0 ||
 		    (n != 128 && n != 192 && n != 256)) {
 			snprintf(err, errlen, "AES size '%s' is not supported: use 128, 192 or 256",
 			    size ? size : "");
-			return -1;
+			return KS_BAD_SIZE;
 		}
 		out->bits = (unsigned)n;
-		return 0;
+		return KS_OK;
 	}
 	snprintf(err, errlen, "key type '%s' is not supported: use RSA, EC or AES", type);
-	return -1;
+	return KS_BAD_TYPE;
 }
 
 const char *

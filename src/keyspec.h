@@ -16,11 +16,14 @@ struct keyspec {
 	unsigned long pubexp;	/* RSA public exponent */
 };
 
+/* Which input keyspec_parse found wrong. */
+enum keyspec_error { KS_OK = 0, KS_BAD_TYPE, KS_BAD_SIZE, KS_BAD_CURVE, KS_BAD_PUBEXP };
+
 /* Parses TYPE ("RSA", "EC", "AES", any case), SIZE (decimal or NULL), CURVE (NULL or "P-256",
  * "prime256v1", "secp384r1", ...) and PUBEXP (NULL or "" = 65537, decimal or 0x hex, odd,
- * >= 3).  Returns 0, or -1 with a sentence for the user in ERR (what is wrong and what is
- * allowed).  */
-int keyspec_parse(const char *type, const char *size, const char *curve, const char *pubexp,
+ * >= 3).  Returns KS_OK, or the input at fault with a sentence for the user in ERR (what is
+ * wrong and what is allowed).  */
+enum keyspec_error keyspec_parse(const char *type, const char *size, const char *curve, const char *pubexp,
     struct keyspec *out, char *err, size_t errlen);
 
 /* "RSA-2048", "EC P-256", "AES-256" into BUF. */

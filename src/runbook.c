@@ -161,8 +161,13 @@ load_key(struct ydoc *doc, int item, const char *base, struct config_key *k)
 	if (!keyspec_valid_ident(k->ident))
 		return ydoc_err(doc, ident, "ident '%s' must be 1 to 64 digits, lower-case letters "
 		    "and dashes", k->ident);
-	if (keyspec_parse(k->type, k->size, k->curve, k->pubexp, &k->spec, err, sizeof err) < 0)
-		return ydoc_err(doc, type, "%s", err);
+	switch (keyspec_parse(k->type, k->size, k->curve, k->pubexp, &k->spec, err, sizeof err)) {
+	case KS_OK: break;
+	case KS_BAD_SIZE: return ydoc_err(doc, size ? size : item, "%s", err);
+	case KS_BAD_CURVE: return ydoc_err(doc, curve ? curve : item, "%s", err);
+	case KS_BAD_PUBEXP: return ydoc_err(doc, pubexp, "%s", err);
+	default: return ydoc_err(doc, type, "%s", err);
+	}
 	if (!keyspec_valid_friendly_name(k->friendly_name))
 		return ydoc_err(doc, fname, "friendly_name '%s' must be 1 to 127 letters, digits and "
 		    "dashes (it names KeyTransferPackage-NAME.byok)", k->friendly_name);
