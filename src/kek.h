@@ -1,0 +1,25 @@
+/* kek.h: the key exchange key a .byok is made for: from an attested package (attest.h) or,
+ * in the current Azure method, a PEM downloaded from Key Vault with its kid.  */
+#ifndef P11BYOK_KEK_H
+#define P11BYOK_KEK_H
+
+#include <openssl/evp.h>
+
+struct kek {
+	EVP_PKEY *key;		/* RSA public key, >= 2048 bits */
+	char *kid;		/* goes into the .byok header */
+	char fingerprint[65];	/* SHA-256 of the SubjectPublicKeyInfo, hex */
+	unsigned bits;
+	int attested;		/* 1 when it came from a verified KEK package */
+};
+
+/* Loads the PEM public key at PATH for KID: RSA of at least 2048 bits, else P11BYOK_EUSAGE
+ * naming the file.  Returns 0 with *OUT the caller frees with kek_free.  */
+int kek_from_pem(const char *path, const char *kid, struct kek **out);
+
+/* Takes KEY (stolen) and KID (copied) into a new struct kek; NULL when out of memory. */
+struct kek *kek_new(EVP_PKEY *key, const char *kid, int attested);
+
+void kek_free(struct kek *k);
+
+#endif
