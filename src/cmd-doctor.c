@@ -78,11 +78,22 @@ slots_section(struct p11 *p, int *r)
 		char desc[65], label[33], serial[17], model[17], manuf[33];
 		json_t *token = json_null();
 
-		if (p11_fn(p)->C_GetSlotInfo(slots[i], &si) != CKR_OK)
-			continue;
+		CK_RV rv;
+		if ((rv = p11_fn(p)->C_GetSlotInfo(slots[i], &si)) != CKR_OK) {
+			msg_ck(rv, "cannot read slot %lu of module %s (C_GetSlotInfo)",
+			    (unsigned long)slots[i], p11_module_path(p));
+			*r = P11BYOK_EENV;
+			break;
+		}
 		p11_text(si.slotDescription, sizeof si.slotDescription, desc);
 		if ((si.flags & CKF_TOKEN_PRESENT) &&
-		    p11_fn(p)->C_GetTokenInfo(slots[i], &ti) == CKR_OK) {
+		    (rv = p11_fn(p)->C_GetTokenInfo(slots[i], &ti)) != CKR_OK) {
+			msg_ck(rv, "cannot read the token in slot %lu (C_GetTokenInfo)",
+			    (unsigned long)slots[i]);
+			*r = P11BYOK_EENV;
+			break;
+		}
+		if (si.flags & CKF_TOKEN_PRESENT) {
 			bool init = ti.flags & CKF_TOKEN_INITIALIZED;
 			bool user = ti.flags & CKF_USER_PIN_INITIALIZED;
 			p11_text(ti.label, sizeof ti.label, label);

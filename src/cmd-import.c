@@ -85,7 +85,7 @@ default_label(const char *path, char *label, size_t len)
 
 /* Unwraps as KIND, filling the template the new token key gets. */
 static CK_RV
-unwrap_as(struct p11 *p, enum byok_kind kind, CK_OBJECT_HANDLE kek, size_t mlen,
+unwrap_as(struct p11 *p, bool native, enum byok_kind kind, CK_OBJECT_HANDLE kek, size_t mlen,
     const struct byok *b, char *label, unsigned char *id, size_t idlen,
     CK_OBJECT_HANDLE *key, const char **step)
 {
@@ -107,7 +107,7 @@ unwrap_as(struct p11 *p, enum byok_kind kind, CK_OBJECT_HANDLE kek, size_t mlen,
 	/* Private keys do not take CKA_ENCRYPT/CKA_WRAP. */
 	if (!aes)
 		count -= 2;
-	return wrap_unbyok(p, kek, mlen, b->ciphertext, b->ciphertext_len, tmpl, count, key,
+	return wrap_unbyok(p, native, kek, mlen, b->ciphertext, b->ciphertext_len, tmpl, count, key,
 	    step);
 }
 
@@ -135,6 +135,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	char label[256], fp[65] = "", idhex[17];
 	enum byok_kind kind, tried[3];
 	size_t mlen, ntried = 0;
+	bool native = false;
 	EVP_PKEY *pub = NULL;
 	json_t *ev = NULL;
 	CK_RV rv = CKR_OK;
@@ -190,12 +191,22 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 	{
 		CK_ATTRIBUTE t = { CKA_ID, id, sizeof id };
-		if ((rv = p11attr_find(p, &t, 1, dup, 1, &ndup)) == CKR_OK && ndup > 0) {
+		if ((rv = p11attr_find(p, &t, 1, dup, 1, &ndup)) != CKR_OK) {
+			msg_ck(rv, "cannot search token '%s' for an earlier import of %s",
+			    p11_token_label(p), file);
+			goto out;
+		}
+		if (ndup > 0) {
 			msg_err("%s was already imported into token '%s' (key id %s): nothing to do",
 			    file, p11_token_label(p), idhex);
 			r = P11BYOK_EUSAGE;
 			goto out;
 		}
+	}
+	if ((rv = wrap_has_native(p, &native)) != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP (C_GetMechanismInfo)",
+		    p11_token_label(p));
+		goto out;
 	}
 	/* The length tells AES from private keys; RSA and EC are told apart by trying. */
 	kind = byok_kind_of(b->ciphertext_len - mlen);
@@ -204,7 +215,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		tried[ntried++] = kind == BYOK_RSA ? BYOK_EC : BYOK_RSA;
 	for (size_t i = 0; i < ntried; i++) {
 		kind = tried[i];
-		rv = unwrap_as(p, kind, kek, mlen, b, label, id, sizeof id, &key, &step);
+		rv = unwrap_as(p, native, kind, kek, mlen, b, label, id, sizeof id, &key, &step);
 		if (rv == CKR_OK || (rv != CKR_WRAPPED_KEY_INVALID &&
 		    rv != CKR_TEMPLATE_INCONSISTENT && rv != CKR_KEY_TYPE_INCONSISTENT))
 			break;
@@ -214,8 +225,15 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		    "this KEK (kid %s)", file, p11_token_label(p), step, b->kid);
 		goto out;
 	}
-	if (kind != BYOK_AES && (pub = pubkey_of_object(p, key)) != NULL)
-		pubkey_fingerprint(pub, fp);
+	if (kind != BYOK_AES) {
+		if ((rv = pubkey_of_object(p, key, &pub)) != CKR_OK) {
+			msg_ck(rv, "cannot read the public half of the key imported from %s "
+			    "(C_GetAttributeValue)", file);
+			goto out;
+		}
+		if (pub != NULL)
+			pubkey_fingerprint(pub, fp);
+	}
 
 	msg_out("Imported:        %s\n", file);
 	msg_out("Token:           '%s' (serial %s)\n", p11_token_label(p), p11_token_serial(p));
@@ -240,6 +258,12 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if (r == 0)
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
+	/* All or nothing: a key whose import did not finish is taken out again. */
+	if (r != 0 && key != CK_INVALID_HANDLE &&
+	    (rv = p11_fn(p)->C_DestroyObject(p11_session(p), key)) != CKR_OK)
+		msg_warn("the key half-imported from %s could not be removed from token '%s' "
+		    "(%s): delete the object labelled '%s'", file, p11_token_label(p),
+		    ck_rv_name(rv), label);
 	json_decref(ev);
 	free(modulus);
 	EVP_PKEY_free(pub);

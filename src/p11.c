@@ -60,8 +60,9 @@ p11_load(const char *path, struct p11 **out)
 		return P11BYOK_EFAIL;
 	}
 	/* Loaded by path: the machine's p11-kit module list plays no part in which HSM
-	 * an operation talks to.  */
-	p->fn = p11_kit_module_load(path, 0);
+	 * an operation talks to.  Unmanaged, so every return code of the module (C_Finalize's
+	 * too) reaches us unfiltered.  */
+	p->fn = p11_kit_module_load(path, P11_KIT_MODULE_UNMANAGED | P11_KIT_MODULE_CRITICAL);
 	if (p->fn == NULL) {
 		const char *why = p11_kit_message();
 		msg_err("cannot load PKCS#11 module %s: %s; check --module points at the HSM "
@@ -82,17 +83,26 @@ out:
 	return r;
 }
 
+/* Cleanup that fails cannot undo the work done, but must not pass unnoticed. */
+static void
+cleanup(CK_RV rv, const char *call, const struct p11 *p)
+{
+	if (rv != CKR_OK && rv != CKR_USER_NOT_LOGGED_IN)
+		msg_warn("%s on module %s failed: %s (%s); the work itself is complete", call,
+		    p->path, p11_kit_strerror(rv), ck_rv_name(rv));
+}
+
 void
 p11_free(struct p11 *p)
 {
 	if (p == NULL)
 		return;
 	if (p->logged_in)
-		(void)p->fn->C_Logout(p->session);
+		cleanup(p->fn->C_Logout(p->session), "C_Logout", p);
 	if (p->have_session)
-		(void)p->fn->C_CloseSession(p->session);
+		cleanup(p->fn->C_CloseSession(p->session), "C_CloseSession", p);
 	if (p->initialized)
-		(void)p11_kit_module_finalize(p->fn);
+		cleanup(p11_kit_module_finalize(p->fn), "C_Finalize", p);
 	if (p->fn != NULL)
 		p11_kit_module_release(p->fn);
 	free(p->pin_source);
@@ -162,6 +172,7 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 	CK_SLOT_INFO si;
 	CK_INFO mi;
 	CK_ULONG n = 0, matches = 0;
+	CK_RV rv;
 	char list[2048] = "", one[128];
 
 	if (uri_text != NULL) {
@@ -195,7 +206,12 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 			msg_err("out of memory");
 			goto out;
 		}
-		if (p->fn->C_GetInfo(&mi) == CKR_OK && !p11_kit_uri_match_module_info(uri, &mi)) {
+		if ((rv = p->fn->C_GetInfo(&mi)) != CKR_OK) {
+			msg_ck(rv, "cannot read the module information of %s (C_GetInfo)", p->path);
+			r = P11BYOK_EENV;
+			goto out;
+		}
+		if (!p11_kit_uri_match_module_info(uri, &mi)) {
 			msg_err("token URI '%s' names another module than %s", uri_text, p->path);
 			r = P11BYOK_EENV;
 			goto out;
@@ -204,7 +220,7 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 	if ((r = p11_slots(p, true, &slots, &n)) != 0)
 		goto out;
 	for (CK_ULONG i = 0; i < n; i++) {
-		CK_RV rv = p->fn->C_GetTokenInfo(slots[i], &ti);
+		rv = p->fn->C_GetTokenInfo(slots[i], &ti);
 		if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_TOKEN_NOT_RECOGNIZED)
 			continue;
 		if (rv != CKR_OK) {
@@ -217,8 +233,13 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 				continue;
 			if (p11_kit_uri_get_slot_id(uri) != (CK_SLOT_ID)-1 ||
 			    p11_kit_uri_get_slot_info(uri) != NULL) {
-				if (p->fn->C_GetSlotInfo(slots[i], &si) != CKR_OK ||
-				    !p11_kit_uri_match_slot_info(uri, &si))
+				if ((rv = p->fn->C_GetSlotInfo(slots[i], &si)) != CKR_OK) {
+					msg_ck(rv, "cannot read slot %lu (C_GetSlotInfo)",
+					    (unsigned long)slots[i]);
+					r = P11BYOK_EENV;
+					goto out;
+				}
+				if (!p11_kit_uri_match_slot_info(uri, &si))
 					continue;
 				if (p11_kit_uri_get_slot_id(uri) != (CK_SLOT_ID)-1 &&
 				    p11_kit_uri_get_slot_id(uri) != slots[i])
@@ -359,11 +380,17 @@ p11_login_user(struct p11 *p, const char *pin_file)
 	}
 }
 
+CK_RV
+p11_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info)
+{
+	CK_MECHANISM_INFO tmp;
+	return p->fn->C_GetMechanismInfo(p->slot, mech, info ? info : &tmp);
+}
+
 bool
 p11_has_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info)
 {
-	CK_MECHANISM_INFO tmp;
-	return p->fn->C_GetMechanismInfo(p->slot, mech, info ? info : &tmp) == CKR_OK;
+	return p11_mechanism(p, mech, info) == CKR_OK;
 }
 
 bool

@@ -54,6 +54,9 @@ int p11_login_user(struct p11 *p, const char *pin_file);
  * $P11BYOK_PIN.  */
 bool p11_pin_source_given(const struct p11 *p, const char *pin_file);
 
+/* C_GetMechanismInfo of MECH on the chosen token's slot: CKR_OK when offered,
+ * CKR_MECHANISM_INVALID when not, anything else when the module failed to say.  */
+CK_RV p11_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info);
 /* Whether the chosen token's slot offers MECH; INFO (may be NULL) receives its details. */
 bool p11_has_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info);
 

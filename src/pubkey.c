@@ -4,6 +4,8 @@
 #include "digest.h"
 #include "p11attr.h"
 
+#include <stdbool.h>
+
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/objects.h>
@@ -33,17 +35,24 @@ from_params(const char *type, OSSL_PARAM_BLD *bld)
 	return key;
 }
 
-static EVP_PKEY *
-rsa_key(struct p11 *p, CK_OBJECT_HANDLE obj)
+/* An attribute the object does not have is an answer; anything else is a failure. */
+static bool
+absent(CK_RV rv)
+{
+	return rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE;
+}
+
+static CK_RV
+rsa_key(struct p11 *p, CK_OBJECT_HANDLE obj, EVP_PKEY **key)
 {
 	unsigned char *n = NULL, *e = NULL;
 	size_t nlen, elen;
 	BIGNUM *bn = NULL, *be = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
-	EVP_PKEY *key = NULL;
+	CK_RV rv;
 
-	if (p11attr_get(p, obj, CKA_MODULUS, &n, &nlen) != CKR_OK ||
-	    p11attr_get(p, obj, CKA_PUBLIC_EXPONENT, &e, &elen) != CKR_OK)
+	if ((rv = p11attr_get(p, obj, CKA_MODULUS, &n, &nlen)) != CKR_OK ||
+	    (rv = p11attr_get(p, obj, CKA_PUBLIC_EXPONENT, &e, &elen)) != CKR_OK)
 		goto out;
 	if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
 	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
@@ -51,30 +60,30 @@ rsa_key(struct p11 *p, CK_OBJECT_HANDLE obj)
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be))
 		goto out;
-	key = from_params("RSA", bld);
+	*key = from_params("RSA", bld);
 out:
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(bn);
 	BN_free(be);
 	free(n);
 	free(e);
-	return key;
+	return absent(rv) ? CKR_OK : rv;
 }
 
-static EVP_PKEY *
-ec_key(struct p11 *p, CK_OBJECT_HANDLE obj)
+static CK_RV
+ec_key(struct p11 *p, CK_OBJECT_HANDLE obj, EVP_PKEY **key)
 {
 	unsigned char *params = NULL, *point = NULL, *spki = NULL;
 	const unsigned char *q;
 	size_t plen, ptlen;
 	ASN1_OCTET_STRING *os = NULL;
-	EVP_PKEY *key = NULL;
 	EC_GROUP *group = NULL;
 	char curve[64];
 	OSSL_PARAM_BLD *bld = NULL;
+	CK_RV rv;
 
-	if (p11attr_get(p, obj, CKA_EC_PARAMS, &params, &plen) != CKR_OK ||
-	    p11attr_get(p, obj, CKA_EC_POINT, &point, &ptlen) != CKR_OK)
+	if ((rv = p11attr_get(p, obj, CKA_EC_PARAMS, &params, &plen)) != CKR_OK ||
+	    (rv = p11attr_get(p, obj, CKA_EC_POINT, &point, &ptlen)) != CKR_OK)
 		goto out;
 	q = params;
 	if ((group = d2i_ECPKParameters(NULL, &q, (long)plen)) == NULL ||
@@ -88,7 +97,7 @@ ec_key(struct p11 *p, CK_OBJECT_HANDLE obj)
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
 	    os ? os->data : point, os ? (size_t)os->length : ptlen))
 		goto out;
-	key = from_params("EC", bld);
+	*key = from_params("EC", bld);
 out:
 	OSSL_PARAM_BLD_free(bld);
 	ASN1_OCTET_STRING_free(os);
@@ -96,27 +105,33 @@ out:
 	free(params);
 	free(point);
 	free(spki);
-	return key;
+	return absent(rv) ? CKR_OK : rv;
 }
 
-EVP_PKEY *
-pubkey_of_object(struct p11 *p, CK_OBJECT_HANDLE obj)
+CK_RV
+pubkey_of_object(struct p11 *p, CK_OBJECT_HANDLE obj, EVP_PKEY **out)
 {
 	unsigned char *info = NULL;
 	size_t len = 0;
 	CK_ULONG type = (CK_ULONG)-1;
-	EVP_PKEY *key = NULL;
+	CK_RV rv;
 
-	if (p11attr_get(p, obj, CKA_PUBLIC_KEY_INFO, &info, &len) == CKR_OK && len > 0)
-		key = from_spki(info, len);
+	*out = NULL;
+	rv = p11attr_get(p, obj, CKA_PUBLIC_KEY_INFO, &info, &len);
+	if (rv == CKR_OK && len > 0)
+		*out = from_spki(info, len);
 	free(info);
-	if (key != NULL || p11attr_ulong(p, obj, CKA_KEY_TYPE, &type) != CKR_OK)
-		return key;
+	if (rv != CKR_OK && !absent(rv))
+		return rv;
+	if (*out != NULL)
+		return CKR_OK;
+	if ((rv = p11attr_ulong(p, obj, CKA_KEY_TYPE, &type)) != CKR_OK)
+		return rv;
 	if (type == CKK_RSA)
-		return rsa_key(p, obj);
+		return rsa_key(p, obj, out);
 	if (type == CKK_EC)
-		return ec_key(p, obj);
-	return NULL;
+		return ec_key(p, obj, out);
+	return CKR_OK;
 }
 
 int

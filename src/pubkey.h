@@ -7,8 +7,9 @@
 
 /* The public key of OBJ (a public or private key object) from its public attributes only:
  * CKA_PUBLIC_KEY_INFO, else CKA_MODULUS + CKA_PUBLIC_EXPONENT (RSA) or CKA_EC_PARAMS +
- * CKA_EC_POINT (EC).  NULL when the token exposes none of them.  Caller frees.  */
-EVP_PKEY *pubkey_of_object(struct p11 *p, CK_OBJECT_HANDLE obj);
+ * CKA_EC_POINT (EC).  Returns CKR_OK with *OUT NULL when the token exposes none of them,
+ * or the module's CK_RV when it failed to answer.  The caller frees *OUT.  */
+CK_RV pubkey_of_object(struct p11 *p, CK_OBJECT_HANDLE obj, EVP_PKEY **out);
 
 /* SHA-256 of KEY's DER SubjectPublicKeyInfo as 64 lower-case hex digits plus NUL.
  * Returns 0, or -1 when KEY cannot be encoded.  */

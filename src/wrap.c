@@ -11,10 +11,12 @@ static CK_RSA_PKCS_OAEP_PARAMS oaep_sha1 = {
 	CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0
 };
 
-bool
-wrap_has_native(struct p11 *p)
+CK_RV
+wrap_has_native(struct p11 *p, bool *native)
 {
-	return p11_has_mechanism(p, CKM_RSA_AES_KEY_WRAP, NULL);
+	CK_RV rv = p11_mechanism(p, CKM_RSA_AES_KEY_WRAP, NULL);
+	*native = rv == CKR_OK;
+	return rv == CKR_MECHANISM_INVALID ? CKR_OK : rv;
 }
 
 /* C_WrapKey into a malloc'd buffer sized by the module's first answer. */
@@ -42,8 +44,8 @@ CK_RV
 wrap_byok(struct p11 *p, CK_OBJECT_HANDLE kek, CK_OBJECT_HANDLE transfer, CK_OBJECT_HANDLE key,
     unsigned char **ct, size_t *len, const char **step)
 {
-	P11BYOK_RSA_AES_KEY_WRAP_PARAMS native = { 256, &oaep_sha1 };
-	CK_MECHANISM m_native = { CKM_RSA_AES_KEY_WRAP, &native, sizeof native };
+	P11BYOK_RSA_AES_KEY_WRAP_PARAMS params = { 256, &oaep_sha1 };
+	CK_MECHANISM m_native = { CKM_RSA_AES_KEY_WRAP, &params, sizeof params };
 	CK_MECHANISM m_oaep = { CKM_RSA_PKCS_OAEP, &oaep_sha1, sizeof oaep_sha1 };
 	CK_MECHANISM m_kwp = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
 	unsigned char *a = NULL, *b = NULL;
@@ -78,11 +80,11 @@ out:
 }
 
 CK_RV
-wrap_unbyok(struct p11 *p, CK_OBJECT_HANDLE kek, size_t modulus_len, unsigned char *ct,
+wrap_unbyok(struct p11 *p, bool native, CK_OBJECT_HANDLE kek, size_t modulus_len, unsigned char *ct,
     size_t len, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *key, const char **step)
 {
-	P11BYOK_RSA_AES_KEY_WRAP_PARAMS native = { 256, &oaep_sha1 };
-	CK_MECHANISM m_native = { CKM_RSA_AES_KEY_WRAP, &native, sizeof native };
+	P11BYOK_RSA_AES_KEY_WRAP_PARAMS params = { 256, &oaep_sha1 };
+	CK_MECHANISM m_native = { CKM_RSA_AES_KEY_WRAP, &params, sizeof params };
 	CK_MECHANISM m_oaep = { CKM_RSA_PKCS_OAEP, &oaep_sha1, sizeof oaep_sha1 };
 	CK_MECHANISM m_kwp = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
 	CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
@@ -98,10 +100,10 @@ wrap_unbyok(struct p11 *p, CK_OBJECT_HANDLE kek, size_t modulus_len, unsigned ch
 	};
 	CK_FUNCTION_LIST *f = p11_fn(p);
 	CK_OBJECT_HANDLE session_key = CK_INVALID_HANDLE;
-	CK_RV rv;
+	CK_RV rv, rv2;
 
 	*key = CK_INVALID_HANDLE;
-	if (wrap_has_native(p)) {
+	if (native) {
 		*step = "C_UnwrapKey (CKM_RSA_AES_KEY_WRAP with the KEK)";
 		return f->C_UnwrapKey(p11_session(p), &m_native, kek, ct, len, tmpl,
 		    count, key);
@@ -114,6 +116,12 @@ wrap_unbyok(struct p11 *p, CK_OBJECT_HANDLE kek, size_t modulus_len, unsigned ch
 	*step = "C_UnwrapKey (CKM_AES_KEY_WRAP_PAD of the key with the transfer key)";
 	rv = f->C_UnwrapKey(p11_session(p), &m_kwp, session_key, ct + modulus_len,
 	    len - modulus_len, tmpl, count, key);
-	(void)f->C_DestroyObject(p11_session(p), session_key);
+	/* A session key that cannot be destroyed still dies with the session; say so. */
+	if ((rv2 = f->C_DestroyObject(p11_session(p), session_key)) != CKR_OK && rv == CKR_OK) {
+		*step = "C_DestroyObject (the session transfer key)";
+		(void)f->C_DestroyObject(p11_session(p), *key);
+		*key = CK_INVALID_HANDLE;
+		return rv2;
+	}
 	return rv;
 }

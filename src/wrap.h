@@ -11,8 +11,9 @@
 #include <stddef.h>
 #include "p11.h"
 
-/* Whether the chosen token offers CKM_RSA_AES_KEY_WRAP. */
-bool wrap_has_native(struct p11 *p);
+/* Whether the chosen token offers CKM_RSA_AES_KEY_WRAP, in *NATIVE.  Returns CKR_OK, or the
+ * module's CK_RV when it could not say (a failure, not an answer).  */
+CK_RV wrap_has_native(struct p11 *p, bool *native);
 
 /* Wraps KEY for the KEK public key object KEK.  With TRANSFER 0 the native mechanism is used;
  * otherwise the composed form with the AES transfer key TRANSFER.  *CT is malloc'd.  Returns
@@ -21,10 +22,10 @@ CK_RV wrap_byok(struct p11 *p, CK_OBJECT_HANDLE kek, CK_OBJECT_HANDLE transfer,
     CK_OBJECT_HANDLE key, unsigned char **ct, size_t *len, const char **step);
 
 /* Unwraps CT (LEN bytes) with the KEK private key KEK whose modulus is MODULUS_LEN bytes,
- * creating the key TMPL describes.  Native when the token offers it, else the two steps with
- * a session AES key that is destroyed on every path.  Returns CKR_OK or the module's CK_RV;
+ * creating the key TMPL describes.  NATIVE picks CKM_RSA_AES_KEY_WRAP, else the two steps
+ * with a session AES key that is destroyed on every path.  Returns CKR_OK or the module's CK_RV;
  * *STEP names the call that failed.  */
-CK_RV wrap_unbyok(struct p11 *p, CK_OBJECT_HANDLE kek, size_t modulus_len,
+CK_RV wrap_unbyok(struct p11 *p, bool native, CK_OBJECT_HANDLE kek, size_t modulus_len,
     unsigned char *ct, size_t len, CK_ATTRIBUTE *tmpl, CK_ULONG count,
     CK_OBJECT_HANDLE *key, const char **step);
 
