@@ -112,11 +112,11 @@ load_cards(struct ydoc *doc, int node, const char *base, struct config *c)
 			{ "file", true, Y_SCALAR, &file },
 			{ "pass_file", false, Y_SCALAR, &pass },
 		};
+		c->ncards++;	/* counted first, so config_free frees a half-read entry */
 		if ((r = map_fields(doc, item, "card entry", f, 2)) != 0 ||
 		    (r = text(doc, file, "file", base, &c->cards[i].file)) != 0 ||
 		    (r = text(doc, pass, "pass_file", base, &c->cards[i].pass_file)) != 0)
 			return r;
-		c->ncards++;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->cards[j].file, c->cards[i].file) == 0)
 				return ydoc_err(doc, file, "card %s is listed twice: each card counts "
@@ -195,9 +195,9 @@ load_keys(struct ydoc *doc, int node, const char *base, struct config *c)
 	for (size_t i = 0; i < n; i++) {
 		int item = ydoc_seq_item(doc, node, i);
 		struct config_key *k = &c->keys[i];
+		c->nkeys++;	/* counted first, so config_free frees a half-read entry */
 		if ((r = load_key(doc, item, base, k)) != 0)
 			return r;
-		c->nkeys++;
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(c->keys[j].ident, k->ident) == 0)
 				return ydoc_err(doc, item, "duplicate ident '%s' (line %zu has it "
