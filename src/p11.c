@@ -162,9 +162,39 @@ choose(struct p11 *p, CK_SLOT_ID slot, const CK_TOKEN_INFO *ti)
 }
 
 int
+p11_uri_parse(const char *text, P11KitUri **out)
+{
+	P11KitUri *uri = p11_kit_uri_new();
+	int rc;
+
+	*out = NULL;
+	if (uri == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	/* Object attributes are allowed (an --unwrap-key URI chooses its token too); only the
+	 * token, slot and module parts take part in choosing a token.  */
+	if ((rc = p11_kit_uri_parse(text, P11_KIT_URI_FOR_ANY, uri)) != P11_KIT_URI_OK) {
+		msg_err("malformed token URI '%s': %s; write it as pkcs11:token=LABEL", text,
+		    p11_kit_uri_message(rc));
+	} else if (p11_kit_uri_any_unrecognized(uri)) {
+		msg_err("token URI '%s' has an attribute p11byok does not know; use token=, "
+		    "serial=, manufacturer=, model=, slot-id= or pin-source=", text);
+	} else if (p11_kit_uri_get_pin_value(uri) != NULL) {
+		msg_err("token URI '%s' carries a pin-value: PINs never go on the command line; use "
+		    "pin-source=file:/path or --pin-file", text);
+	} else {
+		*out = uri;
+		return 0;
+	}
+	p11_kit_uri_free(uri);
+	return P11BYOK_EUSAGE;
+}
+
+int
 p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 {
-	int r = P11BYOK_EFAIL, rc;
+	int r = P11BYOK_EFAIL;
 	P11KitUri *uri = NULL;
 	CK_SLOT_ID *slots = NULL, found = 0, spare = 0;
 	CK_TOKEN_INFO ti, found_ti, spare_ti;
@@ -176,31 +206,9 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 	char list[2048] = "", one[128];
 
 	if (uri_text != NULL) {
-		if ((uri = p11_kit_uri_new()) == NULL) {
-			msg_err("out of memory");
+		if ((r = p11_uri_parse(uri_text, &uri)) != 0)
 			goto out;
-		}
-		/* Object attributes are allowed (an --unwrap-key URI chooses its token too); only
-		 * the token, slot and module parts take part in the choice.  */
-		rc = p11_kit_uri_parse(uri_text, P11_KIT_URI_FOR_ANY, uri);
-		if (rc != P11_KIT_URI_OK) {
-			msg_err("malformed token URI '%s': %s; write it as pkcs11:token=LABEL",
-			    uri_text, p11_kit_uri_message(rc));
-			r = P11BYOK_EUSAGE;
-			goto out;
-		}
-		if (p11_kit_uri_any_unrecognized(uri)) {
-			msg_err("token URI '%s' has an attribute p11byok does not know; use token=, "
-			    "serial=, manufacturer=, model=, slot-id= or pin-source=", uri_text);
-			r = P11BYOK_EUSAGE;
-			goto out;
-		}
-		if (p11_kit_uri_get_pin_value(uri) != NULL) {
-			msg_err("token URI '%s' carries a pin-value: PINs never go on the command "
-			    "line; use pin-source=file:/path or --pin-file", uri_text);
-			r = P11BYOK_EUSAGE;
-			goto out;
-		}
+		r = P11BYOK_EFAIL;
 		if (p11_kit_uri_get_pin_source(uri) != NULL &&
 		    (p->pin_source = strdup(p11_kit_uri_get_pin_source(uri))) == NULL) {
 			msg_err("out of memory");

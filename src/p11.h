@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
 
 struct p11;
 
@@ -22,6 +23,11 @@ const char *p11_module_path(const struct p11 *p);
 
 /* Slots of the module; with TOKEN_PRESENT only those holding a token.  *SLOTS is malloc'd. */
 int p11_slots(struct p11 *p, bool token_present, CK_SLOT_ID **slots, CK_ULONG *n);
+
+/* Parses an RFC 7512 URI for choosing a token, refusing unknown attributes and a pin-value.
+ * Returns 0 with *OUT the caller frees with p11_kit_uri_free, or P11BYOK_EUSAGE after one
+ * line naming TEXT.  */
+int p11_uri_parse(const char *text, P11KitUri **out);
 
 /* Which tokens p11_select_token may choose. */
 enum p11_want {

@@ -166,6 +166,17 @@ out:
 	return r;
 }
 
+const char *
+secret_pin_source_path(const char *source)
+{
+	const char *path = source;
+	if (strncmp(path, "file:", 5) == 0)
+		path += 5;
+	if (strncmp(path, "//", 2) == 0 && path[2] == '/')
+		path += 2;	/* file:///path */
+	return *path == '/' ? path : NULL;
+}
+
 int
 secret_user_pin(const char *uri_pin_source, const char *pin_file, const char *token,
     char **pin, size_t *len, const char **source)
@@ -178,12 +189,8 @@ secret_user_pin(const char *uri_pin_source, const char *pin_file, const char *to
 	*pin = NULL;
 	*len = 0;
 	if (uri_pin_source != NULL) {
-		const char *path = uri_pin_source;
-		if (strncmp(path, "file:", 5) == 0)
-			path += 5;
-		if (strncmp(path, "//", 2) == 0 && path[2] == '/')
-			path += 2;	/* file:///path */
-		if (*path != '/') {
+		const char *path = secret_pin_source_path(uri_pin_source);
+		if (path == NULL) {
 			msg_err("pin-source '%s' in the token URI is not a file path: use "
 			    "pin-source=file:/path/to/pin", uri_pin_source);
 			return P11BYOK_EUSAGE;

@@ -19,6 +19,10 @@ int secret_from_file(const char *path, const char *what, char **out, size_t *len
  * terminal (the message names WHAT and the non-interactive sources).  */
 int secret_prompt(const char *prompt, const char *what, char **out, size_t *len);
 
+/* The file path a URI pin-source names ("file:/p", "file:///p" or "/p"), pointing into
+ * SOURCE; NULL when it names no absolute file path (commands and relative paths are refused). */
+const char *secret_pin_source_path(const char *source);
+
 /* The user PIN from the sources of DESIGN.md §1, in order: URI_PIN_SOURCE ("file:PATH" or a
  * path), PIN_FILE, $P11BYOK_PIN (warned, then wiped from the environment), a prompt naming
  * TOKEN.  *SOURCE receives a static description for messages ("--pin-file /x").  */

@@ -1,0 +1,28 @@
+/* fuzz-uri.c: token URIs (p11_uri_parse) and the pin-source they may carry. */
+#include "config.h"
+#include "fuzz.h"
+#include "p11.h"
+#include "secret.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	P11KitUri *uri = NULL;
+	char *text = malloc(size + 1);
+	if (text == NULL)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (p11_uri_parse(text, &uri) == 0) {
+		const char *src = p11_kit_uri_get_pin_source(uri);
+		if (src != NULL)
+			(void)secret_pin_source_path(src);
+		p11_kit_uri_free(uri);
+	}
+	(void)secret_pin_source_path(text);
+	free(text);
+	return 0;
+}
