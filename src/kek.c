@@ -85,3 +85,15 @@ out:
 	free(text);
 	return r;
 }
+
+int
+kek_from_region(struct ctx *ctx, const char *region, const char *toolset_dir,
+    struct kek **out)
+{
+	(void)ctx;
+	(void)toolset_dir;
+	*out = NULL;
+	msg_err("--region %s: attested KEK packages are not verified by this build yet; use "
+	    "--kek-pem and --kek-id", region);
+	return P11BYOK_EUSAGE;
+}

@@ -17,6 +17,12 @@ struct kek {
  * naming the file.  Returns 0 with *OUT the caller frees with kek_free.  */
 int kek_from_pem(const char *path, const char *kid, struct kek **out);
 
+struct ctx;
+/* The KEK of REGION's attested package (KEK and world packages looked up in TOOLSET_DIR or
+ * the current directory), verified to the pinned vendor root.  Same returns.  */
+int kek_from_region(struct ctx *ctx, const char *region, const char *toolset_dir,
+    struct kek **out);
+
 /* Takes KEY (stolen) and KID (copied) into a new struct kek; NULL when out of memory. */
 struct kek *kek_new(EVP_PKEY *key, const char *kid, int attested);
 

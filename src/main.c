@@ -9,13 +9,14 @@
 #include <string.h>
 
 extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor, cmd_inspect,
-    cmd_import, cmd_audit;
+    cmd_import, cmd_audit, cmd_package;
 
 static const struct command *const commands[] = {
 	&cmd_regions,
 	&cmd_verify_toolset,
 	&cmd_doctor,
 	&cmd_inspect,
+	&cmd_package,
 	&cmd_import,
 	&cmd_audit,
 	NULL,

@@ -195,7 +195,7 @@ transfer_create_transfer_key(struct p11 *p, const char *ident, CK_OBJECT_HANDLE 
 	char label[128], id[128];
 	CK_RV rv;
 
-	snprintf(id, sizeof id, "%s", ident);
+	snprintf(id, sizeof id, TRANSFER_PREFIX "%s", ident);
 	if (transfer_destroy_transfer_keys(p, ident) < 0)
 		return P11BYOK_EFAIL;
 	transfer_label(ident, label, sizeof label);

@@ -1,0 +1,290 @@
+/* cmd-package.c: p11byok package — seed step 4.2 (KeyTransferRemote -Package): wrap the
+ * transfer copy of a key under the KEK inside the token and write the Azure .byok.  */
+#include "config.h"
+#include "audit.h"
+#include "byok.h"
+#include "cli.h"
+#include "jsonout.h"
+#include "kek.h"
+#include "keyfind.h"
+#include "keyspec.h"
+#include "msg.h"
+#include "p11.h"
+#include "transfer.h"
+#include "wrap.h"
+#include "offline.h"
+
+#include <unistd.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_IDENT = OPT_COMMAND_BASE, OPT_REGION, OPT_KEK_PEM, OPT_KEK_ID, OPT_FRIENDLY,
+	OPT_SUBSCRIPTION, OPT_OUTPUT, OPT_FORCE, OPT_VAULT, OPT_TOOLSET_DIR,
+};
+
+struct args {
+	const char *ident, *region, *kek_pem, *kek_id, *friendly, *subscription, *output;
+	const char *vault, *toolset_dir;
+	bool force;
+};
+
+static const char *
+kty(enum key_type t)
+{
+	return t == KEY_RSA ? "RSA-HSM" : t == KEY_EC ? "EC-HSM" : "oct-HSM";
+}
+
+/* "p11byok VERSION; MODULE manufacturer/model/firmware", as Azure's generator field. */
+static void
+generator(struct p11 *p, char *buf, size_t len)
+{
+	const CK_TOKEN_INFO *ti = p11_token_info(p);
+	CK_INFO info;
+	char lib[33] = "", manuf[33], model[17];
+
+	if (p11_fn(p)->C_GetInfo(&info) == CKR_OK)
+		p11_text(info.libraryDescription, sizeof info.libraryDescription, lib);
+	p11_text(ti->manufacturerID, sizeof ti->manufacturerID, manuf);
+	p11_text(ti->model, sizeof ti->model, model);
+	snprintf(buf, len, PACKAGE " " VERSION "; %s %s/%s/%u.%u", lib, manuf, model,
+	    ti->firmwareVersion.major, ti->firmwareVersion.minor);
+}
+
+static int
+check_args(const struct command *cmd, const struct args *a)
+{
+	if (a->ident == NULL || a->friendly == NULL)
+		return cli_usage_error(cmd, "--ident and --friendly-name are required");
+	if (!keyspec_valid_ident(a->ident))
+		return cli_usage_error(cmd, "--ident '%s' must be 1 to 64 digits, lower-case "
+		    "letters and dashes", a->ident);
+	if (!keyspec_valid_friendly_name(a->friendly))
+		return cli_usage_error(cmd, "--friendly-name '%s' must be 1 to 127 letters, digits "
+		    "and dashes (it names KeyTransferPackage-NAME.byok)", a->friendly);
+	if (a->subscription != NULL && !keyspec_valid_guid(a->subscription))
+		return cli_usage_error(cmd, "--subscription-id '%s' is not a GUID "
+		    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", a->subscription);
+	if ((a->region != NULL) == (a->kek_pem != NULL))
+		return cli_usage_error(cmd, "give --region R (attested KEK package) or --kek-pem F "
+		    "with --kek-id KID (KEK downloaded from Key Vault)");
+	if ((a->kek_pem != NULL) != (a->kek_id != NULL))
+		return cli_usage_error(cmd, "--kek-pem and --kek-id go together");
+	return 0;
+}
+
+static int
+run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ident", required_argument, NULL, OPT_IDENT },
+		{ "region", required_argument, NULL, OPT_REGION },
+		{ "kek-pem", required_argument, NULL, OPT_KEK_PEM },
+		{ "kek-id", required_argument, NULL, OPT_KEK_ID },
+		{ "friendly-name", required_argument, NULL, OPT_FRIENDLY },
+		{ "subscription-id", required_argument, NULL, OPT_SUBSCRIPTION },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "vault-name", required_argument, NULL, OPT_VAULT },
+		{ "toolset-dir", required_argument, NULL, OPT_TOOLSET_DIR },
+		CLI_GLOBAL_OPTIONS
+	};
+	struct args a = { 0 };
+	struct kek *kek = NULL;
+	struct p11 *p = NULL;
+	struct byok b = { 0 };
+	CK_OBJECT_HANDLE target, copy, kek_obj, transfer = CK_INVALID_HANDLE;
+	enum key_type type;
+	char path[4096], gen[256];
+	const char *step = "";
+	bool native = false, transfer_made = false;
+	json_t *ev = NULL;
+	CK_RV rv;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_IDENT: a.ident = optarg; break;
+		case OPT_REGION: a.region = optarg; break;
+		case OPT_KEK_PEM: a.kek_pem = optarg; break;
+		case OPT_KEK_ID: a.kek_id = optarg; break;
+		case OPT_FRIENDLY: a.friendly = optarg; break;
+		case OPT_SUBSCRIPTION: a.subscription = optarg; break;
+		case 'o':
+		case OPT_OUTPUT: a.output = optarg; break;
+		case OPT_FORCE: a.force = true; break;
+		case OPT_VAULT: a.vault = optarg; break;
+		case OPT_TOOLSET_DIR: a.toolset_dir = optarg; break;
+		default:
+			if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
+				return r;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if ((r = check_args(cmd, &a)) != 0)
+		return r;
+	if (a.output != NULL)
+		snprintf(path, sizeof path, "%s", a.output);
+	else
+		snprintf(path, sizeof path, "KeyTransferPackage-%s.byok", a.friendly);
+
+	/* Refused before any token work, so a transfer key is not spent on a file that exists. */
+	if (!a.force && access(path, F_OK) == 0) {
+		msg_err("%s already exists: move it away, choose -o FILE, or pass --force", path);
+		return P11BYOK_EUSAGE;
+	}
+	/* Nothing is wrapped under a KEK that was not verified (or, from a PEM, checked). */
+	if (a.region != NULL)
+		r = kek_from_region(ctx, a.region, a.toolset_dir, &kek);
+	else
+		r = kek_from_pem(a.kek_pem, a.kek_id, &kek);
+	if (r != 0)
+		goto out;
+	if (!kek->attested)
+		msg_warn("the KEK from %s carries no attestation (the current Azure method): "
+		    "check its fingerprint %s against Key Vault", a.kek_pem, kek->fingerprint);
+	if ((r = offline_check(ctx_offline(ctx), "package")) != 0)
+		goto out;
+	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||
+	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
+	    (r = keyfind_target(p, a.ident, &target, &type)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
+	if ((rv = transfer_find_copy(p, a.ident, &copy)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the transfer copy of '%s'",
+		    p11_token_label(p), a.ident);
+		goto out;
+	}
+	if (copy == CK_INVALID_HANDLE) {
+		msg_err("key '%s' has no reduced-permission copy: run 'p11byok modify-acls --ident "
+		    "%s' with the same KEK first", a.ident, a.ident);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if ((rv = transfer_find_kek(p, kek->key, &kek_obj)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the KEK", p11_token_label(p));
+		goto out;
+	}
+	if (kek_obj == CK_INVALID_HANDLE) {
+		msg_err("the KEK %s (fingerprint %s) is not installed on token '%s': run "
+		    "'p11byok modify-acls --ident %s' with the same KEK first", kek->kid,
+		    kek->fingerprint, p11_token_label(p), a.ident);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if ((rv = wrap_has_native(p, &native)) != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
+		goto out;
+	}
+	if (!native) {
+		if ((rv = transfer_find_transfer_key(p, a.ident, &transfer)) != CKR_OK) {
+			msg_ck(rv, "cannot search token '%s' for the transfer key of '%s'",
+			    p11_token_label(p), a.ident);
+			goto out;
+		}
+		if (transfer == CK_INVALID_HANDLE) {
+			msg_err("no transfer key for '%s' on token '%s' (each is used once): run "
+			    "'p11byok modify-acls --ident %s' again", a.ident, p11_token_label(p),
+			    a.ident);
+			r = P11BYOK_EUSAGE;
+			goto out;
+		}
+		transfer_made = true;
+	}
+	if ((rv = wrap_byok(p, kek_obj, transfer, copy, &b.ciphertext, &b.ciphertext_len, &step))
+	    != CKR_OK) {
+		msg_ck(rv, "cannot wrap '%s' on token '%s': %s failed", a.ident, p11_token_label(p),
+		    step);
+		goto out;
+	}
+	/* The transfer key is single-use: gone before the file exists. */
+	if (transfer_made) {
+		transfer_made = false;
+		if (transfer_destroy_transfer_keys(p, a.ident) < 0)
+			goto out;
+	}
+	generator(p, gen, sizeof gen);
+	b.kid = kek->kid;
+	b.generator = gen;
+	if ((r = byok_write(path, &b, a.force)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
+	if ((ev = audit_event("package")) == NULL)
+		goto out;
+	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+	json_object_set_new(ev, "ident", json_string(a.ident));
+	json_object_set_new(ev, "kek_id", json_string(kek->kid));
+	json_object_set_new(ev, "kek_fingerprint", json_string(kek->fingerprint));
+	json_object_set_new(ev, "kek_attested", json_boolean(kek->attested));
+	if (a.subscription != NULL)
+		json_object_set_new(ev, "subscription_id", json_string(a.subscription));
+	json_object_set_new(ev, "result", json_string("SUCCESS"));
+	if (audit_add_file(ev, path) != 0 || audit_append(ctx_kmdata(ctx), ev) != 0) {
+		unlink(path);	/* an unrecorded .byok would be an untraceable copy of the key */
+		goto out;
+	}
+
+	msg_out("Key:             %s (%s)\n", a.ident, kty(type));
+	msg_out("KEK:             %s, RSA-%u, SHA-256 %s%s\n", kek->kid, kek->bits,
+	    kek->fingerprint, kek->attested ? ", attested" : "");
+	msg_out("Wrapped with:    %s\n", native ? "CKM_RSA_AES_KEY_WRAP" :
+	    "CKM_RSA_PKCS_OAEP + CKM_AES_KEY_WRAP_PAD (composed in the token)");
+	msg_out("Wrote:           %s (%zu-byte ciphertext, mode 0600)\n", path, b.ciphertext_len);
+	msg_out("\nOn the connected workstation, upload it with one of:\n");
+	msg_out("  az keyvault key import --vault-name %s --name %s --byok-file %s --kty %s%s%s\n",
+	    a.vault ? a.vault : "VAULT", a.friendly, path, kty(type),
+	    a.subscription ? " --subscription " : "", a.subscription ? a.subscription : "");
+	msg_out("  Add-AzKeyVaultKey -VaultName %s -Name %s -KeyFilePath %s -Destination HSM\n",
+	    a.vault ? a.vault : "VAULT", a.friendly, path);
+	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:s?, s:s}",
+	    "ident", a.ident, "file", path, "kty", kty(type), "kid", kek->kid,
+	    "kek_fingerprint", kek->fingerprint, "kek_attested", kek->attested,
+	    "wrap", native ? "CKM_RSA_AES_KEY_WRAP" : "composed",
+	    "ciphertext_bytes", (json_int_t)b.ciphertext_len,
+	    "subscription_id", a.subscription, "result", "SUCCESS")) : 0;
+	if (r == 0)
+		fprintf(msg_stream(), "Result: SUCCESS\n");
+out:
+	/* On every path: a transfer key that was not used up is destroyed now. */
+	if (transfer_made && transfer_destroy_transfer_keys(p, a.ident) < 0 && r == 0)
+		r = P11BYOK_EFAIL;
+	json_decref(ev);
+	free(b.ciphertext);
+	kek_free(kek);
+	p11_free(p);
+	return r;
+}
+
+static const struct opt_doc opts[] = {
+	{ "--ident", "ID", "the key to package (its modify-acls must have run)" },
+	{ "--region", "R", "the region whose attested KEK package to use (verified first)" },
+	{ "--kek-pem", "F", "the KEK downloaded from Key Vault, a PEM public key (no attestation)" },
+	{ "--kek-id", "KID", "the Key Vault key id of that KEK (goes into the .byok header)" },
+	{ "--toolset-dir", "DIR", "where the region's KEK and world packages are (default .)" },
+	{ "--friendly-name", "NAME", "names KeyTransferPackage-NAME.byok and the Key Vault key" },
+	{ "--subscription-id", "GUID", "the Azure subscription, for the printed upload line" },
+	{ "--vault-name", "V", "the Key Vault, for the printed upload lines (default VAULT)" },
+	{ "-o, --output", "FILE", "write here instead of KeyTransferPackage-NAME.byok" },
+	{ "--force", NULL, "replace an existing output file" },
+	{ NULL, NULL, NULL },
+};
+
+const struct command cmd_package = {
+	"package",
+	"--ident ID (--region R | --kek-pem F --kek-id KID) --friendly-name NAME "
+	"[--subscription-id GUID] [-o FILE]",
+	"wrap a key under the KEK inside the token; write KeyTransferPackage-NAME.byok",
+	"Verifies the KEK (the region's attested package, or a Key Vault PEM with a warning), "
+	"logs in as the user, and wraps the reduced-permission copy made by modify-acls: with "
+	"CKM_RSA_AES_KEY_WRAP (AES-256, OAEP SHA-1) when the module has it, otherwise composed in "
+	"the token (CKM_AES_KEY_WRAP_PAD under the single-use transfer key, that key under the "
+	"KEK with CKM_RSA_PKCS_OAEP); the transfer key is destroyed on every path. RSA and EC "
+	"keys travel as PKCS#8, AES keys raw. Writes the Azure .byok JSON atomically, mode 0600, "
+	"never over an existing file without --force, and prints the az and Add-AzKeyVaultKey "
+	"lines for the connected workstation. --json fields: ident, file, kty, kid, "
+	"kek_fingerprint, kek_attested, wrap, ciphertext_bytes, subscription_id, result.",
+	opts, run,
+};
