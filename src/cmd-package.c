@@ -1,17 +1,13 @@
 /* cmd-package.c: p11byok package — seed step 4.2 (KeyTransferRemote -Package): wrap the
  * transfer copy of a key under the KEK inside the token and write the Azure .byok.  */
 #include "config.h"
-#include "audit.h"
-#include "byok.h"
 #include "cli.h"
 #include "jsonout.h"
 #include "kek.h"
-#include "keyfind.h"
 #include "keyspec.h"
 #include "msg.h"
 #include "p11.h"
-#include "transfer.h"
-#include "wrap.h"
+#include "package.h"
 #include "offline.h"
 
 #include <unistd.h>
@@ -29,28 +25,6 @@ struct args {
 	const char *vault, *toolset_dir;
 	bool force;
 };
-
-static const char *
-kty(enum key_type t)
-{
-	return t == KEY_RSA ? "RSA-HSM" : t == KEY_EC ? "EC-HSM" : "oct-HSM";
-}
-
-/* "p11byok VERSION; MODULE manufacturer/model/firmware", as Azure's generator field. */
-static void
-generator(struct p11 *p, char *buf, size_t len)
-{
-	const CK_TOKEN_INFO *ti = p11_token_info(p);
-	CK_INFO info;
-	char lib[33] = "", manuf[33], model[17];
-
-	if (p11_fn(p)->C_GetInfo(&info) == CKR_OK)
-		p11_text(info.libraryDescription, sizeof info.libraryDescription, lib);
-	p11_text(ti->manufacturerID, sizeof ti->manufacturerID, manuf);
-	p11_text(ti->model, sizeof ti->model, model);
-	snprintf(buf, len, PACKAGE " " VERSION "; %s %s/%s/%u.%u", lib, manuf, model,
-	    ti->firmwareVersion.major, ti->firmwareVersion.minor);
-}
 
 static int
 check_args(const struct command *cmd, const struct args *a)
@@ -93,14 +67,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct args a = { 0 };
 	struct kek *kek = NULL;
 	struct p11 *p = NULL;
-	struct byok b = { 0 };
-	CK_OBJECT_HANDLE target, copy, kek_obj, transfer = CK_INVALID_HANDLE;
-	enum key_type type;
-	char path[4096], gen[256];
-	const char *step = "";
-	bool native = false, transfer_made = false;
-	json_t *ev = NULL;
-	CK_RV rv;
+	struct package_result res;
+	char path[4096];
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
@@ -149,110 +117,32 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||
-	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
-	    (r = keyfind_target(p, a.ident, &target, &type)) != 0)
+	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
 		goto out;
-	r = P11BYOK_EFAIL;
-	if ((rv = transfer_find_copy(p, a.ident, &copy)) != CKR_OK) {
-		msg_ck(rv, "cannot search token '%s' for the transfer copy of '%s'",
-		    p11_token_label(p), a.ident);
+	if ((r = package_key(p, kek, a.ident, path, a.force, a.subscription, ctx_kmdata(ctx),
+	    &res)) != 0)
 		goto out;
-	}
-	if (copy == CK_INVALID_HANDLE) {
-		msg_err("key '%s' has no reduced-permission copy: run 'p11byok modify-acls --ident "
-		    "%s' with the same KEK first", a.ident, a.ident);
-		r = P11BYOK_EUSAGE;
-		goto out;
-	}
-	if ((rv = transfer_find_kek(p, kek->key, &kek_obj)) != CKR_OK) {
-		msg_ck(rv, "cannot search token '%s' for the KEK", p11_token_label(p));
-		goto out;
-	}
-	if (kek_obj == CK_INVALID_HANDLE) {
-		msg_err("the KEK %s (fingerprint %s) is not installed on token '%s': run "
-		    "'p11byok modify-acls --ident %s' with the same KEK first", kek->kid,
-		    kek->fingerprint, p11_token_label(p), a.ident);
-		r = P11BYOK_EUSAGE;
-		goto out;
-	}
-	if ((rv = wrap_has_native(p, &native)) != CKR_OK) {
-		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
-		goto out;
-	}
-	if (!native) {
-		if ((rv = transfer_find_transfer_key(p, a.ident, &transfer)) != CKR_OK) {
-			msg_ck(rv, "cannot search token '%s' for the transfer key of '%s'",
-			    p11_token_label(p), a.ident);
-			goto out;
-		}
-		if (transfer == CK_INVALID_HANDLE) {
-			msg_err("no transfer key for '%s' on token '%s' (each is used once): run "
-			    "'p11byok modify-acls --ident %s' again", a.ident, p11_token_label(p),
-			    a.ident);
-			r = P11BYOK_EUSAGE;
-			goto out;
-		}
-		transfer_made = true;
-	}
-	if ((rv = wrap_byok(p, kek_obj, transfer, copy, &b.ciphertext, &b.ciphertext_len, &step))
-	    != CKR_OK) {
-		msg_ck(rv, "cannot wrap '%s' on token '%s': %s failed", a.ident, p11_token_label(p),
-		    step);
-		goto out;
-	}
-	/* The transfer key is single-use: gone before the file exists. */
-	if (transfer_made) {
-		transfer_made = false;
-		if (transfer_destroy_transfer_keys(p, a.ident) < 0)
-			goto out;
-	}
-	generator(p, gen, sizeof gen);
-	b.kid = kek->kid;
-	b.generator = gen;
-	if ((r = byok_write(path, &b, a.force)) != 0)
-		goto out;
-	r = P11BYOK_EFAIL;
-	if ((ev = audit_event("package")) == NULL)
-		goto out;
-	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
-	json_object_set_new(ev, "ident", json_string(a.ident));
-	json_object_set_new(ev, "kek_id", json_string(kek->kid));
-	json_object_set_new(ev, "kek_fingerprint", json_string(kek->fingerprint));
-	json_object_set_new(ev, "kek_attested", json_boolean(kek->attested));
-	if (a.subscription != NULL)
-		json_object_set_new(ev, "subscription_id", json_string(a.subscription));
-	json_object_set_new(ev, "result", json_string("SUCCESS"));
-	if (audit_add_file(ev, path) != 0 || audit_append(ctx_kmdata(ctx), ev) != 0) {
-		unlink(path);	/* an unrecorded .byok would be an untraceable copy of the key */
-		goto out;
-	}
-
-	msg_out("Key:             %s (%s)\n", a.ident, kty(type));
+	msg_out("Key:             %s (%s)\n", a.ident, package_kty(res.type));
 	msg_out("KEK:             %s, RSA-%u, SHA-256 %s%s\n", kek->kid, kek->bits,
 	    kek->fingerprint, kek->attested ? ", attested" : "");
-	msg_out("Wrapped with:    %s\n", native ? "CKM_RSA_AES_KEY_WRAP" :
+	msg_out("Wrapped with:    %s\n", res.native ? "CKM_RSA_AES_KEY_WRAP" :
 	    "CKM_RSA_PKCS_OAEP + CKM_AES_KEY_WRAP_PAD (composed in the token)");
-	msg_out("Wrote:           %s (%zu-byte ciphertext, mode 0600)\n", path, b.ciphertext_len);
+	msg_out("Wrote:           %s (%zu-byte ciphertext, mode 0600)\n", path, res.ciphertext_len);
 	msg_out("\nOn the connected workstation, upload it with one of:\n");
 	msg_out("  az keyvault key import --vault-name %s --name %s --byok-file %s --kty %s%s%s\n",
-	    a.vault ? a.vault : "VAULT", a.friendly, path, kty(type),
+	    a.vault ? a.vault : "VAULT", a.friendly, path, package_kty(res.type),
 	    a.subscription ? " --subscription " : "", a.subscription ? a.subscription : "");
 	msg_out("  Add-AzKeyVaultKey -VaultName %s -Name %s -KeyFilePath %s -Destination HSM\n",
 	    a.vault ? a.vault : "VAULT", a.friendly, path);
 	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:s?, s:s}",
-	    "ident", a.ident, "file", path, "kty", kty(type), "kid", kek->kid,
+	    "ident", a.ident, "file", path, "kty", package_kty(res.type), "kid", kek->kid,
 	    "kek_fingerprint", kek->fingerprint, "kek_attested", kek->attested,
-	    "wrap", native ? "CKM_RSA_AES_KEY_WRAP" : "composed",
-	    "ciphertext_bytes", (json_int_t)b.ciphertext_len,
+	    "wrap", res.native ? "CKM_RSA_AES_KEY_WRAP" : "composed",
+	    "ciphertext_bytes", (json_int_t)res.ciphertext_len,
 	    "subscription_id", a.subscription, "result", "SUCCESS")) : 0;
 	if (r == 0)
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
-	/* On every path: a transfer key that was not used up is destroyed now. */
-	if (transfer_made && transfer_destroy_transfer_keys(p, a.ident) < 0 && r == 0)
-		r = P11BYOK_EFAIL;
-	json_decref(ev);
-	free(b.ciphertext);
 	kek_free(kek);
 	p11_free(p);
 	return r;

@@ -1,0 +1,139 @@
+/* package.c: one key's .byok from the token; see package.h. */
+#include "config.h"
+#include "package.h"
+#include "audit.h"
+#include "byok.h"
+#include "keyfind.h"
+#include "msg.h"
+#include "transfer.h"
+#include "wrap.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+const char *
+package_kty(enum key_type t)
+{
+	return t == KEY_RSA ? "RSA-HSM" : t == KEY_EC ? "EC-HSM" : "oct-HSM";
+}
+
+/* "p11byok VERSION; MODULE manufacturer/model/firmware", as Azure's generator field. */
+static void
+generator(struct p11 *p, char *buf, size_t len)
+{
+	const CK_TOKEN_INFO *ti = p11_token_info(p);
+	CK_INFO info;
+	char lib[33] = "", manuf[33], model[17];
+
+	if (p11_fn(p)->C_GetInfo(&info) == CKR_OK)
+		p11_text(info.libraryDescription, sizeof info.libraryDescription, lib);
+	p11_text(ti->manufacturerID, sizeof ti->manufacturerID, manuf);
+	p11_text(ti->model, sizeof ti->model, model);
+	snprintf(buf, len, PACKAGE " " VERSION "; %s %s/%s/%u.%u", lib, manuf, model,
+	    ti->firmwareVersion.major, ti->firmwareVersion.minor);
+}
+
+int
+package_key(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
+    bool force, const char *subscription, const char *kmdata, struct package_result *res)
+{
+	CK_OBJECT_HANDLE target, copy, kek_obj, transfer = CK_INVALID_HANDLE;
+	struct byok b = { 0 };
+	char gen[256];
+	const char *step = "";
+	bool transfer_made = false;
+	json_t *ev = NULL;
+	CK_RV rv;
+	int r;
+
+	res->native = false;
+	res->ciphertext_len = 0;
+	if ((r = keyfind_target(p, ident, &target, &res->type)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
+	if ((rv = transfer_find_copy(p, ident, &copy)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the transfer copy of '%s'",
+		    p11_token_label(p), ident);
+		goto out;
+	}
+	if (copy == CK_INVALID_HANDLE) {
+		msg_err("key '%s' has no reduced-permission copy: run 'p11byok modify-acls --ident "
+		    "%s' with the same KEK first", ident, ident);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if ((rv = transfer_find_kek(p, kek->key, &kek_obj)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the KEK", p11_token_label(p));
+		goto out;
+	}
+	if (kek_obj == CK_INVALID_HANDLE) {
+		msg_err("the KEK %s (fingerprint %s) is not installed on token '%s': run "
+		    "'p11byok modify-acls --ident %s' with the same KEK first", kek->kid,
+		    kek->fingerprint, p11_token_label(p), ident);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if ((rv = wrap_has_native(p, &res->native)) != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
+		goto out;
+	}
+	if (!res->native) {
+		if ((rv = transfer_find_transfer_key(p, ident, &transfer)) != CKR_OK) {
+			msg_ck(rv, "cannot search token '%s' for the transfer key of '%s'",
+			    p11_token_label(p), ident);
+			goto out;
+		}
+		if (transfer == CK_INVALID_HANDLE) {
+			msg_err("no transfer key for '%s' on token '%s' (each is used once): run "
+			    "'p11byok modify-acls --ident %s' again", ident, p11_token_label(p),
+			    ident);
+			r = P11BYOK_EUSAGE;
+			goto out;
+		}
+		transfer_made = true;
+	}
+	if ((rv = wrap_byok(p, kek_obj, transfer, copy, &b.ciphertext, &b.ciphertext_len, &step))
+	    != CKR_OK) {
+		msg_ck(rv, "cannot wrap '%s' on token '%s': %s failed", ident, p11_token_label(p),
+		    step);
+		goto out;
+	}
+	/* The transfer key is single-use: gone before the file exists. */
+	if (transfer_made) {
+		transfer_made = false;
+		if (transfer_destroy_transfer_keys(p, ident) < 0)
+			goto out;
+	}
+	generator(p, gen, sizeof gen);
+	b.kid = kek->kid;
+	b.generator = gen;
+	if ((r = byok_write(path, &b, force)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
+	if ((ev = audit_event("package")) == NULL)
+		goto out;
+	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+	json_object_set_new(ev, "ident", json_string(ident));
+	json_object_set_new(ev, "kek_id", json_string(kek->kid));
+	json_object_set_new(ev, "kek_fingerprint", json_string(kek->fingerprint));
+	json_object_set_new(ev, "kek_attested", json_boolean(kek->attested));
+	if (subscription != NULL)
+		json_object_set_new(ev, "subscription_id", json_string(subscription));
+	json_object_set_new(ev, "result", json_string("SUCCESS"));
+	if (audit_add_file(ev, path) != 0 || audit_append(kmdata, ev) != 0) {
+		unlink(path);	/* an unrecorded .byok would be an untraceable copy of the key */
+		goto out;
+	}
+
+	res->ciphertext_len = b.ciphertext_len;
+	r = 0;
+out:
+	/* On every path: a transfer key that was not used up is destroyed now. */
+	if (transfer_made && transfer_destroy_transfer_keys(p, ident) < 0 && r == 0)
+		r = P11BYOK_EFAIL;
+	json_decref(ev);
+	free(b.ciphertext);
+	return r;
+}

@@ -1,0 +1,30 @@
+/* package.h: one key's .byok from the token (seed step 4.2), for `package` and `run`.
+ *
+ * The caller has verified the KEK and logged the user in; this finds the key's transfer copy,
+ * the trusted KEK object and (composed path) the transfer key, wraps inside the token,
+ * destroys the transfer key on every path, writes the .byok and the audit line.  */
+#ifndef P11BYOK_PACKAGE_H
+#define P11BYOK_PACKAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "kek.h"
+#include "keyspec.h"
+#include "p11.h"
+
+struct package_result {
+	enum key_type type;
+	bool native;		/* CKM_RSA_AES_KEY_WRAP, else composed */
+	size_t ciphertext_len;
+};
+
+/* Packages IDENT for KEK into PATH (refused when it exists, unless FORCE).  SUBSCRIPTION
+ * (may be NULL) goes into the audit line in KMDATA (may be NULL).  Returns 0, or the exit
+ * code of the failure after one line; nothing is left at PATH on failure.  */
+int package_key(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
+    bool force, const char *subscription, const char *kmdata, struct package_result *res);
+
+/* The Azure key type for the upload line: RSA-HSM, EC-HSM or oct-HSM. */
+const char *package_kty(enum key_type type);
+
+#endif
