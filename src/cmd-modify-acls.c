@@ -1,0 +1,276 @@
+/* cmd-modify-acls.c: p11byok modify-acls — seed step 4.1 (KeyTransferRemote -ModifyAcls):
+ * under the administrator card quorum, install the verified KEK as the token's trusted
+ * wrapping key (and, without CKM_RSA_AES_KEY_WRAP, the single-use transfer key); then, as the
+ * user, make the reduced-permission copy of the key that package wraps.  */
+#include "config.h"
+#include "audit.h"
+#include "cli.h"
+#include "jsonout.h"
+#include "kek.h"
+#include "keyfind.h"
+#include "keyrecord.h"
+#include "keyspec.h"
+#include "msg.h"
+#include "offline.h"
+#include "p11.h"
+#include "package.h"
+#include "quorum.h"
+#include "transfer.h"
+#include "world.h"
+#include "wrap.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum {
+	OPT_IDENT = OPT_COMMAND_BASE, OPT_REGION, OPT_KEK_PEM, OPT_KEK_ID, OPT_TOOLSET_DIR,
+	OPT_ROOT_HASH,
+};
+
+struct args {
+	const char *ident, *region, *kek_pem, *kek_id, *toolset_dir, *root_hash;
+};
+
+static int
+check_args(const struct command *cmd, const struct args *a, const char *kmdata)
+{
+	if (a->ident == NULL)
+		return cli_usage_error(cmd, "--ident is required");
+	if (!keyspec_valid_ident(a->ident))
+		return cli_usage_error(cmd, "--ident '%s' must be 1 to 64 digits, lower-case "
+		    "letters and dashes", a->ident);
+	if ((a->region != NULL) == (a->kek_pem != NULL))
+		return cli_usage_error(cmd, "give --region R (attested KEK package) or --kek-pem F "
+		    "with --kek-id KID (KEK downloaded from Key Vault)");
+	if ((a->kek_pem != NULL) != (a->kek_id != NULL))
+		return cli_usage_error(cmd, "--kek-pem and --kek-id go together");
+	if (kmdata == NULL)
+		return cli_usage_error(cmd, "no kmdata directory: pass --kmdata DIR or set "
+		    "P11BYOK_KMDATA (the world and key records live there)");
+	return 0;
+}
+
+/* The admin half, in the SO session the cards open: the trusted KEK, and the transfer key
+ * when the token has to compose the wrap itself.  */
+static int
+admin_step(struct p11 *p, struct quorum *q, const struct world *w, const struct kek *kek,
+    const char *ident, bool native, bool *kek_reused)
+{
+	CK_OBJECT_HANDLE kek_obj, transfer;
+	int r;
+
+	if ((r = quorum_login_so(q, p, w)) != 0)
+		return r;
+	if ((r = transfer_install_kek(p, kek->key, &kek_obj, kek_reused)) == 0 && !native)
+		r = transfer_create_transfer_key(p, ident, &transfer);
+	quorum_logout(p);
+	return r;
+}
+
+static int
+record(const char *kmdata, const struct world *w, struct p11 *p, const struct args *a,
+    const struct kek *kek, bool native)
+{
+	struct key_xferacld x = { 0 };
+	char created[32];
+	time_t now = time(NULL);
+
+	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	x.ident = (char *)a->ident;
+	x.token_serial = (char *)p11_token_serial(p);
+	x.world_hash = (char *)w->hash;
+	x.kek_fingerprint = (char *)kek->fingerprint;
+	x.kek_id = kek->kid;
+	x.attested = kek->attested;
+	x.region = (char *)a->region;
+	x.native = native;
+	x.created = created;
+	/* A rerun for another KEK describes the same copy: the record follows the latest KEK. */
+	return keyrecord_xferacld_save(kmdata, &x, true);
+}
+
+static int
+audit(const char *kmdata, const struct world *w, struct p11 *p, const char *ident,
+    const struct kek *kek, const char *record_path, bool native, bool kek_reused)
+{
+	json_t *ev = audit_event("modify-acls");
+	int r = P11BYOK_EFAIL;
+
+	if (ev == NULL)
+		return r;
+	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+	json_object_set_new(ev, "world_hash", json_string(w->hash));
+	json_object_set_new(ev, "ident", json_string(ident));
+	json_object_set_new(ev, "kek_id", json_string(kek->kid));
+	json_object_set_new(ev, "kek_fingerprint", json_string(kek->fingerprint));
+	json_object_set_new(ev, "kek_attested", json_boolean(kek->attested));
+	json_object_set_new(ev, "kek_reused", json_boolean(kek_reused));
+	json_object_set_new(ev, "wrap", json_string(native ? "CKM_RSA_AES_KEY_WRAP" : "composed"));
+	json_object_set_new(ev, "result", json_string("SUCCESS"));
+	if (audit_add_file(ev, record_path) == 0 && audit_append(kmdata, ev) == 0)
+		r = 0;
+	json_decref(ev);
+	return r;
+}
+
+static int
+run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ident", required_argument, NULL, OPT_IDENT },
+		{ "region", required_argument, NULL, OPT_REGION },
+		{ "kek-pem", required_argument, NULL, OPT_KEK_PEM },
+		{ "kek-id", required_argument, NULL, OPT_KEK_ID },
+		{ "toolset-dir", required_argument, NULL, OPT_TOOLSET_DIR },
+		{ "root-hash", required_argument, NULL, OPT_ROOT_HASH },
+		QUORUM_LONGOPTS,
+		CLI_GLOBAL_OPTIONS
+	};
+	struct args a = { 0 };
+	struct quorum *q = NULL;
+	struct world *w = NULL;
+	struct key_simple *ks = NULL;
+	struct kek *kek = NULL;
+	struct p11 *p = NULL;
+	CK_OBJECT_HANDLE target, copy;
+	enum key_type type;
+	const char *kmdata;
+	char rpath[4096];
+	bool native = false, kek_reused = false, copy_reused = false, transfer_made = false;
+	CK_RV rv;
+	int c, r;
+
+	if ((q = quorum_new()) == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_IDENT: a.ident = optarg; break;
+		case OPT_REGION: a.region = optarg; break;
+		case OPT_KEK_PEM: a.kek_pem = optarg; break;
+		case OPT_KEK_ID: a.kek_id = optarg; break;
+		case OPT_TOOLSET_DIR: a.toolset_dir = optarg; break;
+		case OPT_ROOT_HASH: a.root_hash = optarg; break;
+		default:
+			if ((r = quorum_option(q, c, optarg)) == CLI_CONTINUE)
+				break;
+			if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
+				goto out;
+		}
+	}
+	kmdata = ctx_kmdata(ctx);
+	r = optind < argc ? cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]) :
+	    check_args(cmd, &a, kmdata);
+	if (r != 0)
+		goto out;
+
+	/* Nothing is installed as trusted that was not verified (or, from a PEM, checked). */
+	if (a.region != NULL)
+		r = kek_from_region(ctx, a.region, a.toolset_dir, a.root_hash, &kek);
+	else
+		r = kek_from_pem(a.kek_pem, a.kek_id, &kek);
+	if (r != 0)
+		goto out;
+	if (!kek->attested)
+		msg_warn("the KEK from %s carries no attestation (the current Azure method): "
+		    "check its fingerprint %s against Key Vault", a.kek_pem, kek->fingerprint);
+	if ((r = offline_check(ctx_offline(ctx), "modify-acls")) != 0 ||
+	    (r = world_load(kmdata, &w)) != 0 ||
+	    (r = keyrecord_simple_load(kmdata, a.ident, &ks)) != 0)
+		goto out;
+	if (strcmp(ks->world_hash, w->hash) != 0) {
+		msg_err("key '%s' was generated in another world (%.16s..., this kmdata's world is "
+		    "%.16s...): use the kmdata of its world", a.ident, ks->world_hash, w->hash);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||
+	    (r = world_check_token(w, p)) != 0 ||
+	    (r = p11_open_session(p)) != 0)
+		goto out;
+	if ((rv = wrap_has_native(p, &native)) != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+
+	if ((r = admin_step(p, q, w, kek, a.ident, native, &kek_reused)) != 0)
+		goto out;
+	transfer_made = !native;
+
+	/* The user half: SO and user cannot be logged in at once. */
+	if ((r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
+	    (r = keyfind_target(p, a.ident, &target, &type)) != 0 ||
+	    (r = transfer_make_copy(p, target, a.ident, &copy, &copy_reused)) != 0)
+		goto out;
+	if (keyrecord_xferacld_path(kmdata, a.ident, rpath, sizeof rpath) == NULL) {
+		msg_err("kmdata path %s is too long", kmdata);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if ((r = record(kmdata, w, p, &a, kek, native)) != 0 ||
+	    (r = audit(kmdata, w, p, a.ident, kek, rpath, native, kek_reused)) != 0)
+		goto out;
+	transfer_made = false;
+
+	msg_out("Key:             %s (%s)\n", a.ident, package_kty(type));
+	msg_out("KEK:             %s, RSA-%u, SHA-256 %s%s\n", kek->kid, kek->bits,
+	    kek->fingerprint, kek->attested ? ", attested" : ", NOT attested");
+	msg_out("Trusted KEK:     %s on token '%s'\n", kek_reused ? "already installed" :
+	    "installed", p11_token_label(p));
+	msg_out("Transfer key:    %s\n", native ? "none needed (CKM_RSA_AES_KEY_WRAP)" :
+	    "created, single-use (package composes the wrap in the token)");
+	msg_out("Transfer copy:   xferacld-%s, every usage off, not modifiable%s\n", a.ident,
+	    copy_reused ? " (already there)" : "");
+	msg_out("Wrote:           %s\n", rpath);
+	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:b, s:s, s:s}",
+	    "ident", a.ident, "kid", kek->kid, "kek_fingerprint", kek->fingerprint,
+	    "token_serial", p11_token_serial(p), "kek_attested", kek->attested,
+	    "kek_reused", kek_reused,
+	    "wrap", native ? "CKM_RSA_AES_KEY_WRAP" : "composed", "copy_reused", copy_reused,
+	    "record", rpath, "result", "SUCCESS")) : 0;
+	if (r == 0)
+		fprintf(msg_stream(), "Result: SUCCESS\n");
+out:
+	/* A transfer key made for a run that did not finish would be a loose end on the token. */
+	if (transfer_made && p != NULL && transfer_destroy_transfer_keys(p, a.ident) < 0)
+		msg_warn("the transfer key of '%s' could not be destroyed: run modify-acls again",
+		    a.ident);
+	key_simple_free(ks);
+	world_free(w);
+	kek_free(kek);
+	p11_free(p);
+	quorum_free(q);
+	return r;
+}
+
+static const struct opt_doc opts[] = {
+	{ "--ident", "ID", "the key to prepare for transfer (made by generate)" },
+	{ "--region", "R", "the region whose attested KEK package to install (verified first)" },
+	{ "--toolset-dir", "DIR", "where the region's KEK and world packages are (default .)" },
+	{ "--root-hash", "H", "pin another vendor root than the region manifest's" },
+	{ "--kek-pem", "F", "the KEK downloaded from Key Vault, a PEM public key (no attestation)" },
+	{ "--kek-id", "KID", "the Key Vault key id of that KEK" },
+	QUORUM_OPT_DOCS,
+	{ NULL, NULL, NULL },
+};
+
+const struct command cmd_modify_acls = {
+	"modify-acls",
+	"--ident ID (--region R | --kek-pem F --kek-id KID) --card FILE... "
+	"[--card-pass-file FILE...]",
+	"install the verified KEK as the trusted wrapping key; make the transfer copy of a key",
+	"Verifies the KEK (the region's attested package, or a Key Vault PEM with a warning and "
+	"its fingerprint recorded). With K administrator cards the security officer then installs "
+	"it as a trusted, wrap-only, non-modifiable token object (an identical KEK already there "
+	"is reused) and, when the module lacks CKM_RSA_AES_KEY_WRAP, creates the single-use "
+	"transfer key package will use. Then, in a user session, the reduced-permission copy of "
+	"the key is made (every usage off, not modifiable: it can only be wrapped, and only under "
+	"a trusted key), and KMDATA/key_xferacld_ID records it. --json fields: ident, kid, "
+	"kek_fingerprint, token_serial, kek_attested, kek_reused, wrap, copy_reused, record, "
+	"result.",
+	opts, run,
+};

@@ -1,0 +1,198 @@
+#!/bin/bash
+# transfer.sh: the proof of the whole flow on SoftHSMv2 (issue 5).  The test vendor kit plays
+# the cloud region (its KEK private key lives in a second token, "cloud"); this side runs
+# verify-kek, world init 2/3, generate (RSA-2048, RSA-4096, EC P-256, AES-256), modify-acls
+# with two of the three cards, package; the cloud token imports every .byok, and each
+# imported key is used against the original.  Then the same keys are packaged for a software
+# KEK and opened by the OpenSSL command line alone, an implementation that is not ours.
+. "$(dirname "$0")/lib.sh"
+need openssl jq xxd sha256sum
+[ -n "$PKCS11_TOOL" ] || skip_all "pkcs11-tool not installed"
+softhsm_setup
+. "$top_srcdir/tests/vendor-kit.sh"
+kit_build NA
+
+W=pkcs11:token=byok-world
+mkdir -p "$T/kmdata" "$T/cards" "$T/out"
+chmod 700 "$T/kmdata"
+printf 'user-pin-1234\n' >"$T/pin"
+for i in 1 2 3; do printf 'card %s passphrase\n' "$i" >"$T/pass$i"; done
+chmod 600 "$T/pin" "$T/pass"*
+wp() { p11 --kmdata "$T/kmdata" --pin-file "$T/pin" "$@"; }
+cards12=(--card "$T/cards/card-1-of-3.acs" --card-pass-file "$T/pass1"
+	--card "$T/cards/card-2-of-3.acs" --card-pass-file "$T/pass2")
+cards23=(--card "$T/cards/card-2-of-3.acs" --card-pass-file "$T/pass2"
+	--card "$T/cards/card-3-of-3.acs" --card-pass-file "$T/pass3")
+PW="$PKCS11_TOOL --module $SOFTHSM2_MODULE --token-label byok-world --login --pin user-pin-1234"
+PC="$PKCS11_TOOL --module $SOFTHSM2_MODULE --token-label $KIT_CLOUD_TOKEN --login --pin $KIT_CLOUD_PIN"
+objects() { $1 -O 2>/dev/null | grep -c 'Object;'; }
+
+# --- step 3.4: the region's packages verify to the kit's root ---
+expect 0 "Result: SUCCESS" "verify-kek accepts the region's packages" -- \
+	p11 verify-kek --region NA --toolset-dir "$KIT_DIR" --root-hash "$KIT_ROOT_HASH"
+
+# --- step 3.2 and 3.5: the world and four keys ---
+expect 0 "Result: SUCCESS" "world init 2/3" -- \
+	wp world init --acs-quorum 2/3 --cards-dir "$T/cards" --label byok-world \
+	--card-pass-file "$T/pass1" --card-pass-file "$T/pass2" --card-pass-file "$T/pass3"
+keys="rsa2048:RSA:2048 rsa4096:RSA:4096 ec256:EC:P-256 aes256:AES:256"
+for k in $keys; do
+	IFS=: read -r id type size <<<"$k"
+	if [ "$type" = EC ]; then spec="curve=$size"; else spec="size=$size"; fi
+	expect 0 "Result: SUCCESS" "generate $type $size" -- wp --token "$W" generate \
+		type="$type" "$spec" protect=module ident="$id" plainname="$id" nvram=no pubexp=
+done
+
+# --- step 4.1: modify-acls with two cards ---
+for k in $keys; do
+	id=${k%%:*}
+	expect 0 "Result: SUCCESS" "modify-acls $id with cards 1 and 2" -- wp --token "$W" \
+		modify-acls --ident "$id" --region NA --toolset-dir "$KIT_DIR" \
+		--root-hash "$KIT_ROOT_HASH" "${cards12[@]}"
+done
+if [ "$(grep -c 'byok-kek-' <($PW -O 2>/dev/null))" -eq 1 ]; then
+	ok "the KEK is installed once for four keys"
+else not_ok "KEK objects"; $PW -O 2>&1 | diag; fi
+
+# --- step 4.2: package; every transfer key is gone afterwards ---
+for k in $keys; do
+	id=${k%%:*}
+	expect 0 "Result: SUCCESS" "package $id" -- wp --token "$W" package --ident "$id" \
+		--region NA --toolset-dir "$KIT_DIR" --root-hash "$KIT_ROOT_HASH" \
+		--friendly-name "$id" -o "$T/out/KeyTransferPackage-$id.byok"
+done
+if grep -q "az keyvault key import --vault-name VAULT --name aes256 --byok-file .* --kty oct-HSM" \
+	"$T/out"; then ok "package prints the az upload line"; else not_ok "az line"; diag "$T/out"; fi
+if $PW -O 2>/dev/null | grep -q 'byok-transfer-'; then not_ok "a transfer key outlived package"
+else ok "no transfer key outlives package"; fi
+run stat -c %a "$T/out/KeyTransferPackage-rsa2048.byok"
+if [ "$(cat "$T/out")" = 600 ]; then ok ".byok mode 0600"; else not_ok ".byok mode $(cat "$T/out")"; fi
+
+# --- step 5 stand-in: the cloud token imports each .byok ---
+imp() { "$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$T/cloudkm" --pin-file "$KIT_CLOUD_PIN_FILE" \
+	import "$@"; }
+mkdir -p "$T/cloudkm"
+keyid() { sed -n 's/^Key id: *//p' "$T/out"; }
+printf 'signed on the cloud side' >"$T/msg"
+openssl dgst -sha256 -binary "$T/msg" >"$T/digest"
+# pub ID: the original public key, read from the world token by pkcs11-tool.
+pub() {
+	$PW --read-object --type pubkey --label "$1" -o "$T/$1.der" >/dev/null 2>&1 &&
+		openssl pkey -pubin -inform DER -in "$T/$1.der" -out "$T/$1.pub"
+}
+for id in rsa2048 rsa4096 ec256; do
+	pub "$id"
+	fpr=$(openssl pkey -pubin -in "$T/$id.pub" -outform DER | sha256sum | cut -d' ' -f1)
+	expect 0 "Public key SHA-256: $fpr" "import $id on the cloud token: same public key" -- \
+		imp "$T/out/KeyTransferPackage-$id.byok" --unwrap-key "$KIT_UNWRAP_URI"
+	kid=$(keyid)
+	case $id in
+	rsa*)	$PC --sign --mechanism SHA256-RSA-PKCS --id "$kid" -i "$T/msg" -o "$T/sig" \
+			>/dev/null 2>&1
+		assert "a signature by the imported $id verifies with the original public key" \
+			openssl dgst -sha256 -verify "$T/$id.pub" -signature "$T/sig" "$T/msg" ;;
+	ec*)	$PC --sign --mechanism ECDSA --signature-format openssl --id "$kid" \
+			-i "$T/digest" -o "$T/sig" >/dev/null 2>&1
+		assert "a signature by the imported $id verifies with the original public key" \
+			openssl pkeyutl -verify -pubin -inkey "$T/$id.pub" -in "$T/digest" \
+			-sigfile "$T/sig" ;;
+	esac
+done
+expect 0 "Key type: +AES secret key" "import aes256 on the cloud token" -- \
+	imp "$T/out/KeyTransferPackage-aes256.byok" --unwrap-key "$KIT_UNWRAP_URI"
+kid=$(keyid)
+head -c 64 /dev/urandom >"$T/plain"
+IV=000102030405060708090a0b0c0d0e0f
+$PW --encrypt --mechanism AES-CBC --iv $IV --label aes256 -i "$T/plain" -o "$T/enc" \
+	>/dev/null 2>&1
+$PC --decrypt --mechanism AES-CBC --iv $IV --id "$kid" -i "$T/enc" -o "$T/dec" >/dev/null 2>&1
+assert "AES: encrypted by the original, decrypted by the imported key" cmp -s "$T/plain" "$T/dec"
+
+# --- the same keys for a software KEK, opened by the OpenSSL command line alone ---
+bits=$(openssl pkey -pubin -in "$KIT_SOFT_KEK_PEM" -text -noout | sed -n 's/.*(\([0-9]*\) bit).*/\1/p')
+mlen=$((bits / 8))
+# b64url_decode TEXT: the bytes of unpadded base64url TEXT.
+b64url_decode() {
+	local n
+	n=$(printf '%s' "$1" | tr -- '-_' '+/')
+	while [ $(( ${#n} % 4 )) -ne 0 ]; do n="$n="; done
+	printf '%s' "$n" | base64 -d
+}
+# der_trim IN OUT: the DER object at the start of IN (SoftHSMv2 2.6.1 zero-pads PKCS#8).
+der_trim() {
+	local h len
+	h=$(xxd -p -l 4 "$1")
+	case ${h:2:2} in
+	82) len=$((0x${h:4:4} + 4)) ;;
+	81) len=$((0x${h:4:2} + 3)) ;;
+	*) len=$((0x${h:2:2} + 2)) ;;
+	esac
+	head -c "$len" "$1" >"$2"
+}
+for k in $keys; do
+	IFS=: read -r id type size <<<"$k"
+	expect 0 "Result: SUCCESS" "modify-acls $id for a Key Vault PEM, cards 2 and 3" -- \
+		wp --token "$W" modify-acls --ident "$id" --kek-pem "$KIT_SOFT_KEK_PEM" \
+		--kek-id "$KIT_SOFT_KEK_ID" "${cards23[@]}"
+	f="$T/out/soft-$id.byok"
+	expect 0 "Result: SUCCESS" "package $id for the PEM KEK" -- wp --token "$W" package \
+		--ident "$id" --kek-pem "$KIT_SOFT_KEK_PEM" --kek-id "$KIT_SOFT_KEK_ID" \
+		--friendly-name "soft-$id" -o "$f"
+	b64url_decode "$(jq -r .ciphertext "$f")" >"$T/ct"
+	head -c "$mlen" "$T/ct" >"$T/oaep"
+	tail -c +$((mlen + 1)) "$T/ct" >"$T/kwp"
+	openssl pkeyutl -decrypt -inkey "$KIT_SOFT_KEK_KEY" -pkeyopt rsa_padding_mode:oaep \
+		-pkeyopt rsa_oaep_md:sha1 -pkeyopt rsa_mgf1_md:sha1 -in "$T/oaep" -out "$T/aes" \
+		2>"$T/err"
+	openssl enc -d -id-aes256-wrap-pad -K "$(xxd -p -c 64 "$T/aes")" -iv A65959A6 \
+		-in "$T/kwp" -out "$T/key" 2>>"$T/err"
+	if [ "$type" = AES ]; then
+		$PW --encrypt --mechanism AES-ECB --label "$id" -i "$T/plain" -o "$T/enc" \
+			>/dev/null 2>&1
+		openssl enc -d -aes-256-ecb -nopad -K "$(xxd -p -c 64 "$T/key")" -in "$T/enc" \
+			-out "$T/dec" 2>/dev/null
+		assert "openssl opens $id: the raw key decrypts what the token encrypted" \
+			cmp -s "$T/plain" "$T/dec"
+		continue
+	fi
+	der_trim "$T/key" "$T/key.der"
+	openssl pkey -inform DER -in "$T/key.der" -pubout -out "$T/rec.pub" 2>>"$T/err"
+	if cmp -s <(openssl pkey -pubin -in "$T/rec.pub" -outform DER) \
+		<(openssl pkey -pubin -in "$T/$id.pub" -outform DER); then
+		ok "openssl opens $id: the recovered key's public half is the original's"
+	else not_ok "openssl could not open $id"; diag "$T/err"; fi
+done
+
+# --- refusals that must leave the token as it was ---
+before=$(objects "$PW")
+expect 2 "fewer than|needs 2 cards|at least 2" "modify-acls with one card is refused" -- \
+	wp --token "$W" modify-acls --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
+	--kek-id "$KIT_SOFT_KEK_ID" --card "$T/cards/card-1-of-3.acs" --card-pass-file "$T/pass1"
+expect 2 "no record|generate it" "modify-acls of an ident never generated" -- \
+	wp --token "$W" modify-acls --ident nosuch --kek-pem "$KIT_SOFT_KEK_PEM" \
+	--kek-id "$KIT_SOFT_KEK_ID" "${cards12[@]}"
+expect 2 "already exists.*--force" "package refuses to overwrite a .byok" -- \
+	wp --token "$W" package --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
+	--kek-id "$KIT_SOFT_KEK_ID" --friendly-name x -o "$T/out/soft-rsa2048.byok"
+expect 2 "--friendly-name 'a/b'" "a friendly name with a path separator" -- \
+	wp --token "$W" package --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
+	--kek-id "$KIT_SOFT_KEK_ID" --friendly-name a/b
+expect 2 "--subscription-id 'nope' is not a GUID" "a subscription id that is not a GUID" -- \
+	wp --token "$W" package --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
+	--kek-id "$KIT_SOFT_KEK_ID" --friendly-name y --subscription-id nope
+expect 2 "no transfer key for 'rsa2048'.*modify-acls" "a second package needs modify-acls again" -- \
+	wp --token "$W" package --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
+	--kek-id "$KIT_SOFT_KEK_ID" --friendly-name again -o "$T/out/again.byok"
+after=$(objects "$PW")
+if [ "$before" = "$after" ] && [ ! -e "$T/out/again.byok" ]; then
+	ok "refusals left the token and the output dir as they were"
+else not_ok "refusals changed something ($before -> $after objects)"; fi
+
+expect 0 "intact" "the audit log of the whole flow verifies" -- \
+	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+if grep -q '"command":"modify-acls"' "$T/kmdata/audit.log" &&
+	grep -q '"command":"package"' "$T/kmdata/audit.log" &&
+	! grep -qE 'user-pin-1234|card [0-9] passphrase' "$T/kmdata/audit.log"; then
+	ok "the audit log records modify-acls and package, and no secret"
+else not_ok "audit content"; fi
+done_testing
