@@ -279,7 +279,6 @@ world_new_hash(struct world *w)
 	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
 	    !EVP_DigestUpdate(md, "p11byok world v1", 17) ||
 	    !EVP_DigestUpdate(md, w->token_label, strlen(w->token_label) + 1) ||
-	    !EVP_DigestUpdate(md, w->token_serial, strlen(w->token_serial) + 1) ||
 	    !EVP_DigestUpdate(md, w->cipher_suite, strlen(w->cipher_suite) + 1) ||
 	    !EVP_DigestUpdate(md, q, strlen(q) + 1) ||
 	    !EVP_DigestUpdate(md, w->created, strlen(w->created) + 1) ||
