@@ -319,6 +319,28 @@ world_check_token(const struct world *w, struct p11 *p)
 	return P11BYOK_EUSAGE;
 }
 
+int
+world_select_token(const struct world *w, struct p11 *p, const char *uri)
+{
+	char by_serial[128];
+	bool plain = *w->token_serial != '\0';
+	int r;
+
+	for (const char *c = w->token_serial; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+		    (*c >= 'A' && *c <= 'Z')))
+			plain = false;
+	if (uri == NULL && plain) {
+		snprintf(by_serial, sizeof by_serial, "pkcs11:serial=%s", w->token_serial);
+		/* p11_select_token names the URI when the token is absent. */
+		if ((r = p11_select_token(p, by_serial, P11_WANT_INITIALISED)) != 0)
+			return r;
+	} else if ((r = p11_select_token(p, uri, P11_WANT_INITIALISED)) != 0) {
+		return r;
+	}
+	return world_check_token(w, p);
+}
+
 CK_RV
 world_find_key(struct p11 *p, CK_OBJECT_HANDLE *out)
 {

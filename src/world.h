@@ -72,4 +72,8 @@ int world_new_hash(struct world *w);
  * memory.  */
 char *world_now(void);
 
+/* Chooses W's token on P: the one URI names (when not NULL), else the one with W's serial;
+ * then checks it is W's (world_check_token).  Returns 0 or the exit code after one line.  */
+int world_select_token(const struct world *w, struct p11 *p, const char *uri);
+
 #endif
