@@ -9,11 +9,14 @@
 #include <string.h>
 
 extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor, cmd_inspect,
-    cmd_import, cmd_audit, cmd_package, cmd_modify_acls;
+    cmd_import, cmd_audit, cmd_package;
+extern const struct command cmd_modify_acls;
+extern const struct command cmd_world;
 
 static const struct command *const commands[] = {
 	&cmd_regions,
 	&cmd_verify_toolset,
+	&cmd_world,
 	&cmd_doctor,
 	&cmd_inspect,
 	&cmd_modify_acls,

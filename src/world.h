@@ -50,4 +50,30 @@ CK_RV world_find_key(struct p11 *p, CK_OBJECT_HANDLE *out);
  * {CKA_WRAP_WITH_TRUSTED, CKA_SENSITIVE}.  Returns 0 or P11BYOK_EFAIL after one line.  */
 int world_create_key(struct p11 *p, CK_OBJECT_HANDLE *out);
 
+/* The cipher suites `world init` accepts, NULL-terminated; the first is the default. */
+extern const char *const world_cipher_suites[];
+bool world_suite_known(const char *suite);
+/* Whether SUITE is the legacy DLf1024s160mRijndael (accepted with a warning). */
+bool world_suite_legacy(const char *suite);
+
+/* Parses "K/N" with 1 <= K <= N <= WORLD_MAX_CARDS into *K, *N; false otherwise. */
+bool world_parse_quorum(const char *text, unsigned *k, unsigned *n);
+
+/* KMDATA/world into BUF; NULL when too long. */
+const char *world_path(const char *kmdata, char *buf, size_t len);
+
+/* Sets W->hash to a fresh world hash: SHA-256 over W's token label, cipher suite, quorum,
+ * creation time and 32 random bytes (so two inits never share one).  Not the serial: a free
+ * token gets its serial only at C_InitToken, after the cards that bind the hash are written.
+ * 0 or P11BYOK_EFAIL after one line.  */
+int world_new_hash(struct world *w);
+
+/* The current time as ISO 8601 UTC ("2024-05-01T12:00:00Z"), malloc'd; NULL when out of
+ * memory.  */
+char *world_now(void);
+
+/* Chooses W's token on P: the one URI names (when not NULL), else the one with W's serial;
+ * then checks it is W's (world_check_token).  Returns 0 or the exit code after one line.  */
+int world_select_token(const struct world *w, struct p11 *p, const char *uri);
+
 #endif

@@ -1,0 +1,411 @@
+/* world.c: kmdata/world and the world backup key; see world.h.
+ *
+ * kmdata/world is YAML, written by `world init` only:
+ *
+ *   # p11byok security world (DESIGN.md §3); written by 'p11byok world init'
+ *   version: 1
+ *   token_label: "byok-world"
+ *   token_serial: "1c2f3e4d5a6b7c8d"
+ *   cipher_suite: DLf3072s256mRijndael
+ *   quorum: 2/3
+ *   cards:                    # SHA-256 of card-I-of-N.acs, I = 1..N in order
+ *     - 3a7b...
+ *   world_hash: 9f2c...       # lower-case hex SHA-256, fixed at init
+ *   created: "2024-05-01T12:00:00Z"
+ */
+#include "config.h"
+#include "world.h"
+#include "digest.h"
+#include "fsutil.h"
+#include "msg.h"
+#include "p11attr.h"
+#include "yamldoc.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WORLD_FILE "world"
+#define WORLD_VERSION "1"
+
+static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+static char key_label[] = WORLD_KEY_LABEL, key_id[] = WORLD_KEY_ID;
+
+const char *const world_cipher_suites[] = {
+	"DLf3072s256mRijndael", "DLf1024s160mRijndael", NULL,
+};
+
+bool
+world_suite_known(const char *suite)
+{
+	for (const char *const *s = world_cipher_suites; *s != NULL; s++)
+		if (strcmp(*s, suite) == 0)
+			return true;
+	return false;
+}
+
+bool
+world_suite_legacy(const char *suite)
+{
+	return strcmp(suite, "DLf1024s160mRijndael") == 0;
+}
+
+void
+world_free(struct world *w)
+{
+	if (w == NULL)
+		return;
+	free(w->token_label);
+	free(w->token_serial);
+	free(w->cipher_suite);
+	free(w->created);
+	free(w);
+}
+
+static bool
+is_hex64(const char *s)
+{
+	if (s == NULL || strlen(s) != 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+const char *
+world_path(const char *kmdata, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/" WORLD_FILE, kmdata);
+	return n > 0 && (size_t)n < len ? buf : NULL;
+}
+
+/* Parses "K/N" with 1 <= K <= N <= WORLD_MAX_CARDS; false otherwise. */
+bool
+world_parse_quorum(const char *text, unsigned *k, unsigned *n)
+{
+	char *end;
+	unsigned long kk, nn;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	kk = strtoul(text, &end, 10);
+	if (errno != 0 || *end != '/' || end[1] < '0' || end[1] > '9')
+		return false;
+	nn = strtoul(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	if (kk < 1 || kk > nn || nn > WORLD_MAX_CARDS)
+		return false;
+	*k = (unsigned)kk;
+	*n = (unsigned)nn;
+	return true;
+}
+
+int
+world_load(const char *kmdata, struct world **out)
+{
+	int r = P11BYOK_EUSAGE;
+	struct ydoc *doc = NULL;
+	struct world *w = NULL;
+	char path[4096];
+	int version = 0, label = 0, serial = 0, suite = 0, quorum = 0, cards = 0, hash = 0,
+	    created = 0;
+	const struct yfield fields[] = {
+		{ "version", true, Y_SCALAR, &version },
+		{ "token_label", true, Y_SCALAR, &label },
+		{ "token_serial", true, Y_SCALAR, &serial },
+		{ "cipher_suite", true, Y_SCALAR, &suite },
+		{ "quorum", true, Y_SCALAR, &quorum },
+		{ "cards", true, Y_SEQ, &cards },
+		{ "world_hash", true, Y_SCALAR, &hash },
+		{ "created", true, Y_SCALAR, &created },
+	};
+
+	*out = NULL;
+	if (kmdata == NULL) {
+		msg_err("no kmdata directory given: pass --kmdata DIR or set P11BYOK_KMDATA");
+		return P11BYOK_EUSAGE;
+	}
+	if (world_path(kmdata, path, sizeof path) == NULL) {
+		msg_err("kmdata path %s is too long", kmdata);
+		return P11BYOK_EUSAGE;
+	}
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		msg_err("no world in %s: run 'p11byok world init'", kmdata);
+		return P11BYOK_EUSAGE;
+	}
+	if ((r = ydoc_load(path, "world file", &doc)) != 0)
+		goto out;
+	if ((r = ydoc_map_fields(doc, ydoc_root(doc), "world file", fields,
+	    sizeof fields / sizeof fields[0])) != 0)
+		goto out;
+	r = P11BYOK_EUSAGE;
+	if (strcmp(ydoc_scalar(doc, version), WORLD_VERSION) != 0) {
+		ydoc_err(doc, version, "world file version '%s' is not one this p11byok reads "
+		    "(" WORLD_VERSION "): use the p11byok that wrote it", ydoc_scalar(doc, version));
+		goto out;
+	}
+	if ((w = calloc(1, sizeof *w)) == NULL ||
+	    (w->token_label = strdup(ydoc_scalar(doc, label))) == NULL ||
+	    (w->token_serial = strdup(ydoc_scalar(doc, serial))) == NULL ||
+	    (w->cipher_suite = strdup(ydoc_scalar(doc, suite))) == NULL ||
+	    (w->created = strdup(ydoc_scalar(doc, created))) == NULL) {
+		msg_err("out of memory reading %s", path);
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	if (!world_suite_known(w->cipher_suite)) {
+		ydoc_err(doc, suite, "unknown cipher suite '%s'; known: DLf3072s256mRijndael, "
+		    "DLf1024s160mRijndael", w->cipher_suite);
+		goto out;
+	}
+	if (!world_parse_quorum(ydoc_scalar(doc, quorum), &w->k, &w->n)) {
+		ydoc_err(doc, quorum, "quorum '%s' must be K/N with 1 <= K <= N <= %d",
+		    ydoc_scalar(doc, quorum), WORLD_MAX_CARDS);
+		goto out;
+	}
+	if (ydoc_seq_len(doc, cards) != w->n) {
+		ydoc_err(doc, cards, "the world lists %zu card fingerprints but its quorum has "
+		    "N = %u cards", ydoc_seq_len(doc, cards), w->n);
+		goto out;
+	}
+	for (unsigned i = 0; i < w->n; i++) {
+		int item = ydoc_seq_item(doc, cards, i);
+		const char *fp = ydoc_scalar(doc, item);
+		if (!is_hex64(fp)) {
+			ydoc_err(doc, item, "card %u's fingerprint must be 64 lower-case hex digits "
+			    "(SHA-256)", i + 1);
+			goto out;
+		}
+		memcpy(w->card_fp[i], fp, 65);
+	}
+	if (!is_hex64(ydoc_scalar(doc, hash))) {
+		ydoc_err(doc, hash, "world_hash must be 64 lower-case hex digits (SHA-256)");
+		goto out;
+	}
+	memcpy(w->hash, ydoc_scalar(doc, hash), 65);
+	*out = w;
+	w = NULL;
+	r = 0;
+out:
+	world_free(w);
+	ydoc_free(doc);
+	return r;
+}
+
+/* Writes S as a YAML double-quoted scalar. */
+static void
+yaml_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(f, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			fprintf(f, "\\x%02x", *c);
+		else
+			fputc(*c, f);
+	}
+	fputc('"', f);
+}
+
+int
+world_save(const char *kmdata, const struct world *w, bool force)
+{
+	int r = P11BYOK_EFAIL;
+	char path[4096], *text = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+
+	if (world_path(kmdata, path, sizeof path) == NULL) {
+		msg_err("kmdata path %s is too long", kmdata);
+		return P11BYOK_EUSAGE;
+	}
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		msg_err("out of memory writing %s", path);
+		goto out;
+	}
+	fprintf(f, "# p11byok security world (DESIGN.md §3); written by 'p11byok world init'\n");
+	fprintf(f, "version: " WORLD_VERSION "\ntoken_label: ");
+	yaml_quoted(f, w->token_label);
+	fprintf(f, "\ntoken_serial: ");
+	yaml_quoted(f, w->token_serial);
+	fprintf(f, "\ncipher_suite: ");
+	yaml_quoted(f, w->cipher_suite);
+	fprintf(f, "\nquorum: %u/%u\n", w->k, w->n);
+	fprintf(f, "cards:                  # SHA-256 of card-I-of-%u.acs, I = 1..%u\n", w->n,
+	    w->n);
+	for (unsigned i = 0; i < w->n && i < WORLD_MAX_CARDS; i++)
+		fprintf(f, "  - %s\n", w->card_fp[i]);
+	fprintf(f, "world_hash: %s\ncreated: ", w->hash);
+	yaml_quoted(f, w->created);
+	fputc('\n', f);
+	if (fclose(f) != 0) {
+		f = NULL;
+		msg_err("out of memory writing %s", path);
+		goto out;
+	}
+	f = NULL;
+	r = fs_write_atomic(path, text, len, 0600, force);
+out:
+	if (f != NULL)
+		fclose(f);
+	free(text);
+	return r;
+}
+
+int
+world_new_hash(struct world *w)
+{
+	unsigned char nonce[32], d[SHA256_LEN];
+	EVP_MD_CTX *md = NULL;
+	char q[32];
+	int r = P11BYOK_EFAIL;
+
+	if (RAND_bytes(nonce, sizeof nonce) != 1) {
+		msg_ssl("cannot draw the world hash's random part");
+		return r;
+	}
+	snprintf(q, sizeof q, "%u/%u", w->k, w->n);
+	/* Each part NUL-terminated, so no two different worlds hash the same text. */
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(md, "p11byok world v1", 17) ||
+	    !EVP_DigestUpdate(md, w->token_label, strlen(w->token_label) + 1) ||
+	    !EVP_DigestUpdate(md, w->cipher_suite, strlen(w->cipher_suite) + 1) ||
+	    !EVP_DigestUpdate(md, q, strlen(q) + 1) ||
+	    !EVP_DigestUpdate(md, w->created, strlen(w->created) + 1) ||
+	    !EVP_DigestUpdate(md, nonce, sizeof nonce) ||
+	    !EVP_DigestFinal_ex(md, d, NULL)) {
+		msg_ssl("cannot compute the world hash");
+		goto out;
+	}
+	hex_encode(d, sizeof d, w->hash, 0);
+	r = 0;
+out:
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+char *
+world_now(void)
+{
+	char when[32];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return strdup(when);
+}
+
+int
+world_check_token(const struct world *w, struct p11 *p)
+{
+	if (strcmp(w->token_serial, p11_token_serial(p)) == 0 &&
+	    strcmp(w->token_label, p11_token_label(p)) == 0)
+		return 0;
+	msg_err("token '%s' (serial %s) is not the world's token '%s' (serial %s): choose it "
+	    "with --token 'pkcs11:serial=%s', or use the kmdata of this token's world",
+	    p11_token_label(p), p11_token_serial(p), w->token_label, w->token_serial,
+	    w->token_serial);
+	return P11BYOK_EUSAGE;
+}
+
+int
+world_select_token(const struct world *w, struct p11 *p, const char *uri)
+{
+	char by_serial[128];
+	bool plain = *w->token_serial != '\0';
+	int r;
+
+	for (const char *c = w->token_serial; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+		    (*c >= 'A' && *c <= 'Z')))
+			plain = false;
+	if (uri == NULL && plain) {
+		snprintf(by_serial, sizeof by_serial, "pkcs11:serial=%s", w->token_serial);
+		/* p11_select_token names the URI when the token is absent. */
+		if ((r = p11_select_token(p, by_serial, P11_WANT_INITIALISED)) != 0)
+			return r;
+	} else if ((r = p11_select_token(p, uri, P11_WANT_INITIALISED)) != 0) {
+		return r;
+	}
+	return world_check_token(w, p);
+}
+
+CK_RV
+world_find_key(struct p11 *p, CK_OBJECT_HANDLE *out)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_LABEL, key_label, sizeof key_label - 1 },
+		{ CKA_ID, key_id, sizeof key_id - 1 },
+		{ CKA_TOKEN, &yes, sizeof yes },
+	};
+	CK_ULONG n = 0;
+	CK_RV rv;
+
+	*out = CK_INVALID_HANDLE;
+	if ((rv = p11attr_find(p, t, sizeof t / sizeof t[0], out, 1, &n)) != CKR_OK || n == 0)
+		*out = CK_INVALID_HANDLE;
+	return rv;
+}
+
+int
+world_create_key(struct p11 *p, CK_OBJECT_HANDLE *out)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_ULONG bytes = 32;
+	CK_MECHANISM mech = { CKM_AES_KEY_GEN, NULL, 0 };
+	/* What every key unwrapped under the world key must be: bound to trusted wrapping
+	 * keys and sensitive, so a backup can never come back weaker than it left.  */
+	CK_ATTRIBUTE unwrap_tmpl[] = {
+		{ CKA_WRAP_WITH_TRUSTED, &yes, sizeof yes },
+		{ CKA_SENSITIVE, &yes, sizeof yes },
+	};
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
+		{ CKA_VALUE_LEN, &bytes, sizeof bytes },
+		{ CKA_TOKEN, &yes, 1 }, { CKA_PRIVATE, &no, 1 },
+		{ CKA_LABEL, key_label, sizeof key_label - 1 },
+		{ CKA_ID, key_id, sizeof key_id - 1 },
+		{ CKA_TRUSTED, &yes, 1 },
+		{ CKA_WRAP, &yes, 1 }, { CKA_UNWRAP, &yes, 1 },
+		{ CKA_ENCRYPT, &no, 1 }, { CKA_DECRYPT, &no, 1 },
+		{ CKA_SIGN, &no, 1 }, { CKA_VERIFY, &no, 1 }, { CKA_DERIVE, &no, 1 },
+		{ CKA_SENSITIVE, &yes, 1 }, { CKA_EXTRACTABLE, &no, 1 },
+		{ CKA_MODIFIABLE, &no, 1 },
+		{ CKA_UNWRAP_TEMPLATE, unwrap_tmpl, sizeof unwrap_tmpl },
+	};
+	CK_RV rv;
+
+	*out = CK_INVALID_HANDLE;
+	if ((rv = world_find_key(p, out)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the world backup key", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (*out != CK_INVALID_HANDLE) {
+		msg_err("token '%s' already holds a world backup key '%s': a world has one; "
+		    "p11byok does not make a second", p11_token_label(p), WORLD_KEY_LABEL);
+		*out = CK_INVALID_HANDLE;
+		return P11BYOK_EFAIL;
+	}
+	rv = p11_fn(p)->C_GenerateKey(p11_session(p), &mech, t, sizeof t / sizeof t[0], out);
+	if (rv != CKR_OK) {
+		msg_ck(rv, "cannot create the world backup key on token '%s' (C_GenerateKey of "
+		    "AES-256 in the SO session)", p11_token_label(p));
+		*out = CK_INVALID_HANDLE;
+		return P11BYOK_EFAIL;
+	}
+	return 0;
+}
