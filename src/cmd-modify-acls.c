@@ -21,7 +21,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum {
 	OPT_IDENT = OPT_COMMAND_BASE, OPT_REGION, OPT_KEK_PEM, OPT_KEK_ID, OPT_TOOLSET_DIR,
@@ -73,10 +72,13 @@ record(const char *kmdata, const struct world *w, struct p11 *p, const struct ar
     const struct kek *kek, bool native)
 {
 	struct key_xferacld x = { 0 };
-	char created[32];
-	time_t now = time(NULL);
+	char *created = world_now();
+	int r;
 
-	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	if (created == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
 	x.ident = (char *)a->ident;
 	x.token_serial = (char *)p11_token_serial(p);
 	x.world_hash = (char *)w->hash;
@@ -87,7 +89,9 @@ record(const char *kmdata, const struct world *w, struct p11 *p, const struct ar
 	x.native = native;
 	x.created = created;
 	/* A rerun for another KEK describes the same copy: the record follows the latest KEK. */
-	return keyrecord_xferacld_save(kmdata, &x, true);
+	r = keyrecord_xferacld_save(kmdata, &x, true);
+	free(created);
+	return r;
 }
 
 static int
@@ -187,8 +191,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	}
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
-	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||
-	    (r = world_check_token(w, p)) != 0 ||
+	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
 	    (r = p11_open_session(p)) != 0)
 		goto out;
 	if ((rv = wrap_has_native(p, &native)) != CKR_OK) {

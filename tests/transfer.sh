@@ -10,7 +10,9 @@ need openssl jq xxd sha256sum
 [ -n "$PKCS11_TOOL" ] || skip_all "pkcs11-tool not installed"
 softhsm_setup
 . "$top_srcdir/tests/vendor-kit.sh"
-kit_build NA
+kit_init "$T/kit" && kit_build NA || { echo "Bail out! the vendor kit failed"; exit 1; }
+CLOUD_LABEL=$KIT_CLOUD_LABEL CLOUD_PIN=$KIT_CLOUD_PIN CLOUD_PIN_FILE=$KIT_CLOUD_PIN_FILE
+CLOUD_URI=$KIT_CLOUD_URI TOOLSET=$KIT_TOOLSET_DIR
 
 W=pkcs11:token=byok-world
 mkdir -p "$T/kmdata" "$T/cards" "$T/out"
@@ -24,12 +26,12 @@ cards12=(--card "$T/cards/card-1-of-3.acs" --card-pass-file "$T/pass1"
 cards23=(--card "$T/cards/card-2-of-3.acs" --card-pass-file "$T/pass2"
 	--card "$T/cards/card-3-of-3.acs" --card-pass-file "$T/pass3")
 PW="$PKCS11_TOOL --module $SOFTHSM2_MODULE --token-label byok-world --login --pin user-pin-1234"
-PC="$PKCS11_TOOL --module $SOFTHSM2_MODULE --token-label $KIT_CLOUD_TOKEN --login --pin $KIT_CLOUD_PIN"
+PC="$PKCS11_TOOL --module $SOFTHSM2_MODULE --token-label $CLOUD_LABEL --login --pin $CLOUD_PIN"
 objects() { $1 -O 2>/dev/null | grep -c 'Object;'; }
 
 # --- step 3.4: the region's packages verify to the kit's root ---
 expect 0 "Result: SUCCESS" "verify-kek accepts the region's packages" -- \
-	p11 verify-kek --region NA --toolset-dir "$KIT_DIR" --root-hash "$KIT_ROOT_HASH"
+	p11 verify-kek --region NA --toolset-dir "$TOOLSET" --root-hash "$KIT_ROOT_HASH"
 
 # --- step 3.2 and 3.5: the world and four keys ---
 expect 0 "Result: SUCCESS" "world init 2/3" -- \
@@ -47,7 +49,7 @@ done
 for k in $keys; do
 	id=${k%%:*}
 	expect 0 "Result: SUCCESS" "modify-acls $id with cards 1 and 2" -- wp --token "$W" \
-		modify-acls --ident "$id" --region NA --toolset-dir "$KIT_DIR" \
+		modify-acls --ident "$id" --region NA --toolset-dir "$TOOLSET" \
 		--root-hash "$KIT_ROOT_HASH" "${cards12[@]}"
 done
 if [ "$(grep -c 'byok-kek-' <($PW -O 2>/dev/null))" -eq 1 ]; then
@@ -58,7 +60,7 @@ else not_ok "KEK objects"; $PW -O 2>&1 | diag; fi
 for k in $keys; do
 	id=${k%%:*}
 	expect 0 "Result: SUCCESS" "package $id" -- wp --token "$W" package --ident "$id" \
-		--region NA --toolset-dir "$KIT_DIR" --root-hash "$KIT_ROOT_HASH" \
+		--region NA --toolset-dir "$TOOLSET" --root-hash "$KIT_ROOT_HASH" \
 		--friendly-name "$id" -o "$T/out/KeyTransferPackage-$id.byok"
 done
 if grep -q "az keyvault key import --vault-name VAULT --name aes256 --byok-file .* --kty oct-HSM" \
@@ -69,7 +71,7 @@ run stat -c %a "$T/out/KeyTransferPackage-rsa2048.byok"
 if [ "$(cat "$T/out")" = 600 ]; then ok ".byok mode 0600"; else not_ok ".byok mode $(cat "$T/out")"; fi
 
 # --- step 5 stand-in: the cloud token imports each .byok ---
-imp() { "$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$T/cloudkm" --pin-file "$KIT_CLOUD_PIN_FILE" \
+imp() { "$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$T/cloudkm" --pin-file "$CLOUD_PIN_FILE" \
 	import "$@"; }
 mkdir -p "$T/cloudkm"
 keyid() { sed -n 's/^Key id: *//p' "$T/out"; }
@@ -84,7 +86,7 @@ for id in rsa2048 rsa4096 ec256; do
 	pub "$id"
 	fpr=$(openssl pkey -pubin -in "$T/$id.pub" -outform DER | sha256sum | cut -d' ' -f1)
 	expect 0 "Public key SHA-256: $fpr" "import $id on the cloud token: same public key" -- \
-		imp "$T/out/KeyTransferPackage-$id.byok" --unwrap-key "$KIT_UNWRAP_URI"
+		imp "$T/out/KeyTransferPackage-$id.byok" --unwrap-key "$CLOUD_URI"
 	kid=$(keyid)
 	case $id in
 	rsa*)	$PC --sign --mechanism SHA256-RSA-PKCS --id "$kid" -i "$T/msg" -o "$T/sig" \
@@ -99,7 +101,7 @@ for id in rsa2048 rsa4096 ec256; do
 	esac
 done
 expect 0 "Key type: +AES secret key" "import aes256 on the cloud token" -- \
-	imp "$T/out/KeyTransferPackage-aes256.byok" --unwrap-key "$KIT_UNWRAP_URI"
+	imp "$T/out/KeyTransferPackage-aes256.byok" --unwrap-key "$CLOUD_URI"
 kid=$(keyid)
 head -c 64 /dev/urandom >"$T/plain"
 IV=000102030405060708090a0b0c0d0e0f
@@ -109,7 +111,9 @@ $PC --decrypt --mechanism AES-CBC --iv $IV --id "$kid" -i "$T/enc" -o "$T/dec" >
 assert "AES: encrypted by the original, decrypted by the imported key" cmp -s "$T/plain" "$T/dec"
 
 # --- the same keys for a software KEK, opened by the OpenSSL command line alone ---
-bits=$(openssl pkey -pubin -in "$KIT_SOFT_KEK_PEM" -text -noout | sed -n 's/.*(\([0-9]*\) bit).*/\1/p')
+kit_kek_soft || { echo "Bail out! the vendor kit's software KEK failed"; exit 1; }
+SOFT_PEM=$KIT_KEK_PEM SOFT_KEY=$KIT_KEK_PRIV_PEM SOFT_ID=$KIT_KEK_ID
+bits=$(openssl pkey -pubin -in "$SOFT_PEM" -text -noout | sed -n 's/.*(\([0-9]*\) bit).*/\1/p')
 mlen=$((bits / 8))
 # b64url_decode TEXT: the bytes of unpadded base64url TEXT.
 b64url_decode() {
@@ -132,16 +136,16 @@ der_trim() {
 for k in $keys; do
 	IFS=: read -r id type size <<<"$k"
 	expect 0 "Result: SUCCESS" "modify-acls $id for a Key Vault PEM, cards 2 and 3" -- \
-		wp --token "$W" modify-acls --ident "$id" --kek-pem "$KIT_SOFT_KEK_PEM" \
-		--kek-id "$KIT_SOFT_KEK_ID" "${cards23[@]}"
+		wp --token "$W" modify-acls --ident "$id" --kek-pem "$SOFT_PEM" \
+		--kek-id "$SOFT_ID" "${cards23[@]}"
 	f="$T/out/soft-$id.byok"
 	expect 0 "Result: SUCCESS" "package $id for the PEM KEK" -- wp --token "$W" package \
-		--ident "$id" --kek-pem "$KIT_SOFT_KEK_PEM" --kek-id "$KIT_SOFT_KEK_ID" \
+		--ident "$id" --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
 		--friendly-name "soft-$id" -o "$f"
 	b64url_decode "$(jq -r .ciphertext "$f")" >"$T/ct"
 	head -c "$mlen" "$T/ct" >"$T/oaep"
 	tail -c +$((mlen + 1)) "$T/ct" >"$T/kwp"
-	openssl pkeyutl -decrypt -inkey "$KIT_SOFT_KEK_KEY" -pkeyopt rsa_padding_mode:oaep \
+	openssl pkeyutl -decrypt -inkey "$SOFT_KEY" -pkeyopt rsa_padding_mode:oaep \
 		-pkeyopt rsa_oaep_md:sha1 -pkeyopt rsa_mgf1_md:sha1 -in "$T/oaep" -out "$T/aes" \
 		2>"$T/err"
 	openssl enc -d -id-aes256-wrap-pad -K "$(xxd -p -c 64 "$T/aes")" -iv A65959A6 \
@@ -166,23 +170,23 @@ done
 # --- refusals that must leave the token as it was ---
 before=$(objects "$PW")
 expect 2 "fewer than|needs 2 cards|at least 2" "modify-acls with one card is refused" -- \
-	wp --token "$W" modify-acls --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
-	--kek-id "$KIT_SOFT_KEK_ID" --card "$T/cards/card-1-of-3.acs" --card-pass-file "$T/pass1"
+	wp --token "$W" modify-acls --ident rsa2048 --kek-pem "$SOFT_PEM" \
+	--kek-id "$SOFT_ID" --card "$T/cards/card-1-of-3.acs" --card-pass-file "$T/pass1"
 expect 2 "no record|generate it" "modify-acls of an ident never generated" -- \
-	wp --token "$W" modify-acls --ident nosuch --kek-pem "$KIT_SOFT_KEK_PEM" \
-	--kek-id "$KIT_SOFT_KEK_ID" "${cards12[@]}"
+	wp --token "$W" modify-acls --ident nosuch --kek-pem "$SOFT_PEM" \
+	--kek-id "$SOFT_ID" "${cards12[@]}"
 expect 2 "already exists.*--force" "package refuses to overwrite a .byok" -- \
-	wp --token "$W" package --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
-	--kek-id "$KIT_SOFT_KEK_ID" --friendly-name x -o "$T/out/soft-rsa2048.byok"
+	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
+	--kek-id "$SOFT_ID" --friendly-name x -o "$T/out/soft-rsa2048.byok"
 expect 2 "--friendly-name 'a/b'" "a friendly name with a path separator" -- \
-	wp --token "$W" package --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
-	--kek-id "$KIT_SOFT_KEK_ID" --friendly-name a/b
+	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
+	--kek-id "$SOFT_ID" --friendly-name a/b
 expect 2 "--subscription-id 'nope' is not a GUID" "a subscription id that is not a GUID" -- \
-	wp --token "$W" package --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
-	--kek-id "$KIT_SOFT_KEK_ID" --friendly-name y --subscription-id nope
+	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
+	--kek-id "$SOFT_ID" --friendly-name y --subscription-id nope
 expect 2 "no transfer key for 'rsa2048'.*modify-acls" "a second package needs modify-acls again" -- \
-	wp --token "$W" package --ident rsa2048 --kek-pem "$KIT_SOFT_KEK_PEM" \
-	--kek-id "$KIT_SOFT_KEK_ID" --friendly-name again -o "$T/out/again.byok"
+	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
+	--kek-id "$SOFT_ID" --friendly-name again -o "$T/out/again.byok"
 after=$(objects "$PW")
 if [ "$before" = "$after" ] && [ ! -e "$T/out/again.byok" ]; then
 	ok "refusals left the token and the output dir as they were"
