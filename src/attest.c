@@ -63,27 +63,26 @@ attest_result_free(struct attest_result *res)
 int
 attest_parse_pin(const char *text, const char *what, struct attest_pin *out)
 {
-	unsigned char buf[SHA256_LEN + 1];
 	size_t digits = 0;
-	long n;
 
 	memset(out, 0, sizeof *out);
-	for (const char *s = text; *s != '\0'; s++)
+	for (const char *s = text; *s != '\0'; s++) {
 		if (isxdigit((unsigned char)*s))
 			digits++;
-	n = hex_decode(text, buf, sizeof buf);
-	if (n < 0 && digits <= 2 * (SHA256_LEN + 1)) {
-		msg_err("%s '%s' is not hexadecimal: give the root key hash as the guide prints it "
-		    "(59178a47 de508c3f ...)", what, text);
-		return P11BYOK_EUSAGE;
+		else if (*s != ' ' && *s != '\t' && *s != ':') {
+			msg_err("%s '%s' is not hexadecimal: give the root key hash as the guide "
+			    "prints it (59178a47 de508c3f ...)", what, text);
+			return P11BYOK_EUSAGE;
+		}
 	}
-	if (n != SHA1_LEN && n != SHA256_LEN) {
+	if ((digits != 2 * SHA1_LEN && digits != 2 * SHA256_LEN) ||
+	    hex_decode(text, out->hash, sizeof out->hash) != (long)digits / 2) {
 		msg_err("%s has %zu hex digits: a root key hash is 40 (SHA-1, as the guide prints "
 		    "it) or 64 (SHA-256)", what, digits);
+		memset(out, 0, sizeof *out);
 		return P11BYOK_EUSAGE;
 	}
-	memcpy(out->hash, buf, (size_t)n);
-	out->len = (size_t)n;
+	out->len = digits / 2;
 	return 0;
 }
 
@@ -126,6 +125,90 @@ spki_hash(X509 *x, size_t pinlen, unsigned char md[SHA256_LEN])
 	    EVP_sha256(), NULL) == 1 && mdlen == pinlen ? 0 : -1;
 	OPENSSL_free(der);
 	return r;
+}
+
+/* The next TLV at *P (of the LEN bytes left at END) with its header read by OpenSSL:
+ * ASN.1 TAG and CLASS wanted; moves *P to the contents and returns their length, or -1.  */
+static long
+der_enter(const unsigned char **p, const unsigned char *end, int tag, int class)
+{
+	long len;
+	int t, c, ret = ASN1_get_object(p, &len, &t, &c, end - *p);
+	if ((ret & 0x80) || t != tag || c != class || len > end - *p)
+		return -1;
+	return len;
+}
+
+/* The one-byte INTEGER at *P, moved past; -1 when it is anything else. */
+static int
+der_small_int(const unsigned char **p, const unsigned char *end)
+{
+	long len = der_enter(p, end, V_ASN1_INTEGER, V_ASN1_UNIVERSAL);
+	if (len != 1)
+		return -1;
+	return *(*p)++;
+}
+
+/* The fields OpenSSL parses but no signature covers and re-encoding keeps as found: the
+ * SignedData and SignerInfo versions (RFC 5652 §5.1, §5.3: 1 with an issuer-and-serial
+ * signer, 3 with a subject key identifier; X.509 certificates only) and the signature and
+ * digest algorithm parameters (absent or NULL, RSASSA-PSS aside).  DER is canonical DER
+ * CMS already.  Returns 0, or -1 after one line.  */
+static int
+check_unsigned_fields(const unsigned char *der, long der_len, CMS_ContentInfo *cms,
+    const char *what)
+{
+	const unsigned char *p = der, *end = der + der_len, *sd_end;
+	X509_ALGOR *dig = NULL, *sig = NULL;
+	CMS_SignerInfo *si;
+	int sd_version, si_version, ptype, nid;
+	long len;
+
+	if (der_enter(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) < 0 ||
+	    (len = der_enter(&p, end, V_ASN1_OBJECT, V_ASN1_UNIVERSAL)) < 0 ||
+	    (p += len, der_enter(&p, end, 0, V_ASN1_CONTEXT_SPECIFIC)) < 0 ||
+	    (len = der_enter(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL)) < 0 ||
+	    (sd_end = p + len, (sd_version = der_small_int(&p, sd_end)) < 0))
+		goto bad;
+	/* digestAlgorithms, encapContentInfo, [0] certificates, [1] crls, then signerInfos */
+	while (p < sd_end) {
+		const unsigned char *q = p;
+		int t, c;
+		if (ASN1_get_object(&q, &len, &t, &c, sd_end - p) & 0x80)
+			goto bad;
+		if (t == V_ASN1_SET && c == V_ASN1_UNIVERSAL && q + len == sd_end)
+			break;		/* the last SET: signerInfos */
+		p = q + len;
+	}
+	if (der_enter(&p, sd_end, V_ASN1_SET, V_ASN1_UNIVERSAL) < 0 ||
+	    der_enter(&p, sd_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) < 0 ||
+	    (si_version = der_small_int(&p, sd_end)) < 0)
+		goto bad;
+	if ((si_version != 1 && si_version != 3) || sd_version != (si_version == 3 ? 3 : 1)) {
+		msg_err("%s: its CMS versions (SignedData %d, SignerInfo %d) are not the ones "
+		    "RFC 5652 gives a signed statement: the package was altered", what,
+		    sd_version, si_version);
+		return -1;
+	}
+	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
+	X509_ALGOR_get0(NULL, &ptype, NULL, dig);
+	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+		goto params;
+	X509_ALGOR_get0(NULL, &ptype, NULL, sig);
+	nid = OBJ_obj2nid(sig->algorithm);
+	if (nid != NID_rsassaPss && ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+		goto params;
+	return 0;
+bad:
+	ERR_clear_error();
+	msg_err("%s: its CMS structure is not SignedData as expected: the package was altered",
+	    what);
+	return -1;
+params:
+	msg_err("%s: its signer's algorithm parameters are not absent or NULL: the package was "
+	    "altered", what);
+	return -1;
 }
 
 /* Parses BUF as CMS in canonical DER (or PEM around it) into *OUT.  Returns 0, or
@@ -181,6 +264,20 @@ parse_cms(const unsigned char *buf, size_t len, const char *what, CMS_ContentInf
 		ERR_clear_error();
 		msg_err("%s is not canonical DER CMS (trailing or re-encoded bytes): download the "
 		    "toolset again", what);
+		goto out;
+	}
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+		msg_err("%s is CMS but not SignedData: it is not a BYOK package", what);
+		goto out;
+	}
+	if (sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms)) != 1) {
+		msg_err("%s has %d signers, not one HSM device signature", what,
+		    sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms)));
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	if (check_unsigned_fields(der_ro, der_len, cms, what) != 0) {
+		r = P11BYOK_EFAIL;
 		goto out;
 	}
 	*out = cms;
