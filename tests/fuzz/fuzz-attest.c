@@ -2,13 +2,13 @@
  * checks.  Input: the 20-byte SHA-1 root pin, the KEK package's length (2 bytes, big
  * endian), the KEK package, then the world package; region NA as the manifest names it.
  * The corpus (tests/fuzz/corpus/attest) is made by tests/vendor-kit.sh with a long-lived
- * device certificate, so replays reach the statement checks.  */
+ * device certificate, so replays reach the statement checks.  Each refusal prints its line
+ * on stderr: fuzz with -close_fd_mask=2.  */
 #include "config.h"
 #include "attest.h"
 #include "fuzz.h"
 #include "manifest.h"
 
-#include <stdio.h>
 #include <string.h>
 
 int
@@ -16,16 +16,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char name[] = "United States", code[] = "NA";
 	static char kek_name[] = "BYOK-KEK-pkg-NA-1", world_name[] = "BYOK-SecurityWorld-pkg-NA-1";
-	static int quiet;
 	struct region reg = { .name = name, .code = code, .kek_package = kek_name,
 	    .world_package = world_name };
 	struct attest_pin pin = { .len = SHA1_LEN };
 	struct attest_result *res = NULL;
 	size_t klen;
 
-	/* One refusal line per input would drown the fuzzer's own output. */
-	if (!quiet && freopen("/dev/null", "w", stderr) != NULL)
-		quiet = 1;
 	if (size < SHA1_LEN + 2)
 		return 0;
 	memcpy(pin.hash, data, SHA1_LEN);
