@@ -310,22 +310,14 @@ verify_pkg(CMS_ContentInfo *cms, const struct attest_pin *pin, struct pkg *p)
 	long len;
 	int r = P11BYOK_EFAIL, anchors = 0, err;
 
-	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
-		msg_err("%s is CMS but not SignedData: it is not a BYOK package", p->what);
-		r = P11BYOK_EUSAGE;
-		goto out;
-	}
+	/* parse_cms made sure of SignedData with exactly one signer. */
 	if (OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data || CMS_is_detached(cms)) {
 		msg_err("%s does not carry its statement as signed data content: it is not a BYOK "
 		    "package", p->what);
 		r = P11BYOK_EUSAGE;
 		goto out;
 	}
-	if ((sis = CMS_get0_SignerInfos(cms)) == NULL || sk_CMS_SignerInfo_num(sis) != 1) {
-		msg_err("%s has %d signers, not one HSM device signature", p->what,
-		    sis == NULL ? 0 : sk_CMS_SignerInfo_num(sis));
-		goto out;
-	}
+	sis = CMS_get0_SignerInfos(cms);
 	if ((certs = CMS_get1_certs(cms)) == NULL) {
 		msg_err("%s carries no certificates: it cannot chain to the vendor root", p->what);
 		goto out;

@@ -174,8 +174,14 @@ expect 1 "unsuitable certificate purpose|not a signing certificate" \
 # Signed by the root itself, no device certificate.
 openssl cms -sign -binary -nodetach -md sha256 -in "$KIT_DIR/kek-NA.json" \
 	-signer "$KIT_ROOT_CERT" -inkey "$KIT_ROOT_KEY" -outform DER -out "$T/root-signed" 2>/dev/null
-expect 1 "Result: FAILURE" "a package signed by the root itself" -- \
+expect 1 "signed by the root itself|unsuitable certificate purpose .certificate .CN=Test Vendor Root" \
+	"a package signed by the root itself" -- \
 	vkna --kek-package "$T/root-signed" --world-package "$W"
+openssl cms -sign -binary -nodetach -md sha256 -in "$KIT_DIR/kek-NA.json" \
+	-signer "$KIT_DEVICE_CERT" -inkey "$KIT_DEVICE_KEY" -signer "$KIT_ROOT_CERT" \
+	-inkey "$KIT_ROOT_KEY" -outform DER -out "$T/two-signers" 2>/dev/null
+expect 1 "has 2 signers, not one HSM device signature" "a package with two signers" -- \
+	vkna --kek-package "$T/two-signers" --world-package "$W"
 
 # --- malformed input and usage: exit 2, one line each ---
 head -c 600 /dev/urandom >"$T/random"
@@ -184,6 +190,8 @@ printf '["kek"]' >"$T/array.txt"; kit_sign "$T/array.txt" "$T/array"
 head -c 1000 "$K" >"$T/truncated"
 cp "$K" "$T/trailing"; printf 'x' >>"$T/trailing"
 cp "$K" "$T/renamed"
+openssl cms -sign -binary -md sha256 -in "$KIT_DIR/kek-NA.json" -signer "$KIT_DEVICE_CERT" \
+	-inkey "$KIT_DEVICE_KEY" -certfile "$KIT_ROOT_CERT" -outform DER -out "$T/detached"
 while IFS='|' read -r regex desc args; do
 	[ -n "$regex" ] || continue
 	eval "set -- $args"
@@ -193,6 +201,7 @@ is not a CMS package|random bytes as the KEK package|--region NA --root-hash $KI
 is not a CMS package|a truncated package|--region NA --root-hash $KIT_ROOT_HASH --kek-package "$W" --world-package "$T/truncated"
 is not canonical DER CMS|a package with a byte appended|--region NA --root-hash $KIT_ROOT_HASH --kek-package "$T/trailing" --world-package "$W"
 signed content is not a JSON statement object|signed content that is not JSON|--region NA --root-hash $KIT_ROOT_HASH --kek-package "$T/notjson" --world-package "$W"
+does not carry its statement as signed data content|a detached signature|--region NA --root-hash $KIT_ROOT_HASH --kek-package "$T/detached" --world-package "$W"
 signed content is not a JSON statement object|a JSON array statement|--region NA --root-hash $KIT_ROOT_HASH --kek-package "$K" --world-package "$T/array"
 $T/absent|an unreadable package file|--region NA --root-hash $KIT_ROOT_HASH --kek-package "$T/absent" --world-package "$W"
 no KEK package 'BYOK-KEK-pkg-NA-1' in $T|--region with a directory lacking the packages|--region NA --toolset-dir "$T" --root-hash $KIT_ROOT_HASH
