@@ -23,6 +23,23 @@ if grep -q "never extractable" "$T/cloud-objs" && grep -q "sensitive" "$T/cloud-
 	ok "the kit's KEK private key was generated in the cloud token: sensitive, never extractable"
 else not_ok "cloud KEK attributes"; diag "$T/cloud-objs"; fi
 
+# The KEK public key in the packages belongs to the private key in the cloud token.
+openssl rand 32 >"$T/secret"
+openssl pkeyutl -encrypt -pubin -inkey "$KIT_KEK_PEM" -pkeyopt rsa_padding_mode:oaep \
+	-in "$T/secret" -out "$T/secret.enc"
+"$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label "$KIT_CLOUD_LABEL" --login \
+	--pin "$KIT_CLOUD_PIN" --decrypt --mechanism RSA-PKCS-OAEP \
+	--hash-algorithm SHA-1 --mgf MGF1-SHA1 --id "$KIT_KEK_CKA_ID" -i "$T/secret.enc" -o "$T/secret.dec" >/dev/null 2>&1
+assert "the cloud token decrypts what KIT_KEK_PEM encrypts" cmp -s "$T/secret" "$T/secret.dec"
+# The software-KEK variant, for independent tools.
+(
+	kit_init "$T/soft" && kit_build NA soft >/dev/null &&
+	openssl pkey -in "$KIT_KEK_PRIV_PEM" -pubout | cmp -s - "$KIT_KEK_PEM" &&
+	p11 verify-kek --region NA --toolset-dir "$KIT_TOOLSET_DIR" --root-hash "$KIT_ROOT_HASH" \
+		>"$T/soft.out" 2>&1 && grep -q "SHA-256 $KIT_KEK_FINGERPRINT" "$T/soft.out"
+) && ok "the software-KEK kit: private key in KIT_KEK_PRIV_PEM, packages verify" ||
+	{ not_ok "software-KEK kit"; diag "$T/soft.out"; }
+
 # --- a valid pair ---
 expect 0 "Result: SUCCESS" "a valid pair verifies (--region with --toolset-dir)" -- \
 	vkna --toolset-dir "$KIT_TOOLSET_DIR"
