@@ -21,6 +21,9 @@
 #                                                                   -> KIT_DEVICE_*
 #   kit_kek_cloud [BITS]      KEK pair generated in the cloud token (made when missing),
 #                             public half read back with pkcs11-tool -> KIT_KEK_*, KIT_CLOUD_*
+#                             (once per token: a second call makes a second pair, same id).
+#                             pkcs11-tool decrypts with it on SoftHSMv2 2.6.1 given
+#                             --mechanism RSA-PKCS-OAEP --hash-algorithm SHA-1 --mgf MGF1-SHA1
 #   kit_kek_soft [BITS]       KEK pair in PEM files instead            -> KIT_KEK_*
 #   kit_world_hash            a fresh random world hash                -> KIT_WORLD_HASH
 #   kit_kek_statement CODE [FIELD=JSON ...]    the KEK statement JSON on stdout; each
