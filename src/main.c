@@ -11,11 +11,13 @@
 extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor, cmd_inspect,
     cmd_import, cmd_audit, cmd_package;
 extern const struct command cmd_world;
+extern const struct command cmd_verify_kek;
 
 static const struct command *const commands[] = {
 	&cmd_regions,
 	&cmd_verify_toolset,
 	&cmd_world,
+	&cmd_verify_kek,
 	&cmd_doctor,
 	&cmd_inspect,
 	&cmd_package,
