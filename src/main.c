@@ -10,11 +10,13 @@
 
 extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor, cmd_inspect,
     cmd_import, cmd_audit, cmd_package;
+extern const struct command cmd_world;
 extern const struct command cmd_generate, cmd_show_key, cmd_restore;
 
 static const struct command *const commands[] = {
 	&cmd_regions,
 	&cmd_verify_toolset,
+	&cmd_world,
 	&cmd_doctor,
 	&cmd_inspect,
 	&cmd_generate,

@@ -407,3 +407,65 @@ p11_pin_source_given(const struct p11 *p, const char *pin_file)
 	const char *env = getenv("P11BYOK_PIN");
 	return p->pin_source != NULL || pin_file != NULL || (env != NULL && *env != '\0');
 }
+
+const char *p11_pin_source(const struct p11 *p) { return p->pin_source; }
+
+int
+p11_refresh_token(struct p11 *p)
+{
+	CK_TOKEN_INFO ti;
+	CK_RV rv = p->fn->C_GetTokenInfo(p->slot, &ti);
+	if (rv != CKR_OK) {
+		msg_ck(rv, "cannot read the token in slot %lu", (unsigned long)p->slot);
+		return P11BYOK_EENV;
+	}
+	choose(p, p->slot, &ti);
+	return 0;
+}
+
+int
+p11_login_so(struct p11 *p, char *pin, size_t len, const char *source)
+{
+	CK_RV rv;
+	int r;
+
+	if ((r = p11_open_session(p)) != 0)
+		return r;
+	rv = p->fn->C_Login(p->session, CKU_SO, (CK_UTF8CHAR *)pin, len);
+	switch (rv) {
+	case CKR_OK:
+		p->logged_in = true;
+		return 0;
+	case CKR_PIN_INCORRECT:
+		msg_err("token '%s' refuses %s as its SO PIN: p11byok does not retry, as repeated "
+		    "wrong PINs lock the token; nothing was changed", p->label, source);
+		return P11BYOK_EFAIL;
+	case CKR_PIN_LOCKED:
+		msg_err("the SO PIN of token '%s' is locked after too many wrong tries: only the "
+		    "HSM vendor's reset procedure can recover the token", p->label);
+		return P11BYOK_EFAIL;
+	case CKR_PIN_LEN_RANGE:
+		msg_err("%s has %zu characters, but token '%s' takes SO PINs of %lu to %lu: "
+		    "nothing was changed", source, len, p->label,
+		    (unsigned long)p->token.ulMinPinLen, (unsigned long)p->token.ulMaxPinLen);
+		return P11BYOK_EUSAGE;
+	case CKR_USER_ANOTHER_ALREADY_LOGGED_IN:
+	case CKR_USER_ALREADY_LOGGED_IN:
+	case CKR_SESSION_READ_ONLY_EXISTS:
+		msg_ck(rv, "cannot log in as SO on token '%s' while another login or session "
+		    "is open: close other applications using it", p->label);
+		return P11BYOK_EFAIL;
+	default:
+		msg_ck(rv, "SO login to token '%s' failed", p->label);
+		return P11BYOK_EFAIL;
+	}
+}
+
+void
+p11_logout(struct p11 *p)
+{
+	if (!p->logged_in)
+		return;
+	cleanup(p->fn->C_Logout(p->session), "C_Logout", p);
+	p->logged_in = false;
+}

@@ -69,4 +69,20 @@ bool p11_has_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO 
 /* Copies a space-padded PKCS#11 text field of LEN bytes into OUT (LEN + 1 bytes), trimmed. */
 void p11_text(const CK_UTF8CHAR *field, size_t len, char *out);
 
+/* The pin-source of the token URI (for secret_user_pin), or NULL. */
+const char *p11_pin_source(const struct p11 *p);
+
+/* Re-reads the chosen token's information (after C_InitToken: label, serial, flags).
+ * 0 or P11BYOK_EENV after one line.  */
+int p11_refresh_token(struct p11 *p);
+
+/* Logs the SO in with PIN (LEN bytes; the caller wipes it), opening the session first.
+ * SOURCE names the PIN in messages ("the SO secret rebuilt from the cards").  A wrong PIN is
+ * never retried.  Returns 0, P11BYOK_EUSAGE (PIN length) or P11BYOK_EFAIL (refused).  */
+int p11_login_so(struct p11 *p, char *pin, size_t len, const char *source);
+
+/* Ends the login of p11_login_user or p11_login_so (warns when the token fails); the session
+ * stays open.  */
+void p11_logout(struct p11 *p);
+
 #endif

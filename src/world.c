@@ -279,7 +279,6 @@ world_new_hash(struct world *w)
 	    !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
 	    !EVP_DigestUpdate(md, "p11byok world v1", 17) ||
 	    !EVP_DigestUpdate(md, w->token_label, strlen(w->token_label) + 1) ||
-	    !EVP_DigestUpdate(md, w->token_serial, strlen(w->token_serial) + 1) ||
 	    !EVP_DigestUpdate(md, w->cipher_suite, strlen(w->cipher_suite) + 1) ||
 	    !EVP_DigestUpdate(md, q, strlen(q) + 1) ||
 	    !EVP_DigestUpdate(md, w->created, strlen(w->created) + 1) ||
@@ -318,6 +317,28 @@ world_check_token(const struct world *w, struct p11 *p)
 	    p11_token_label(p), p11_token_serial(p), w->token_label, w->token_serial,
 	    w->token_serial);
 	return P11BYOK_EUSAGE;
+}
+
+int
+world_select_token(const struct world *w, struct p11 *p, const char *uri)
+{
+	char by_serial[128];
+	bool plain = *w->token_serial != '\0';
+	int r;
+
+	for (const char *c = w->token_serial; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+		    (*c >= 'A' && *c <= 'Z')))
+			plain = false;
+	if (uri == NULL && plain) {
+		snprintf(by_serial, sizeof by_serial, "pkcs11:serial=%s", w->token_serial);
+		/* p11_select_token names the URI when the token is absent. */
+		if ((r = p11_select_token(p, by_serial, P11_WANT_INITIALISED)) != 0)
+			return r;
+	} else if ((r = p11_select_token(p, uri, P11_WANT_INITIALISED)) != 0) {
+		return r;
+	}
+	return world_check_token(w, p);
 }
 
 CK_RV

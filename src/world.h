@@ -62,13 +62,18 @@ bool world_parse_quorum(const char *text, unsigned *k, unsigned *n);
 /* KMDATA/world into BUF; NULL when too long. */
 const char *world_path(const char *kmdata, char *buf, size_t len);
 
-/* Sets W->hash to a fresh world hash: SHA-256 over W's token label and serial, cipher
- * suite, quorum, creation time and 32 random bytes (so two inits never share one).
+/* Sets W->hash to a fresh world hash: SHA-256 over W's token label, cipher suite, quorum,
+ * creation time and 32 random bytes (so two inits never share one).  Not the serial: a free
+ * token gets its serial only at C_InitToken, after the cards that bind the hash are written.
  * 0 or P11BYOK_EFAIL after one line.  */
 int world_new_hash(struct world *w);
 
 /* The current time as ISO 8601 UTC ("2024-05-01T12:00:00Z"), malloc'd; NULL when out of
  * memory.  */
 char *world_now(void);
+
+/* Chooses W's token on P: the one URI names (when not NULL), else the one with W's serial;
+ * then checks it is W's (world_check_token).  Returns 0 or the exit code after one line.  */
+int world_select_token(const struct world *w, struct p11 *p, const char *uri);
 
 #endif

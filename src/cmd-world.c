@@ -1,0 +1,737 @@
+/* cmd-world.c: p11byok world init|show|check-quorum — seed step 3.2 (new-world --initialize
+ * --acs-quorum=K/N): the token becomes a security world whose SO secret nobody sees, split
+ * into N passphrase-encrypted administrator cards.  */
+#include "config.h"
+#include "audit.h"
+#include "cards.h"
+#include "cli.h"
+#include "jsonout.h"
+#include "msg.h"
+#include "p11.h"
+#include "p11attr.h"
+#include "quorum.h"
+#include "secret.h"
+#include "world.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+	OPT_QUORUM = OPT_COMMAND_BASE, OPT_CARDS_DIR, OPT_SUITE, OPT_LABEL, OPT_ADOPT,
+	OPT_SO_PIN_FILE,
+};
+
+#define DEFAULT_LABEL "byok-world"
+
+struct args {
+	const char *quorum, *cards_dir, *suite, *label, *so_pin_file;
+	bool adopt;
+	struct quorum *q;
+	/* --card-pass-file in order, for the new cards of init */
+	const char *pass[WORLD_MAX_CARDS + 1];
+	unsigned npass;
+	bool too_many_pass, saw_card;
+};
+
+/* Creates DIR with mode 0700 when missing; 0 or P11BYOK_EUSAGE after one line. */
+static int
+ensure_dir(const char *dir, const char *what)
+{
+	struct stat st;
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	msg_err("cannot create the %s %s: %s", what, dir, strerror(errno == EEXIST ? ENOTDIR :
+	    errno));
+	return P11BYOK_EUSAGE;
+}
+
+static int
+check_init_args(const struct command *cmd, const struct args *a, unsigned *k, unsigned *n,
+    const char **suite)
+{
+	if (a->quorum == NULL || a->cards_dir == NULL)
+		return cli_usage_error(cmd, "world init needs --acs-quorum K/N and --cards-dir DIR");
+	if (!world_parse_quorum(a->quorum, k, n))
+		return cli_usage_error(cmd, "--acs-quorum '%s' must be K/N with 1 <= K <= N <= %d "
+		    "(e.g. 2/3)", a->quorum, WORLD_MAX_CARDS);
+	*suite = a->suite != NULL ? a->suite : world_cipher_suites[0];
+	if (!world_suite_known(*suite))
+		return cli_usage_error(cmd, "unknown --cipher-suite '%s'; valid: %s (default), %s",
+		    *suite, world_cipher_suites[0], world_cipher_suites[1]);
+	if (a->label != NULL && (*a->label == '\0' || strlen(a->label) > 32))
+		return cli_usage_error(cmd, "--label '%s' must be 1 to 32 bytes (a PKCS#11 token "
+		    "label)", a->label);
+	if (a->adopt && a->label != NULL)
+		return cli_usage_error(cmd, "--label names a fresh token; an adopted token keeps its "
+		    "label: drop --label or --adopt");
+	if (!a->adopt && a->so_pin_file != NULL)
+		return cli_usage_error(cmd, "--so-pin-file is the existing SO PIN of a token taken "
+		    "over with --adopt");
+	if (a->too_many_pass || a->npass > *n)
+		return cli_usage_error(cmd, "more --card-pass-file options than the %u cards", *n);
+	return 0;
+}
+
+/* Refuses a cards directory that already holds cards, so no card is ever replaced or mixed
+ * with another world's.  */
+static int
+check_cards_dir(const char *dir)
+{
+	char pattern[4200];
+	glob_t g;
+	int gr;
+
+	snprintf(pattern, sizeof pattern, "%s/card-*.acs", dir);
+	gr = glob(pattern, GLOB_NOSORT, NULL, &g);
+	if (gr == 0) {
+		msg_err("the cards directory %s already holds card files (%s): give an empty "
+		    "directory; p11byok never replaces a card", dir, g.gl_pathv[0]);
+		globfree(&g);
+		return P11BYOK_EUSAGE;
+	}
+	globfree(&g);
+	return 0;
+}
+
+static void
+remove_cards(char paths[][4200], unsigned count)
+{
+	for (unsigned i = 0; i < count; i++)
+		if (unlink(paths[i]) != 0 && errno != ENOENT)
+			msg_warn("cannot remove card %s: %s; delete it by hand", paths[i],
+			    strerror(errno));
+}
+
+static void
+pad_label(const char *label, CK_UTF8CHAR out[32])
+{
+	size_t len = strlen(label);
+	memset(out, ' ', 32);
+	memcpy(out, label, len > 32 ? 32 : len);
+}
+
+static int
+init(struct ctx *ctx, const struct command *cmd, struct args *a)
+{
+	const char *suite = NULL, *kmdata = ctx_kmdata(ctx), *source = NULL;
+	char *user_pin = NULL, *old_so = NULL, *so_pin = NULL;
+	char *pass[WORLD_MAX_CARDS] = { NULL };
+	size_t pass_len[WORLD_MAX_CARDS] = { 0 };
+	size_t user_len = 0, old_len = 0, so_len = 0, secret_len = CARD_SECRET_LEN;
+	unsigned char *secret = NULL, *shares = NULL;
+	char card_path[WORLD_MAX_CARDS][4200], world_file[4200], name[64], prompt[256];
+	unsigned k = 0, n = 0, written = 0;
+	bool token_changed = false, reused_key = false;
+	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+	struct world *w = NULL;
+	struct p11 *p = NULL;
+	json_t *ev = NULL;
+	CK_UTF8CHAR label32[32];
+	CK_RV rv;
+	int r;
+
+	if ((r = check_init_args(cmd, a, &k, &n, &suite)) != 0)
+		return r;
+	if (kmdata == NULL)
+		return cli_usage_error(cmd, "world init records the world in kmdata: give --kmdata "
+		    "DIR or set P11BYOK_KMDATA");
+	if (world_path(kmdata, world_file, sizeof world_file) == NULL) {
+		msg_err("kmdata path %s is too long", kmdata);
+		return P11BYOK_EUSAGE;
+	}
+	if (access(world_file, F_OK) == 0) {
+		msg_err("%s already records a world: one kmdata directory holds one world; give "
+		    "another --kmdata", world_file);
+		return P11BYOK_EUSAGE;
+	}
+	if (world_suite_legacy(suite))
+		msg_warn("cipher suite %s is legacy (1024-bit DSA, SHA-1): accepted for "
+		    "compatibility with old worlds; prefer %s", suite, world_cipher_suites[0]);
+	if ((r = ensure_dir(kmdata, "kmdata directory")) != 0 ||
+	    (r = ensure_dir(a->cards_dir, "cards directory")) != 0 ||
+	    (r = check_cards_dir(a->cards_dir)) != 0)
+		return r;
+
+	/* Everything a person must supply is gathered before the token is touched. */
+	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	    (r = p11_select_token(p, ctx_token(ctx), a->adopt ? P11_WANT_INITIALISED :
+	    P11_WANT_FREE)) != 0)
+		goto out;
+	if (p11_token_info(p)->ulMaxPinLen < 2 * CARD_SECRET_LEN)
+		secret_len = p11_token_info(p)->ulMaxPinLen / 2;
+	if (secret_len < CARD_SECRET_MIN || 2 * secret_len < p11_token_info(p)->ulMinPinLen) {
+		msg_err("token '%s' takes PINs of %lu to %lu characters: too short for a %d-bit SO "
+		    "secret", p11_token_label(p), (unsigned long)p11_token_info(p)->ulMinPinLen,
+		    (unsigned long)p11_token_info(p)->ulMaxPinLen, 8 * CARD_SECRET_MIN);
+		r = P11BYOK_EENV;
+		goto out;
+	}
+	if ((r = secret_user_pin(p11_pin_source(p), ctx_pin_file(ctx),
+	    a->adopt ? p11_token_label(p) : (a->label ? a->label : DEFAULT_LABEL), &user_pin,
+	    &user_len, &source)) != 0)
+		goto out;
+	if (user_len < p11_token_info(p)->ulMinPinLen || user_len > p11_token_info(p)->ulMaxPinLen) {
+		msg_err("the user PIN from %s has %zu characters, but the token takes %lu to %lu: "
+		    "nothing was changed", source, user_len,
+		    (unsigned long)p11_token_info(p)->ulMinPinLen,
+		    (unsigned long)p11_token_info(p)->ulMaxPinLen);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		card_name(i + 1, n, name, sizeof name);
+		if ((r = card_passphrase(i < a->npass ? a->pass[i] : NULL, name, true, &pass[i],
+		    &pass_len[i])) != 0)
+			goto out;
+	}
+	if (a->adopt) {
+		char desc[4300];
+		if (a->so_pin_file != NULL) {
+			snprintf(desc, sizeof desc, "the SO PIN from --so-pin-file %s", a->so_pin_file);
+			r = secret_from_file(a->so_pin_file, "SO PIN file", &old_so, &old_len);
+		} else {
+			snprintf(desc, sizeof desc, "the SO PIN entered");
+			snprintf(prompt, sizeof prompt, "Current SO PIN of token '%s': ",
+			    p11_token_label(p));
+			r = secret_prompt(prompt, "SO PIN (--so-pin-file FILE)", &old_so, &old_len);
+		}
+		if (r != 0)
+			goto out;
+		/* Logged in once, with the PIN that is about to be replaced. */
+		r = p11_login_so(p, old_so, old_len, desc);
+		if (r != 0)
+			goto out;
+	}
+
+	/* The SO secret: random, in the secure heap, seen by nobody. */
+	r = P11BYOK_EFAIL;
+	if ((secret = OPENSSL_secure_malloc(secret_len)) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	if (RAND_priv_bytes(secret, (int)secret_len) != 1) {
+		msg_ssl("cannot draw the SO secret");
+		goto out;
+	}
+	if ((r = cards_pin(secret, secret_len, &so_pin, &so_len)) != 0 ||
+	    (r = cards_split(secret, secret_len, k, n, &shares)) != 0)
+		goto out;
+	OPENSSL_secure_clear_free(secret, secret_len);
+	secret = NULL;
+
+	r = P11BYOK_EFAIL;
+	if ((w = calloc(1, sizeof *w)) == NULL ||
+	    (w->token_label = strdup(a->adopt ? p11_token_label(p) :
+	    (a->label ? a->label : DEFAULT_LABEL))) == NULL ||
+	    (w->cipher_suite = strdup(suite)) == NULL || (w->created = world_now()) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	w->k = k;
+	w->n = n;
+	if ((r = world_new_hash(w)) != 0)
+		goto out;
+
+	/* The cards exist before the token takes the secret, so a failure here changes
+	 * nothing on the token, and the cards are removed.  */
+	for (unsigned i = 0; i < n; i++) {
+		r = card_write(a->cards_dir, w->hash, i + 1, n, k, shares + i * secret_len,
+		    secret_len, pass[i], pass_len[i], card_path[i], sizeof card_path[i],
+		    w->card_fp[i]);
+		if (r != 0)
+			goto out;
+		written++;
+		secret_free(pass[i], pass_len[i]);
+		pass[i] = NULL;
+	}
+	OPENSSL_secure_clear_free(shares, n * secret_len);
+	shares = NULL;
+
+	if (a->adopt) {
+		rv = p11_fn(p)->C_SetPIN(p11_session(p), (CK_UTF8CHAR *)old_so, old_len,
+		    (CK_UTF8CHAR *)so_pin, so_len);
+		if (rv != CKR_OK) {
+			msg_ck(rv, "cannot replace the SO PIN of token '%s' (C_SetPIN): the token "
+			    "keeps its old SO PIN, the cards were removed", p11_token_label(p));
+			r = P11BYOK_EFAIL;
+			goto out;
+		}
+	} else {
+		pad_label(w->token_label, label32);
+		rv = p11_fn(p)->C_InitToken(p11_slot(p), (CK_UTF8CHAR *)so_pin, so_len, label32);
+		if (rv != CKR_OK) {
+			msg_ck(rv, "cannot initialise the token in slot %lu (C_InitToken): nothing "
+			    "was changed, the cards were removed", (unsigned long)p11_slot(p));
+			r = P11BYOK_EFAIL;
+			goto out;
+		}
+		if ((r = p11_refresh_token(p)) != 0)
+			goto committed;
+		if ((r = p11_login_so(p, so_pin, so_len, "the new SO secret")) != 0)
+			goto committed;
+	}
+	token_changed = true;
+	secret_free(old_so, old_len);
+	old_so = NULL;
+	secret_free(so_pin, so_len);
+	so_pin = NULL;
+
+	rv = p11_fn(p)->C_InitPIN(p11_session(p), (CK_UTF8CHAR *)user_pin, user_len);
+	secret_free(user_pin, user_len);
+	user_pin = NULL;
+	if (rv != CKR_OK) {
+		msg_ck(rv, "cannot set the user PIN of token '%s' (C_InitPIN)", p11_token_label(p));
+		r = P11BYOK_EFAIL;
+		goto committed;
+	}
+	if (a->adopt && (rv = world_find_key(p, &key)) == CKR_OK && key != CK_INVALID_HANDLE) {
+		reused_key = true;
+		msg_warn("token '%s' already holds a world backup key '%s': kept it (keys backed "
+		    "up under it stay restorable)", p11_token_label(p), WORLD_KEY_LABEL);
+	} else if ((r = world_create_key(p, &key)) != 0) {
+		goto committed;
+	}
+	p11_logout(p);
+
+	r = P11BYOK_EFAIL;
+	if ((w->token_serial = strdup(p11_token_serial(p))) == NULL) {
+		msg_err("out of memory");
+		goto committed;
+	}
+	if ((r = world_save(kmdata, w, false)) != 0)
+		goto committed;
+
+	if ((ev = audit_event("world init")) == NULL ||
+	    json_object_update_new(ev, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s}",
+	    "token_label", w->token_label, "token_serial", w->token_serial,
+	    "world_hash", w->hash, "cipher_suite", w->cipher_suite, "quorum", a->quorum,
+	    "adopted", a->adopt, "world_key_reused", reused_key, "result", "SUCCESS")) != 0) {
+		msg_err("out of memory");
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (audit_add_file(ev, card_path[i]) != 0)
+			msg_warn("cannot record card %s in the audit event", card_path[i]);
+	(void)audit_add_file(ev, world_file);
+	if ((r = audit_append(kmdata, ev)) != 0)
+		goto out;
+
+	msg_out("Token:           '%s' (serial %s)%s\n", w->token_label, w->token_serial,
+	    a->adopt ? ", adopted" : "");
+	msg_out("Cipher suite:    %s\n", w->cipher_suite);
+	msg_out("Quorum:          %u of %u cards\n", k, n);
+	msg_out("World hash:      %s\n", w->hash);
+	msg_out("World key:       %s (AES-256, trusted, wrap/unwrap only)%s\n", WORLD_KEY_LABEL,
+	    reused_key ? ", kept" : "");
+	for (unsigned i = 0; i < n; i++)
+		msg_out("Card %2u of %-2u:   %s (SHA-256 %.16s...)\n", i + 1, n, card_path[i],
+		    w->card_fp[i]);
+	msg_out("Wrote:           %s\n", world_file);
+	msg_out("Give each card to its holder; any %u of them authorise admin operations.\n", k);
+	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:{s:i, s:i}, s:b, s:s}",
+	    "token_label", w->token_label, "token_serial", w->token_serial,
+	    "world_hash", w->hash, "cipher_suite", w->cipher_suite, "quorum", "k", (int)k,
+	    "n", (int)n, "adopted", a->adopt, "result", "SUCCESS")) : 0;
+	if (r == 0)
+		fprintf(msg_stream(), "Result: SUCCESS\n");
+	goto out;
+
+committed:
+	/* The token holds the new SO secret: the cards are its only copy and stay. */
+	msg_err("world init stopped after the token took the new SO secret: keep the cards in "
+	    "%s (they hold it); the world is incomplete (%s not written)", a->cards_dir,
+	    world_file);
+	token_changed = true;
+out:
+	if (r != 0 && !token_changed)
+		remove_cards(card_path, written);
+	json_decref(ev);
+	for (unsigned i = 0; i < WORLD_MAX_CARDS; i++)
+		secret_free(pass[i], pass_len[i]);
+	secret_free(user_pin, user_len);
+	secret_free(old_so, old_len);
+	secret_free(so_pin, so_len);
+	if (secret != NULL)
+		OPENSSL_secure_clear_free(secret, secret_len);
+	if (shares != NULL)
+		OPENSSL_secure_clear_free(shares, n * secret_len);
+	world_free(w);
+	p11_free(p);
+	return r;
+}
+
+static const char *
+class_name(CK_OBJECT_CLASS c)
+{
+	switch (c) {
+	case CKO_PRIVATE_KEY: return "private key";
+	case CKO_SECRET_KEY: return "secret key";
+	case CKO_PUBLIC_KEY: return "public key";
+	default: return "object";
+	}
+}
+
+static const char *
+key_type_name(CK_KEY_TYPE t)
+{
+	switch (t) {
+	case CKK_RSA: return "RSA";
+	case CKK_EC: return "EC";
+	case CKK_AES: return "AES";
+	default: return "other";
+	}
+}
+
+/* A CKA_ID or CKA_LABEL as text when printable, else hex; malloc'd. */
+static char *
+attr_text(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type)
+{
+	unsigned char *v = NULL;
+	size_t len = 0;
+	bool printable = true;
+	char *s;
+
+	if (p11attr_get(p, obj, type, &v, &len) != CKR_OK)
+		return strdup("");
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			printable = false;
+	if ((s = malloc(2 * len + 1)) != NULL) {
+		if (printable) {
+			memcpy(s, v, len);
+			s[len] = '\0';
+		} else {
+			for (size_t i = 0; i < len; i++)
+				snprintf(s + 2 * i, 3, "%02x", v[i]);
+			s[2 * len] = '\0';
+		}
+	}
+	free(v);
+	return s;
+}
+
+static json_t *
+world_key_json(struct p11 *p, CK_OBJECT_HANDLE key)
+{
+	static const struct { const char *name; CK_ATTRIBUTE_TYPE type; } flags[] = {
+		{ "token", CKA_TOKEN }, { "private", CKA_PRIVATE }, { "trusted", CKA_TRUSTED },
+		{ "wrap", CKA_WRAP }, { "unwrap", CKA_UNWRAP }, { "encrypt", CKA_ENCRYPT },
+		{ "decrypt", CKA_DECRYPT }, { "sign", CKA_SIGN }, { "verify", CKA_VERIFY },
+		{ "derive", CKA_DERIVE }, { "sensitive", CKA_SENSITIVE },
+		{ "extractable", CKA_EXTRACTABLE }, { "modifiable", CKA_MODIFIABLE },
+	};
+	CK_BBOOL wwt = CK_FALSE, sens = CK_FALSE;
+	CK_ATTRIBUTE tmpl[2] = {
+		{ CKA_WRAP_WITH_TRUSTED, &wwt, sizeof wwt }, { CKA_SENSITIVE, &sens, sizeof sens },
+	};
+	CK_ATTRIBUTE a = { CKA_UNWRAP_TEMPLATE, tmpl, sizeof tmpl };
+	CK_ULONG bytes = 0;
+	json_t *o = json_object();
+	bool v;
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "label", json_string(WORLD_KEY_LABEL));
+	json_object_set_new(o, "id", json_string(WORLD_KEY_ID));
+	if (p11attr_ulong(p, key, CKA_VALUE_LEN, &bytes) == CKR_OK)
+		json_object_set_new(o, "bits", json_integer((json_int_t)bytes * 8));
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (p11attr_bool(p, key, flags[i].type, &v) == CKR_OK)
+			json_object_set_new(o, flags[i].name, json_boolean(v));
+	/* The unwrap template: two attributes, read into fixed buffers. */
+	if (p11_fn(p)->C_GetAttributeValue(p11_session(p), key, &a, 1) == CKR_OK &&
+	    a.ulValueLen == sizeof tmpl)
+		json_object_set_new(o, "unwrap_template", json_pack("{s:b, s:b}",
+		    "wrap_with_trusted", wwt == CK_TRUE, "sensitive", sens == CK_TRUE));
+	return o;
+}
+
+/* The world's keys: private and secret keys with CKA_WRAP_WITH_TRUSTED. */
+static json_t *
+world_keys_json(struct p11 *p)
+{
+	static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_SECRET_KEY };
+	CK_BBOOL yes = CK_TRUE;
+	json_t *list = json_array();
+
+	for (size_t c = 0; list != NULL && c < 2; c++) {
+		CK_OBJECT_CLASS cls = classes[c];
+		CK_ATTRIBUTE t[] = {
+			{ CKA_CLASS, &cls, sizeof cls }, { CKA_WRAP_WITH_TRUSTED, &yes, sizeof yes },
+			{ CKA_TOKEN, &yes, sizeof yes },
+		};
+		CK_OBJECT_HANDLE objs[256];
+		CK_ULONG n = 0;
+		if (p11attr_find(p, t, 3, objs, 256, &n) != CKR_OK)
+			continue;
+		for (CK_ULONG i = 0; i < n; i++) {
+			CK_KEY_TYPE kt = 0;
+			char *id = attr_text(p, objs[i], CKA_ID), *label = attr_text(p, objs[i],
+			    CKA_LABEL);
+			(void)p11attr_ulong(p, objs[i], CKA_KEY_TYPE, &kt);
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s?}",
+			    "class", class_name(cls), "type", key_type_name(kt), "id", id,
+			    "label", label));
+			free(id);
+			free(label);
+		}
+	}
+	return list;
+}
+
+static int
+show(struct ctx *ctx, const struct command *cmd)
+{
+	struct world *w = NULL;
+	struct p11 *p = NULL;
+	json_t *doc = NULL, *cards = NULL, *keys = NULL, *wk = NULL;
+	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+	bool all_keys;
+	char name[64];
+	int r;
+
+	(void)cmd;
+	if ((r = world_load(ctx_kmdata(ctx), &w)) != 0)
+		goto out;
+	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
+	    (r = p11_open_session(p)) != 0)
+		goto out;
+	all_keys = p11_pin_source_given(p, ctx_pin_file(ctx));
+	if (all_keys && (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
+	if ((cards = json_array()) == NULL)
+		goto oom;
+	for (unsigned i = 0; i < w->n; i++) {
+		card_name(i + 1, w->n, name, sizeof name);
+		json_array_append_new(cards, json_pack("{s:i, s:s, s:s}", "index", (int)i + 1,
+		    "file", name, "sha256", w->card_fp[i]));
+	}
+	if (world_find_key(p, &key) != CKR_OK || key == CK_INVALID_HANDLE)
+		wk = json_null();
+	else
+		wk = world_key_json(p, key);
+	if (wk == NULL || (keys = world_keys_json(p)) == NULL)
+		goto oom;
+
+	msg_out("Token:           '%s' (serial %s)\n", w->token_label, w->token_serial);
+	msg_out("Cipher suite:    %s%s\n", w->cipher_suite,
+	    world_suite_legacy(w->cipher_suite) ? " (legacy)" : "");
+	msg_out("Quorum:          %u of %u cards\n", w->k, w->n);
+	msg_out("World hash:      %s\n", w->hash);
+	msg_out("Created:         %s\n", w->created);
+	for (unsigned i = 0; i < w->n; i++) {
+		card_name(i + 1, w->n, name, sizeof name);
+		msg_out("Card %-11s %s\n", name, w->card_fp[i]);
+	}
+	if (json_is_null(wk)) {
+		msg_out("World key:       MISSING (%s not on the token)\n", WORLD_KEY_LABEL);
+	} else {
+		msg_out("World key:       %s, AES-%lld,", WORLD_KEY_LABEL,
+		    (long long)json_integer_value(json_object_get(wk, "bits")));
+		static const char *const show_flags[] = { "trusted", "wrap", "unwrap", "encrypt",
+		    "decrypt", "sensitive", "extractable", "modifiable", "private" };
+		for (size_t i = 0; i < sizeof show_flags / sizeof show_flags[0]; i++)
+			msg_out(" %s=%s", show_flags[i], json_is_true(json_object_get(wk,
+			    show_flags[i])) ? "yes" : "no");
+		msg_out("\n");
+		json_t *ut = json_object_get(wk, "unwrap_template");
+		msg_out("Unwrap template: wrap-with-trusted=%s sensitive=%s\n",
+		    json_is_true(json_object_get(ut, "wrap_with_trusted")) ? "yes" : "no",
+		    json_is_true(json_object_get(ut, "sensitive")) ? "yes" : "no");
+	}
+	msg_out("Keys in the world: %zu%s\n", json_array_size(keys), all_keys ? "" :
+	    " (public objects only: give a PIN source, e.g. --pin-file, to see private keys)");
+	for (size_t i = 0; i < json_array_size(keys); i++) {
+		json_t *k = json_array_get(keys, i);
+		msg_out("  %s %s  id=%s  label=%s\n",
+		    json_string_value(json_object_get(k, "type")),
+		    json_string_value(json_object_get(k, "class")),
+		    json_string_value(json_object_get(k, "id")),
+		    json_string_value(json_object_get(k, "label")));
+	}
+	if (msg_json()) {
+		doc = json_pack("{s:s, s:s, s:s, s:b, s:{s:i, s:i}, s:O, s:s, s:s, s:O, s:O, s:b}",
+		    "token_label", w->token_label, "token_serial", w->token_serial,
+		    "cipher_suite", w->cipher_suite, "legacy", world_suite_legacy(w->cipher_suite),
+		    "quorum", "k", (int)w->k, "n", (int)w->n, "cards", cards,
+		    "world_hash", w->hash, "created", w->created, "world_key", wk, "keys", keys,
+		    "keys_complete", all_keys);
+		r = json_emit(doc);
+		doc = NULL;
+	} else {
+		r = 0;
+	}
+	goto out;
+oom:
+	msg_err("out of memory");
+out:
+	json_decref(doc);
+	json_decref(cards);
+	json_decref(keys);
+	json_decref(wk);
+	world_free(w);
+	p11_free(p);
+	return r;
+}
+
+static int
+check_quorum(struct ctx *ctx, struct args *a)
+{
+	struct world *w = NULL;
+	struct p11 *p = NULL;
+	int r;
+
+	if ((r = world_load(ctx_kmdata(ctx), &w)) != 0)
+		goto out;
+	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
+	    (r = p11_open_session(p)) != 0 ||
+	    (r = quorum_login_so(a->q, p, w)) != 0)
+		goto out;
+	quorum_logout(p);
+	msg_out("The cards open an SO session on token '%s' (serial %s); it was closed "
+	    "again without any change.\n", w->token_label, w->token_serial);
+	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s}", "token_serial",
+	    w->token_serial, "world_hash", w->hash, "result", "SUCCESS")) : 0;
+	if (r == 0)
+		fprintf(msg_stream(), "Result: SUCCESS\n");
+out:
+	world_free(w);
+	p11_free(p);
+	return r;
+}
+
+static int
+run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "acs-quorum", required_argument, NULL, OPT_QUORUM },
+		{ "cards-dir", required_argument, NULL, OPT_CARDS_DIR },
+		{ "cipher-suite", required_argument, NULL, OPT_SUITE },
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "adopt", no_argument, NULL, OPT_ADOPT },
+		{ "so-pin-file", required_argument, NULL, OPT_SO_PIN_FILE },
+		QUORUM_LONGOPTS,
+		CLI_GLOBAL_OPTIONS
+	};
+	struct args a = { 0 };
+	const char *sub;
+	int c, r = P11BYOK_EUSAGE;
+
+	if ((a.q = quorum_new()) == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_QUORUM: a.quorum = optarg; break;
+		case OPT_CARDS_DIR: a.cards_dir = optarg; break;
+		case OPT_SUITE: a.suite = optarg; break;
+		case OPT_LABEL: a.label = optarg; break;
+		case OPT_ADOPT: a.adopt = true; break;
+		case OPT_SO_PIN_FILE: a.so_pin_file = optarg; break;
+		case QUORUM_OPT_PASS:
+			/* init: the new cards' passphrases, in order; check-quorum: the cards'. */
+			if (a.npass < WORLD_MAX_CARDS)
+				a.pass[a.npass++] = optarg;
+			else
+				a.too_many_pass = true;
+			(void)quorum_option(a.q, c, optarg);
+			break;
+		default:
+			if ((r = quorum_option(a.q, c, optarg)) == CLI_CONTINUE) {
+				a.saw_card = true;
+				break;
+			}
+			if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
+				goto out;
+		}
+	}
+	if (optind >= argc) {
+		r = cli_usage_error(cmd, "give a subcommand: init, show or check-quorum");
+		goto out;
+	}
+	sub = argv[optind];
+	if (argc - optind > 1) {
+		r = cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+		goto out;
+	}
+	if (strcmp(sub, "init") == 0) {
+		if (a.saw_card) {
+			r = cli_usage_error(cmd, "world init writes new cards: --card belongs to "
+			    "'world check-quorum'");
+			goto out;
+		}
+		r = init(ctx, cmd, &a);
+	} else if (strcmp(sub, "show") == 0 || strcmp(sub, "check-quorum") == 0) {
+		if (a.quorum || a.cards_dir || a.suite || a.label || a.adopt || a.so_pin_file) {
+			r = cli_usage_error(cmd, "--acs-quorum, --cards-dir, --cipher-suite, --label, "
+			    "--adopt and --so-pin-file belong to 'world init'");
+			goto out;
+		}
+		r = strcmp(sub, "show") == 0 ? show(ctx, cmd) : check_quorum(ctx, &a);
+	} else {
+		r = cli_usage_error(cmd, "unknown subcommand '%s': use init, show or check-quorum",
+		    sub);
+	}
+out:
+	quorum_free(a.q);
+	return r;
+}
+
+static const struct opt_doc opts[] = {
+	{ "--acs-quorum", "K/N", "init: N cards, any K of which authorise admin operations "
+	    "(1 <= K <= N <= 16)" },
+	{ "--cards-dir", "DIR", "init: where to write card-I-of-N.acs (created 0700; must hold "
+	    "no cards)" },
+	{ "--cipher-suite", "CS", "init: DLf3072s256mRijndael (default) or the legacy "
+	    "DLf1024s160mRijndael" },
+	{ "--label", "L", "init: the token label (default " DEFAULT_LABEL ")" },
+	{ "--adopt", NULL, "init: take over an initialised token: log in once with its SO PIN "
+	    "and replace it with the new random secret" },
+	{ "--so-pin-file", "FILE", "init --adopt: the token's current SO PIN (else asked on the "
+	    "terminal)" },
+	{ "--card-pass-file", "FILE", "init: the passphrase of card 1, 2, ... in order (else "
+	    "asked twice on the terminal); check-quorum: of the card in the same position" },
+	{ "--card", "FILE", "check-quorum: an administrator card of the world (give at least "
+	    "K)" },
+	{ NULL, NULL, NULL },
+};
+
+const struct command cmd_world = {
+	"world",
+	"init --acs-quorum K/N --cards-dir DIR [--cipher-suite CS] [--label L] [--adopt] | show "
+	"| check-quorum --card FILE...",
+	"initialise the token as a security world with an administrator card quorum; show it",
+	"init (seed step 3.2, new-world --initialize): chooses a free token slot (or, with "
+	"--adopt, an initialised token), draws a random SO secret that no person sees, splits it "
+	"with Shamir secret sharing into N cards of which any K rebuild it, and writes each "
+	"card encrypted under its holder's passphrase (scrypt N=2^17 r=8 p=1, AES-256-GCM, the "
+	"world hash, index and quorum bound as authenticated data) into --cards-dir, mode 0600, "
+	"before the token is touched; then initialises the token with that secret as SO PIN "
+	"(C_InitToken, or C_SetPIN with --adopt), sets the user PIN from the PIN sources, has "
+	"the SO create the world backup key (AES-256, trusted, wrap/unwrap only, unwrap template "
+	"{wrap-with-trusted, sensitive}) and writes kmdata/world (--kmdata is required; created "
+	"0700). Passphrases need at least 8 characters. A failure before the token takes the "
+	"secret removes the cards and changes nothing. "
+	"show: the world's token, serial, cipher suite, quorum, card fingerprints, world hash, "
+	"the world key's attributes and the keys in the world (private keys need a PIN source). "
+	"check-quorum: opens and closes an SO session with the cards given, changing nothing; "
+	"administrators use it to test their cards and passphrases before a ceremony. "
+	"--json fields (show): token_label, token_serial, cipher_suite, legacy, quorum {k, n}, "
+	"cards [{index, file, sha256}], world_hash, created, world_key, keys [{class, type, id, "
+	"label}], keys_complete.",
+	opts, run,
+};

@@ -1,0 +1,168 @@
+/* quorum.c: K cards and passphrases -> SO secret -> SO session; see quorum.h. */
+#include "config.h"
+#include "quorum.h"
+#include "cards.h"
+#include "msg.h"
+#include "secret.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* More cards than any world has is a mistake on the command line, not a quorum. */
+#define QUORUM_MAX_ARGS (2 * WORLD_MAX_CARDS)
+
+struct quorum {
+	const char *card[QUORUM_MAX_ARGS];
+	const char *pass[QUORUM_MAX_ARGS];
+	unsigned ncards, npass;
+	bool too_many;
+};
+
+struct quorum *
+quorum_new(void)
+{
+	return calloc(1, sizeof(struct quorum));
+}
+
+void
+quorum_free(struct quorum *q)
+{
+	free(q);
+}
+
+int
+quorum_option(struct quorum *q, int opt, const char *arg)
+{
+	switch (opt) {
+	case QUORUM_OPT_CARD:
+		if (q->ncards < QUORUM_MAX_ARGS)
+			q->card[q->ncards++] = arg;
+		else
+			q->too_many = true;
+		return CLI_CONTINUE;
+	case QUORUM_OPT_PASS:
+		if (q->npass < QUORUM_MAX_ARGS)
+			q->pass[q->npass++] = arg;
+		else
+			q->too_many = true;
+		return CLI_CONTINUE;
+	default:
+		return -2;
+	}
+}
+
+/* Loads every card given and checks it belongs to W, without asking any passphrase. */
+static int
+load_cards(struct quorum *q, const struct world *w, struct card **cards)
+{
+	int r;
+
+	for (unsigned i = 0; i < q->ncards; i++) {
+		struct card *c;
+		if ((r = card_load(q->card[i], &cards[i])) != 0)
+			return r;
+		c = cards[i];
+		if (strcmp(c->world_hash, w->hash) != 0) {
+			msg_err("card %s belongs to another world (world hash %.16s...), not this one "
+			    "(%.16s...): give this world's cards", c->path, c->world_hash, w->hash);
+			return P11BYOK_EUSAGE;
+		}
+		if (c->n != w->n || c->k != w->k || c->index > w->n) {
+			msg_err("card %s says card %u of %u for quorum %u/%u, but this world's quorum is "
+			    "%u/%u: the card is corrupted", c->path, c->index, c->n, c->k, c->n, w->k,
+			    w->n);
+			return P11BYOK_EUSAGE;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (cards[j]->index == c->index) {
+				msg_err("card %s is the same card as %s (card %u of %u): give %u "
+				    "different cards", c->path, cards[j]->path, c->index, c->n, w->k);
+				return P11BYOK_EUSAGE;
+			}
+		if (strcmp(c->fp, w->card_fp[c->index - 1]) != 0) {
+			msg_err("card %s is not one of this world's cards: its SHA-256 %.16s... is not "
+			    "the one kmdata/world lists for card %u of %u (altered or replaced?)",
+			    c->path, c->fp, c->index, c->n);
+			return P11BYOK_EUSAGE;
+		}
+		if (c->ct_len != cards[0]->ct_len) {
+			msg_err("card %s holds a share of another length than %s: the card is "
+			    "corrupted", c->path, cards[0]->path);
+			return P11BYOK_EUSAGE;
+		}
+	}
+	return 0;
+}
+
+int
+quorum_login_so(struct quorum *q, struct p11 *p, const struct world *w)
+{
+	struct card *cards[QUORUM_MAX_ARGS] = { NULL };
+	unsigned char *shares[WORLD_MAX_CARDS] = { NULL }, index[WORLD_MAX_CARDS];
+	unsigned char *secret = NULL;
+	char *pass = NULL, *pin = NULL;
+	size_t pass_len = 0, pin_len = 0, len = 0;
+	int r = P11BYOK_EUSAGE;
+
+	if (q->too_many) {
+		msg_err("more than %d --card or --card-pass-file options: a world has at most %d "
+		    "cards", QUORUM_MAX_ARGS, WORLD_MAX_CARDS);
+		return P11BYOK_EUSAGE;
+	}
+	if ((r = world_check_token(w, p)) != 0)
+		return r;
+	if (q->ncards < w->k) {
+		msg_err("%u card%s given, but this world needs %u of its %u cards: give --card FILE "
+		    "once per card", q->ncards, q->ncards == 1 ? "" : "s", w->k, w->n);
+		return P11BYOK_EUSAGE;
+	}
+	if (q->npass > q->ncards) {
+		msg_err("%u --card-pass-file options for %u cards: give one per --card, in the same "
+		    "order", q->npass, q->ncards);
+		return P11BYOK_EUSAGE;
+	}
+	if ((r = load_cards(q, w, cards)) != 0)
+		goto out;
+	if (q->ncards > w->k)
+		msg_debug("%u cards given; the first %u are used", q->ncards, w->k);
+	len = cards[0]->ct_len;
+	for (unsigned i = 0; i < w->k; i++) {
+		if ((r = card_passphrase(i < q->npass ? q->pass[i] : NULL, cards[i]->path, false,
+		    &pass, &pass_len)) != 0)
+			goto out;
+		r = card_open(cards[i], pass, pass_len, &shares[i]);
+		secret_free(pass, pass_len);
+		pass = NULL;
+		if (r != 0)
+			goto out;
+		index[i] = (unsigned char)cards[i]->index;
+	}
+	r = P11BYOK_EFAIL;
+	if ((secret = OPENSSL_secure_malloc(len)) == NULL) {
+		msg_err("out of memory rebuilding the SO secret");
+		goto out;
+	}
+	if (cards_combine(w->k, index, shares, len, secret) != 0 ||
+	    cards_pin(secret, len, &pin, &pin_len) != 0)
+		goto out;
+	OPENSSL_secure_clear_free(secret, len);
+	secret = NULL;
+	r = p11_login_so(p, pin, pin_len, "the SO secret rebuilt from the cards");
+out:
+	secret_free(pin, pin_len);
+	if (secret != NULL)
+		OPENSSL_secure_clear_free(secret, len);
+	for (unsigned i = 0; i < WORLD_MAX_CARDS; i++)
+		if (shares[i] != NULL)
+			OPENSSL_secure_clear_free(shares[i], len + 16);
+	for (unsigned i = 0; i < QUORUM_MAX_ARGS; i++)
+		card_free(cards[i]);
+	return r;
+}
+
+void
+quorum_logout(struct p11 *p)
+{
+	p11_logout(p);
+}
