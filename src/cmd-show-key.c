@@ -61,6 +61,7 @@ struct keyinfo {
 	bool use[NUSAGE];
 	char fp[65];
 	bool copy;
+	bool bits_from_record;	/* the token did not say; key_simple_ID does */
 };
 
 static const char *
@@ -169,7 +170,9 @@ print_key(const char *ident, const struct keyinfo *ki)
 	if (ki->kt == CKK_EC)
 		msg_out("  curve:              %s\n", ki->curve ? ki->curve : "unknown");
 	else
-		msg_out("  size:               %u bits\n", ki->bits);
+		msg_out("  size:               %u bits%s\n", ki->bits, ki->bits_from_record ?
+		    " (from the record: the token leaves CKA_VALUE_LEN 0)" : ki->bits ? "" :
+		    " (the token does not say)");
 	msg_out("  id (CKA_ID):        %s (hex %s)\n", ident, ki->idhex);
 	msg_out("  label:              %s\n", ki->label);
 	for (size_t i = 0; i < NPROT; i++)
@@ -277,6 +280,11 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	if (ks != NULL)
 		record_fp(ks, rfp);
+	/* SoftHSMv2 keeps CKA_VALUE_LEN 0 on an unwrapped (restored) AES key. */
+	if (key != CK_INVALID_HANDLE && ki.kt == CKK_AES && ki.bits == 0 && ks != NULL) {
+		ki.bits = ks->spec.bits;
+		ki.bits_from_record = true;
+	}
 
 	if (key != CK_INVALID_HANDLE)
 		print_key(ident, &ki);

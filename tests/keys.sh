@@ -159,6 +159,8 @@ roundtrip() {
 			-o "$T/dec-$id" >/dev/null 2>&1
 		assert "the restored $desc decrypts what the original encrypted" \
 			cmp -s "$T/plain" "$T/dec-$id"
+		expect 0 "size: +${id#aes-} bits" "show-key gives the restored $desc's size" -- \
+			k show-key "$id"
 		return
 	fi
 	run k show-key "$id"
