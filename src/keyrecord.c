@@ -393,7 +393,19 @@ keyrecord_simple_load(const char *kmdata, const char *ident, struct key_simple *
 	    (r = text(doc, n_wrapped, "wrapped_key", &wrapped)) != 0)
 		goto out;
 	r = P11BYOK_EUSAGE;
-	if (keyspec_parse(type, size, curve, pubexp, &k->spec, err, sizeof err) != KS_OK) {
+	switch (keyspec_parse(type, size, curve, pubexp, &k->spec, err, sizeof err)) {
+	case KS_OK:
+		break;
+	case KS_BAD_SIZE:
+		ydoc_err(doc, n_size ? n_size : n_type, "%s", err);
+		goto out;
+	case KS_BAD_CURVE:
+		ydoc_err(doc, n_curve ? n_curve : n_type, "%s", err);
+		goto out;
+	case KS_BAD_PUBEXP:
+		ydoc_err(doc, n_pubexp ? n_pubexp : n_type, "%s", err);
+		goto out;
+	default:
 		ydoc_err(doc, n_type, "%s", err);
 		goto out;
 	}
