@@ -276,6 +276,20 @@ expect 0 "Result: SUCCESS" "the untouched record restores" -- k restore ec-p256
 grep -q 'Public key object: kept' "$T/out" && ok "restore keeps an existing public key object" ||
 	not_ok "public key object kept"
 
+# The transfer copy modify-acls makes shares the ident: show-key reports it, and restore
+# tells it from the target (made here the way modify-acls makes it, by the probe).
+run probe copy ec-p521
+grep -qx 'copy=CKR_OK' "$T/out" || { not_ok "probe copy"; diag "$T/out" "$T/err"; }
+expect 0 "transfer copy: +present" "show-key reports the transfer copy" -- k show-key ec-p521
+run k --json show-key ec-p521
+assert "show-key --json: transfer_copy true, and the key shown is the target, not the copy" \
+	jq -e '.key.transfer_copy and .key.label == "ec-p521" and (.key.usage | index("sign"))' \
+	"$T/out"
+$P11 --delete-object --type privkey --label ec-p521 --id "$(hexid ec-p521)" >/dev/null 2>&1
+expect 0 "Result: SUCCESS" "restore of a key whose transfer copy is still there" -- \
+	k restore ec-p521
+expect 0 "label: +ec-p521" "... restores the target beside the copy" -- k show-key ec-p521
+
 # A second world on a second token: its records do not restore into the first, and the
 # first world's kmdata does not work on the second token.
 KM2=$T/km2

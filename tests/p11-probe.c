@@ -14,6 +14,10 @@
  *       false (weak-sensitive), or the same protection (same); prints "wrap=CKR_..." and
  *       "unwrap=CKR_...".
  *
+ *   p11-probe MODULE TOKEN-LABEL PIN-FILE copy ID
+ *       makes what modify-acls makes: a C_CopyObject of key ID labelled xferacld-ID with
+ *       every usage flag off and not modifiable; prints "copy=CKR_...".
+ *
  * Exit 0 when the calls were made (whatever the token answered), 1 on setup failure.  */
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/pkcs11.h>
@@ -185,6 +189,24 @@ probe_wrap_untrusted(const char *id)
 	return 0;
 }
 
+static int
+probe_copy(const char *id)
+{
+	CK_OBJECT_HANDLE key = target(id), copy = CK_INVALID_HANDLE;
+	char label[160];
+	CK_ATTRIBUTE t[] = {
+		{ CKA_LABEL, label, 0 }, { CKA_SIGN, &no, 1 }, { CKA_DECRYPT, &no, 1 },
+		{ CKA_MODIFIABLE, &no, 1 },
+	};
+
+	if (key == CK_INVALID_HANDLE)
+		return die("no target key", CKR_OBJECT_HANDLE_INVALID);
+	snprintf(label, sizeof label, "xferacld-%s", id);
+	t[0].ulValueLen = strlen(label);
+	printf("copy=%s\n", rvname(f->C_CopyObject(s, key, t, 4, &copy)));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -245,6 +267,8 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[4], "wrap-untrusted") == 0)
 		r = probe_wrap_untrusted(argv[5]);
+	else if (strcmp(argv[4], "copy") == 0)
+		r = probe_copy(argv[5]);
 	else if (strcmp(argv[4], "unwrap") == 0)
 		r = probe_unwrap(argv[5], argc > 6 ? argv[6] : "same");
 	else
