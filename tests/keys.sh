@@ -290,6 +290,32 @@ expect 0 "Result: SUCCESS" "restore of a key whose transfer copy is still there"
 	k restore ec-p521
 expect 0 "label: +ec-p521" "... restores the target beside the copy" -- k show-key ec-p521
 
+# Through pkcs11-spy: generate, show-key and restore of each type never ask the token for a
+# secret attribute.
+if [ -n "$PKCS11_SPY" ] && [ -f "$PKCS11_SPY" ]; then
+	spy() {
+		PKCS11SPY=$SOFTHSM2_MODULE PKCS11SPY_OUTPUT=$T/spy.log "$P11BYOK" --module "$PKCS11_SPY" \
+			--token "$TOK" --kmdata "$KM" --pin-file "$T/pin" --offline off "$@" >/dev/null 2>&1
+	}
+	for spec in "RSA size=2048" "EC curve=P-256" "AES size=128"; do
+		set -- $spec
+		id=spy-$(printf %s "$1" | tr A-Z a-z)
+		spy generate type="$1" "$2" ident="$id"
+		spy show-key "$id"
+		$P11 --delete-object --type "$([ "$1" = AES ] && echo secrkey || echo privkey)" \
+			--id "$(hexid "$id")" >/dev/null 2>&1
+		spy restore "$id"
+	done
+	if [ "$(grep -c 'C_WrapKey\|C_UnwrapKey\|C_GetAttributeValue' "$T/spy.log")" -gt 20 ] &&
+		! grep -Eq 'CKA_(VALUE|PRIVATE_EXPONENT|PRIME_1|PRIME_2|EXPONENT_1|EXPONENT_2|COEFFICIENT) ' \
+		"$T/spy.log"; then
+		ok "pkcs11-spy: generate, show-key and restore never request a secret attribute"
+	else not_ok "secret attributes in the spy log"; grep -E -B6 'CKA_(VALUE|PRIVATE_EXPONENT|PRIME_1) ' \
+		"$T/spy.log" | head -20 | diag; fi
+else
+	skip "pkcs11-spy not found: cannot trace the calls"
+fi
+
 # A second world on a second token: its records do not restore into the first, and the
 # first world's kmdata does not work on the second token.
 KM2=$T/km2
