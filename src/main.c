@@ -12,6 +12,7 @@ extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor, cmd_ins
     cmd_import, cmd_audit, cmd_package;
 extern const struct command cmd_world;
 extern const struct command cmd_verify_kek;
+extern const struct command cmd_generate, cmd_show_key, cmd_restore;
 
 static const struct command *const commands[] = {
 	&cmd_regions,
@@ -20,6 +21,9 @@ static const struct command *const commands[] = {
 	&cmd_verify_kek,
 	&cmd_doctor,
 	&cmd_inspect,
+	&cmd_generate,
+	&cmd_show_key,
+	&cmd_restore,
 	&cmd_package,
 	&cmd_import,
 	&cmd_audit,
