@@ -17,12 +17,12 @@
 
 enum {
 	OPT_IDENT = OPT_COMMAND_BASE, OPT_REGION, OPT_KEK_PEM, OPT_KEK_ID, OPT_FRIENDLY,
-	OPT_SUBSCRIPTION, OPT_OUTPUT, OPT_FORCE, OPT_VAULT, OPT_TOOLSET_DIR,
+	OPT_SUBSCRIPTION, OPT_OUTPUT, OPT_FORCE, OPT_VAULT, OPT_TOOLSET_DIR, OPT_ROOT_HASH,
 };
 
 struct args {
 	const char *ident, *region, *kek_pem, *kek_id, *friendly, *subscription, *output;
-	const char *vault, *toolset_dir;
+	const char *vault, *toolset_dir, *root_hash;
 	bool force;
 };
 
@@ -43,6 +43,9 @@ check_args(const struct command *cmd, const struct args *a)
 	if ((a->region != NULL) == (a->kek_pem != NULL))
 		return cli_usage_error(cmd, "give --region R (attested KEK package) or --kek-pem F "
 		    "with --kek-id KID (KEK downloaded from Key Vault)");
+	if (a->root_hash != NULL && a->region == NULL)
+		return cli_usage_error(cmd, "--root-hash goes with --region (it pins the root of "
+		    "the region's KEK package)");
 	if ((a->kek_pem != NULL) != (a->kek_id != NULL))
 		return cli_usage_error(cmd, "--kek-pem and --kek-id go together");
 	return 0;
@@ -62,6 +65,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "vault-name", required_argument, NULL, OPT_VAULT },
 		{ "toolset-dir", required_argument, NULL, OPT_TOOLSET_DIR },
+		{ "root-hash", required_argument, NULL, OPT_ROOT_HASH },
 		CLI_GLOBAL_OPTIONS
 	};
 	struct args a = { 0 };
@@ -84,6 +88,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		case OPT_FORCE: a.force = true; break;
 		case OPT_VAULT: a.vault = optarg; break;
 		case OPT_TOOLSET_DIR: a.toolset_dir = optarg; break;
+		case OPT_ROOT_HASH: a.root_hash = optarg; break;
 		default:
 			if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
 				return r;
@@ -105,7 +110,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 	/* Nothing is wrapped under a KEK that was not verified (or, from a PEM, checked). */
 	if (a.region != NULL)
-		r = kek_from_region(ctx, a.region, a.toolset_dir, &kek);
+		r = kek_from_region(ctx, a.region, a.toolset_dir, a.root_hash, &kek);
 	else
 		r = kek_from_pem(a.kek_pem, a.kek_id, &kek);
 	if (r != 0)
@@ -154,6 +159,7 @@ static const struct opt_doc opts[] = {
 	{ "--kek-pem", "F", "the KEK downloaded from Key Vault, a PEM public key (no attestation)" },
 	{ "--kek-id", "KID", "the Key Vault key id of that KEK (goes into the .byok header)" },
 	{ "--toolset-dir", "DIR", "where the region's KEK and world packages are (default .)" },
+	{ "--root-hash", "H", "vendor root key hash to verify them to (default: the manifest's)" },
 	{ "--friendly-name", "NAME", "names KeyTransferPackage-NAME.byok and the Key Vault key" },
 	{ "--subscription-id", "GUID", "the Azure subscription, for the printed upload line" },
 	{ "--vault-name", "V", "the Key Vault, for the printed upload lines (default VAULT)" },

@@ -1,6 +1,9 @@
 /* kek.c: KEKs from PEM files, checked and fingerprinted; see kek.h. */
 #include "config.h"
 #include "kek.h"
+#include "attest.h"
+#include "ctx.h"
+#include "manifest.h"
 #include "fsutil.h"
 #include "msg.h"
 #include "pubkey.h"
@@ -88,12 +91,46 @@ out:
 
 int
 kek_from_region(struct ctx *ctx, const char *region, const char *toolset_dir,
-    struct kek **out)
+    const char *root_hash, struct kek **out)
 {
-	(void)ctx;
-	(void)toolset_dir;
+	struct region_set *set = NULL;
+	const struct region *reg;
+	struct attest_result *res = NULL;
+	struct attest_pin pin;
+	char kpath[4096], wpath[4096];
+	int r;
+
 	*out = NULL;
-	msg_err("--region %s: attested KEK packages are not verified by this build yet; use "
-	    "--kek-pem and --kek-id", region);
-	return P11BYOK_EUSAGE;
+	if ((r = manifest_load_dir(manifest_dir(ctx_regions(ctx)), &set)) != 0)
+		goto out;
+	r = P11BYOK_EUSAGE;
+	if ((reg = region_lookup(set, region)) == NULL)
+		goto out;
+	if (root_hash != NULL) {
+		if ((r = attest_parse_pin(root_hash, "--root-hash", &pin)) != 0)
+			goto out;
+	} else
+		attest_region_pin(reg, &pin);
+	if ((r = attest_package_path(toolset_dir, reg->kek_package, "KEK package", kpath,
+	    sizeof kpath)) != 0 ||
+	    (r = attest_package_path(toolset_dir, reg->world_package, "world package", wpath,
+	    sizeof wpath)) != 0)
+		goto out;
+	/* Nothing of the package is used unless both packages verify. */
+	if ((r = attest_verify_files(kpath, wpath, reg, &pin, &res)) != 0)
+		goto out;
+	msg_debug("KEK package %s verified to the root key %s %s", kpath, res->root_hash_alg,
+	    res->root_hash);
+	if ((*out = kek_new(res->kek, res->kid, 1)) == NULL) {
+		res->kek = NULL;
+		msg_err("out of memory");
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	res->kek = NULL;
+	r = 0;
+out:
+	attest_result_free(res);
+	region_set_free(set);
+	return r;
 }

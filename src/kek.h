@@ -18,10 +18,12 @@ struct kek {
 int kek_from_pem(const char *path, const char *kid, struct kek **out);
 
 struct ctx;
-/* The KEK of REGION's attested package (KEK and world packages looked up in TOOLSET_DIR or
- * the current directory), verified to the pinned vendor root.  Same returns.  */
+/* The KEK of REGION's attested package (KEK and world packages named as its manifest says,
+ * looked up in TOOLSET_DIR or the current directory; see attest_package_path), verified to
+ * the root key hash ROOT_HASH when given (hex, SHA-1 or SHA-256), else to the one the
+ * manifest pins.  Returns 0 with *OUT (attested = 1), or the exit code after one line.  */
 int kek_from_region(struct ctx *ctx, const char *region, const char *toolset_dir,
-    struct kek **out);
+    const char *root_hash, struct kek **out);
 
 /* Takes KEY (stolen) and KID (copied) into a new struct kek; NULL when out of memory. */
 struct kek *kek_new(EVP_PKEY *key, const char *kid, int attested);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 int
-keyfind_target(struct p11 *p, const char *ident, CK_OBJECT_HANDLE *out, enum key_type *type)
+keyfind_lookup(struct p11 *p, const char *ident, CK_OBJECT_HANDLE *out, enum key_type *type)
 {
 	static const CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_SECRET_KEY };
 	char id[128];
@@ -49,6 +49,17 @@ keyfind_target(struct p11 *p, const char *ident, CK_OBJECT_HANDLE *out, enum key
 			return 0;
 		}
 	}
+	*out = CK_INVALID_HANDLE;
+	return 0;
+}
+
+int
+keyfind_target(struct p11 *p, const char *ident, CK_OBJECT_HANDLE *out, enum key_type *type)
+{
+	int r;
+
+	if ((r = keyfind_lookup(p, ident, out, type)) != 0 || *out != CK_INVALID_HANDLE)
+		return r;
 	msg_err("no key with ident '%s' on token '%s': generate it first (p11byok generate "
 	    "ident=%s ...) or check --token", ident, p11_token_label(p), ident);
 	return P11BYOK_EUSAGE;

@@ -11,4 +11,9 @@
 int keyfind_target(struct p11 *p, const char *ident, CK_OBJECT_HANDLE *out,
     enum key_type *type);
 
+/* As keyfind_target, but quiet when the ident has no key: returns 0 with *OUT
+ * CK_INVALID_HANDLE; P11BYOK_EFAIL (one line) when the token fails.  */
+int keyfind_lookup(struct p11 *p, const char *ident, CK_OBJECT_HANDLE *out,
+    enum key_type *type);
+
 #endif

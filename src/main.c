@@ -12,15 +12,21 @@ extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor, cmd_ins
     cmd_import, cmd_audit, cmd_package;
 extern const struct command cmd_modify_acls;
 extern const struct command cmd_world;
+extern const struct command cmd_verify_kek;
+extern const struct command cmd_generate, cmd_show_key, cmd_restore;
 
 static const struct command *const commands[] = {
 	&cmd_regions,
 	&cmd_verify_toolset,
-	&cmd_world,
 	&cmd_doctor,
-	&cmd_inspect,
+	&cmd_world,
+	&cmd_verify_kek,
+	&cmd_generate,
+	&cmd_show_key,
+	&cmd_restore,
 	&cmd_modify_acls,
 	&cmd_package,
+	&cmd_inspect,
 	&cmd_import,
 	&cmd_audit,
 	NULL,

@@ -6,7 +6,8 @@ run bash "$top_srcdir/tests/demo.sh"
 if [ "$rc" -eq 0 ] && grep -q "Demo complete." "$T/out"; then ok "the demo runs to its end"
 else not_ok "the demo runs to its end (exit $rc)"; diag "$T/err" "$T/out"; fi
 for want in "User login: *ok" "KeyVault-BYOK-Tools-Switzerland.zip" "Region: *Demoland \(DEMO\)" \
-	"Result: SUCCESS" "Result: FAILURE" "exit 1, as it should be"; do
+	"Result: SUCCESS" "Result: FAILURE" "exit 1, as it should be" \
+	"Device certificate: *CN=HSM device" "KEK id \(kid\): *https://"; do
 	if grep -Eq "$want" "$T/out"; then ok "the demo shows /$want/"
 	else not_ok "the demo shows /$want/"; fi
 done

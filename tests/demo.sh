@@ -1,7 +1,8 @@
 #!/bin/bash
 # demo.sh: the BYOK flow on a throwaway SoftHSMv2 token, step by step, as far as p11byok
-# goes today: doctor, the region table, and the toolset check of seed step 1.3 (a match,
-# then a tampered file).  Everything lives in a temp dir that is removed at the end.
+# goes today: doctor, the region table, the toolset check of seed step 1.3 (a match, then a
+# tampered file), and the KEK package check of step 3.4 on packages made by the test vendor
+# kit (tests/vendor-kit.sh).  Everything lives in a temp dir that is removed at the end.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 P11BYOK=${P11BYOK:-$top/p11byok}
@@ -37,6 +38,10 @@ show "$P11BYOK" --regions "$top/conf/regions" regions EU || fail "regions EU fai
 
 step "4. verify-toolset on a toolset we pin ourselves (a throwaway region 'Demoland')"
 mkdir "$DEMO/regions"
+# The test vendor kit plays nShield and the cloud region: its root is Demoland's pinned root.
+. "$top/tests/vendor-kit.sh"
+KIT_REGIONS=$DEMO/regions
+kit_init "$DEMO/kit" && kit_root && kit_device || fail "the vendor kit could not make its root"
 cp "$top"/conf/regions/*.yaml "$DEMO/regions/"
 toolset=$DEMO/KeyVault-BYOK-Tools-Demoland.zip
 head -c 1048576 /dev/urandom >"$toolset"
@@ -49,7 +54,8 @@ toolset:
   sha256: $(sha256sum "$toolset" | cut -d' ' -f1)
 kek_package: BYOK-KEK-pkg-DEMO-1
 world_package: BYOK-SecurityWorld-pkg-DEMO-1
-root_key_hash: 59178a47 de508c3f 291277ee 184f46c4 f1d9c639
+# The test vendor kit's root (the real manifests pin nShield's 59178a47 de508c3f ...).
+root_key_hash: $KIT_ROOT_HASH
 YAML
 show "$P11BYOK" --regions "$DEMO/regions" verify-toolset "$toolset" || fail "the match failed"
 
@@ -60,7 +66,23 @@ rc=$?
 [ "$rc" -eq 1 ] || fail "a tampered toolset exited $rc, not 1"
 echo "(exit $rc, as it should be)"
 
-step "Not built yet: world init, verify-kek, generate, modify-acls, package, import"
+step "6. verify-kek (seed step 3.4): Demoland's KEK and world packages"
+echo "The vendor kit generates the KEK in a second token, 'byok-cloud' (the region's HSM),"
+echo "and signs both packages with its HSM device certificate:"
+kit_world_hash && kit_kek_cloud && kit_packages DEMO "$DEMO/toolset" ||
+	fail "the vendor kit could not make the packages"
+ls "$DEMO/toolset"
+show "$P11BYOK" --regions "$DEMO/regions" verify-kek --region DEMO --toolset-dir "$DEMO/toolset" ||
+	fail "verify-kek failed"
+
+step "7. The same packages with one byte of the KEK statement changed must fail (exit 1)"
+printf 'X' | dd of="$KIT_KEK_PACKAGE" bs=1 seek=200 conv=notrunc 2>/dev/null
+show "$P11BYOK" --regions "$DEMO/regions" verify-kek --region DEMO --toolset-dir "$DEMO/toolset"
+rc=$?
+[ "$rc" -eq 1 ] || fail "a tampered KEK package exited $rc, not 1"
+echo "(exit $rc, as it should be)"
+
+step "Not built yet: world init, generate, modify-acls, package from an attested KEK"
 echo "See README, 'The seed procedure, step by step'."
 echo
 echo "Demo complete."

@@ -1,0 +1,686 @@
+/* keygen.c: world-bound generation, backup and restore; see keygen.h. */
+#include "config.h"
+#include "keygen.h"
+#include "digest.h"
+#include "keyfind.h"
+#include "keyrecord.h"
+#include "msg.h"
+#include "p11attr.h"
+#include "pkcs11-extra.h"
+#include "pubkey.h"
+#include "world.h"
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+
+/* DER OIDs of the curves keyspec knows, as CKA_EC_PARAMS. */
+static struct {
+	const char *name;
+	unsigned char der[10];
+	CK_ULONG len;
+} curve_oids[] = {
+	{ "P-256", { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 }, 10 },
+	{ "P-384", { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 }, 7 },
+	{ "P-521", { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23 }, 7 },
+};
+
+static int
+curve_oid(const char *curve)
+{
+	for (size_t i = 0; i < sizeof curve_oids / sizeof curve_oids[0]; i++)
+		if (strcmp(curve, curve_oids[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+keygen_curve_of_params(const unsigned char *der, size_t len)
+{
+	for (size_t i = 0; i < sizeof curve_oids / sizeof curve_oids[0]; i++)
+		if (len == curve_oids[i].len && memcmp(der, curve_oids[i].der, len) == 0)
+			return curve_oids[i].name;
+	return NULL;
+}
+
+/* A template being built; attributes point at storage that outlives it, or at its own
+ * copies of the ident and label.  */
+struct tmpl {
+	CK_ATTRIBUTE a[24];
+	CK_ULONG n;
+	char id[KEYGEN_IDENT_MAX + 1], label[KEYGEN_LABEL_MAX + 1];
+};
+
+static void
+add(struct tmpl *t, CK_ATTRIBUTE_TYPE type, void *value, CK_ULONG len)
+{
+	if (t->n < sizeof t->a / sizeof t->a[0])
+		t->a[t->n++] = (CK_ATTRIBUTE){ type, value, len };
+}
+
+static void
+add_bool(struct tmpl *t, CK_ATTRIBUTE_TYPE type, bool v)
+{
+	add(t, type, v ? &yes : &no, sizeof(CK_BBOOL));
+}
+
+/* The protection and usage every target key has, at generation and at restore alike
+ * (DESIGN.md §2): the restore template must never be weaker than this.  */
+static void
+key_template(struct tmpl *t, enum key_type type, const char *ident, const char *label)
+{
+	add_bool(t, CKA_TOKEN, true);
+	add_bool(t, CKA_PRIVATE, true);
+	add_bool(t, CKA_SENSITIVE, true);
+	add_bool(t, CKA_EXTRACTABLE, true);
+	add_bool(t, CKA_WRAP_WITH_TRUSTED, true);
+	snprintf(t->id, sizeof t->id, "%s", ident);
+	snprintf(t->label, sizeof t->label, "%s", label);
+	add(t, CKA_ID, t->id, strlen(t->id));
+	add(t, CKA_LABEL, t->label, strlen(t->label));
+	add_bool(t, CKA_DERIVE, false);
+	add_bool(t, CKA_UNWRAP, false);
+	switch (type) {
+	case KEY_RSA:
+		add_bool(t, CKA_SIGN, true);
+		add_bool(t, CKA_DECRYPT, true);
+		add_bool(t, CKA_SIGN_RECOVER, false);
+		break;
+	case KEY_EC:
+		add_bool(t, CKA_SIGN, true);
+		add_bool(t, CKA_DECRYPT, false);
+		add_bool(t, CKA_SIGN_RECOVER, false);
+		break;
+	case KEY_AES:
+		add_bool(t, CKA_ENCRYPT, true);
+		add_bool(t, CKA_DECRYPT, true);
+		add_bool(t, CKA_WRAP, false);
+		add_bool(t, CKA_SIGN, false);
+		add_bool(t, CKA_VERIFY, false);
+		break;
+	}
+}
+
+/* The public key object's attributes: a public token object, verify (and encrypt for RSA). */
+static void
+pub_template(struct tmpl *t, enum key_type type, const char *ident, const char *label)
+{
+	add_bool(t, CKA_TOKEN, true);
+	add_bool(t, CKA_PRIVATE, false);
+	snprintf(t->id, sizeof t->id, "%s", ident);
+	snprintf(t->label, sizeof t->label, "%s", label);
+	add(t, CKA_ID, t->id, strlen(t->id));
+	add(t, CKA_LABEL, t->label, strlen(t->label));
+	add_bool(t, CKA_VERIFY, true);
+	add_bool(t, CKA_ENCRYPT, type == KEY_RSA);
+	add_bool(t, CKA_WRAP, false);
+	add_bool(t, CKA_DERIVE, false);
+	add_bool(t, CKA_VERIFY_RECOVER, false);
+}
+
+bool
+keygen_valid_label(const char *label)
+{
+	size_t n = strlen(label);
+	if (n < 1 || n > KEYGEN_LABEL_MAX)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)label; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return false;
+	return true;
+}
+
+static void
+destroy(struct p11 *p, CK_OBJECT_HANDLE h, const char *ident, const char *what)
+{
+	CK_RV rv;
+	if (h == CK_INVALID_HANDLE)
+		return;
+	if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), h)) != CKR_OK)
+		msg_warn("cannot destroy the new %s of '%s' (%s): delete it by hand "
+		    "(pkcs11-tool --delete-object --id %s...)", what, ident, ck_rv_name(rv), ident);
+}
+
+static void
+now_iso(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The world of KMDATA, its token checked to be P's, and its backup key. */
+static int
+world_and_key(struct p11 *p, const char *kmdata, struct world **w, CK_OBJECT_HANDLE *wk)
+{
+	CK_RV rv;
+	int r;
+
+	*wk = CK_INVALID_HANDLE;
+	if (kmdata == NULL) {
+		msg_err("no kmdata directory: give --kmdata DIR or set P11BYOK_KMDATA");
+		return P11BYOK_EUSAGE;
+	}
+	if ((r = world_load(kmdata, w)) != 0 || (r = world_check_token(*w, p)) != 0)
+		return r;
+	if ((rv = world_find_key(p, wk)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the world backup key", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (*wk == CK_INVALID_HANDLE) {
+		msg_err("token '%s' has no world backup key (label " WORLD_KEY_LABEL "): it is not "
+		    "the world's token, or the world is damaged; run p11byok world show",
+		    p11_token_label(p));
+		return P11BYOK_EENV;
+	}
+	if (!p11_has_mechanism(p, CKM_AES_KEY_WRAP_PAD, NULL)) {
+		msg_err("token '%s' does not offer CKM_AES_KEY_WRAP_PAD, needed to back keys up "
+		    "under the world key", p11_token_label(p));
+		return P11BYOK_EENV;
+	}
+	return 0;
+}
+
+/* C_WrapKey with CKM_AES_KEY_WRAP_PAD: *OUT malloc'd. */
+static CK_RV
+wrap_under(struct p11 *p, CK_OBJECT_HANDLE wk, CK_OBJECT_HANDLE key, unsigned char **out,
+    size_t *outlen)
+{
+	CK_MECHANISM m = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_FUNCTION_LIST *f = p11_fn(p);
+	CK_ULONG len = 0;
+	CK_RV rv;
+
+	*out = NULL;
+	if ((rv = f->C_WrapKey(p11_session(p), &m, wk, key, NULL, &len)) != CKR_OK)
+		return rv;
+	if ((*out = malloc(len ? len : 1)) == NULL)
+		return CKR_HOST_MEMORY;
+	if ((rv = f->C_WrapKey(p11_session(p), &m, wk, key, *out, &len)) != CKR_OK) {
+		free(*out);
+		*out = NULL;
+		return rv;
+	}
+	*outlen = len;
+	return CKR_OK;
+}
+
+static char *
+pem_of(EVP_PKEY *key)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data, *pem = NULL;
+	long len;
+
+	if (bio != NULL && PEM_write_bio_PUBKEY(bio, key) == 1 &&
+	    (len = BIO_get_mem_data(bio, &data)) > 0 && (pem = malloc((size_t)len + 1)) != NULL) {
+		memcpy(pem, data, (size_t)len);
+		pem[len] = '\0';
+	}
+	BIO_free(bio);
+	return pem;
+}
+
+static int
+ident_in_use(struct p11 *p, const char *kmdata, const char *ident)
+{
+	char path[4096], id[KEYGEN_IDENT_MAX + 1];
+	CK_ATTRIBUTE t[] = { { CKA_ID, id, 0 } };
+	CK_OBJECT_HANDLE h[8];
+	CK_ULONG n = 0;
+	struct stat st;
+	CK_RV rv;
+
+	snprintf(id, sizeof id, "%s", ident);
+	t[0].ulValueLen = strlen(id);
+	if (keyrecord_simple_path(kmdata, ident, path, sizeof path) == NULL) {
+		msg_err("kmdata path %s is too long", kmdata);
+		return P11BYOK_EUSAGE;
+	}
+	if (lstat(path, &st) == 0 || errno != ENOENT) {
+		msg_err("ident '%s' already has a key record (%s): choose another ident, or "
+		    "re-create a deleted key with p11byok restore %s", ident, path, ident);
+		return P11BYOK_EUSAGE;
+	}
+	if ((rv = p11attr_find(p, t, 1, h, 8, &n)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for ident '%s'", p11_token_label(p), ident);
+		return P11BYOK_EFAIL;
+	}
+	if (n > 0) {
+		msg_err("ident '%s' already exists on token '%s' (%lu object%s with that CKA_ID): "
+		    "choose another ident", ident, p11_token_label(p), (unsigned long)n,
+		    n == 1 ? "" : "s");
+		return P11BYOK_EUSAGE;
+	}
+	return 0;
+}
+
+static CK_RV
+generate_objects(struct p11 *p, const struct keyspec *ks, const char *ident,
+    const char *label, CK_OBJECT_HANDLE *key, CK_OBJECT_HANDLE *pub)
+{
+	CK_FUNCTION_LIST *f = p11_fn(p);
+	struct tmpl priv = { 0 }, pubt = { 0 };
+	CK_MECHANISM m = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_ULONG bits = ks->bits, vlen = ks->bits / 8;
+	unsigned char e[8];
+	CK_ULONG elen = 0;
+	int c;
+
+	key_template(&priv, ks->type, ident, label);
+	if (ks->type == KEY_AES) {
+		CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+		CK_KEY_TYPE kt = CKK_AES;
+		m.mechanism = CKM_AES_KEY_GEN;
+		add(&priv, CKA_CLASS, &cls, sizeof cls);
+		add(&priv, CKA_KEY_TYPE, &kt, sizeof kt);
+		add(&priv, CKA_VALUE_LEN, &vlen, sizeof vlen);
+		return f->C_GenerateKey(p11_session(p), &m, priv.a, priv.n, key);
+	}
+	pub_template(&pubt, ks->type, ident, label);
+	if (ks->type == KEY_RSA) {
+		for (int i = 7; i >= 0; i--) {
+			unsigned char b = (unsigned char)(ks->pubexp >> (8 * i));
+			if (b != 0 || elen > 0)
+				e[elen++] = b;
+		}
+		add(&pubt, CKA_MODULUS_BITS, &bits, sizeof bits);
+		add(&pubt, CKA_PUBLIC_EXPONENT, e, elen);
+	} else {
+		if ((c = curve_oid(ks->curve)) < 0)
+			return CKR_CURVE_NOT_SUPPORTED;
+		m.mechanism = CKM_EC_KEY_PAIR_GEN;
+		add(&pubt, CKA_EC_PARAMS, curve_oids[c].der, curve_oids[c].len);
+	}
+	return f->C_GenerateKeyPair(p11_session(p), &m, pubt.a, pubt.n, priv.a, priv.n, pub,
+	    key);
+}
+
+int
+keygen_generate(struct p11 *p, const char *kmdata, const struct keyspec *ks,
+    const char *ident, const char *plainname, struct keygen_result *res)
+{
+	struct world *w = NULL;
+	struct key_simple rec = { 0 };
+	CK_OBJECT_HANDLE wk, key = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
+	EVP_PKEY *pk = NULL;
+	char name[32], created[32], id[KEYGEN_IDENT_MAX + 1], label[KEYGEN_LABEL_MAX + 1];
+	char serial[17];
+	CK_RV rv;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	res->key = res->pub = CK_INVALID_HANDLE;
+	if (!keyspec_valid_ident(ident) || !keygen_valid_label(plainname)) {
+		msg_err("ident '%s' or plainname is not valid", ident);
+		return P11BYOK_EUSAGE;
+	}
+	if ((r = world_and_key(p, kmdata, &w, &wk)) != 0 ||
+	    (r = ident_in_use(p, kmdata, ident)) != 0)
+		goto out;
+	keyspec_name(ks, name, sizeof name);
+	r = P11BYOK_EFAIL;
+	if ((rv = generate_objects(p, ks, ident, plainname, &key, &pub)) != CKR_OK) {
+		msg_ck(rv, "token '%s' refused to generate %s key '%s' (world-bound: sensitive, "
+		    "extractable only under trusted keys)", p11_token_label(p), name, ident);
+		key = pub = CK_INVALID_HANDLE;
+		goto out;
+	}
+	if ((rv = wrap_under(p, wk, key, &rec.wrapped, &rec.wrapped_len)) != CKR_OK) {
+		msg_ck(rv, "cannot back up new key '%s' under the world key (C_WrapKey, "
+		    "CKM_AES_KEY_WRAP_PAD); the key was destroyed", ident);
+		goto out;
+	}
+	if (pub != CK_INVALID_HANDLE) {
+		if ((rv = pubkey_of_object(p, pub, &pk)) != CKR_OK || pk == NULL) {
+			msg_ck(rv == CKR_OK ? CKR_ATTRIBUTE_TYPE_INVALID : rv, "cannot read the "
+			    "public key of new key '%s'; the key was destroyed", ident);
+			goto out;
+		}
+		if ((rec.public_pem = pem_of(pk)) == NULL ||
+		    pubkey_fingerprint(pk, res->fingerprint) < 0) {
+			msg_ssl("cannot encode the public key of new key '%s'", ident);
+			goto out;
+		}
+	}
+	now_iso(created, sizeof created);
+	snprintf(id, sizeof id, "%s", ident);
+	snprintf(label, sizeof label, "%s", plainname);
+	snprintf(serial, sizeof serial, "%s", p11_token_serial(p));
+	rec.ident = id;
+	rec.plainname = label;
+	rec.spec = *ks;
+	rec.token_serial = serial;
+	rec.world_hash = w->hash;
+	rec.created = created;
+	if ((r = keyrecord_simple_save(kmdata, &rec, false)) != 0)
+		goto out;
+	keyrecord_simple_path(kmdata, ident, res->record, sizeof res->record);
+	snprintf(res->world_hash, sizeof res->world_hash, "%s", w->hash);
+	res->wrapped_len = rec.wrapped_len;
+	res->key = key;
+	res->pub = pub;
+	key = pub = CK_INVALID_HANDLE;
+	r = 0;
+out:
+	/* All or nothing: a key without its backup record is not left behind. */
+	destroy(p, key, ident, "key");
+	destroy(p, pub, ident, "public key");
+	EVP_PKEY_free(pk);
+	if (rec.wrapped != NULL)
+		OPENSSL_clear_free(rec.wrapped, rec.wrapped_len);
+	free(rec.public_pem);
+	world_free(w);
+	return r;
+}
+
+/* --- restore ------------------------------------------------------------------------ */
+
+static EVP_PKEY *
+pem_read(const char *pem)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	return k;
+}
+
+/* Big-endian bytes of a BIGNUM parameter of KEY (malloc'd). */
+static unsigned char *
+bn_param(EVP_PKEY *key, const char *name, CK_ULONG *len)
+{
+	BIGNUM *bn = NULL;
+	unsigned char *out = NULL;
+	if (EVP_PKEY_get_bn_param(key, name, &bn) &&
+	    (out = malloc((size_t)BN_num_bytes(bn) + 1)) != NULL)
+		*len = (CK_ULONG)BN_bn2bin(bn, out);
+	BN_free(bn);
+	return out;
+}
+
+/* Re-creates the public key object of a record from its public key. */
+static int
+create_pub(struct p11 *p, const struct key_simple *k, EVP_PKEY *pk, CK_OBJECT_HANDLE *out)
+{
+	struct tmpl t = { 0 };
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE kt = k->spec.type == KEY_RSA ? CKK_RSA : CKK_EC;
+	unsigned char *n = NULL, *e = NULL, pt[160], *der = NULL;
+	CK_ULONG nlen = 0, elen = 0;
+	ASN1_OCTET_STRING *os = NULL;
+	size_t ptlen = 0;
+	int derlen = 0, c, r = P11BYOK_EFAIL;
+	CK_RV rv;
+
+	add(&t, CKA_CLASS, &cls, sizeof cls);
+	add(&t, CKA_KEY_TYPE, &kt, sizeof kt);
+	pub_template(&t, k->spec.type, k->ident, k->plainname);
+	if (k->spec.type == KEY_RSA) {
+		if ((n = bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &nlen)) == NULL ||
+		    (e = bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &elen)) == NULL) {
+			msg_ssl("cannot read the RSA public key of record '%s'", k->ident);
+			goto out;
+		}
+		add(&t, CKA_MODULUS, n, nlen);
+		add(&t, CKA_PUBLIC_EXPONENT, e, elen);
+	} else {
+		c = curve_oid(k->spec.curve);
+		if (c < 0 || !EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+		    pt, sizeof pt, &ptlen) || (os = ASN1_OCTET_STRING_new()) == NULL ||
+		    !ASN1_OCTET_STRING_set(os, pt, (int)ptlen) ||
+		    (derlen = i2d_ASN1_OCTET_STRING(os, &der)) <= 0) {
+			msg_ssl("cannot read the EC public key of record '%s'", k->ident);
+			goto out;
+		}
+		add(&t, CKA_EC_PARAMS, curve_oids[c].der, curve_oids[c].len);
+		add(&t, CKA_EC_POINT, der, (CK_ULONG)derlen);
+	}
+	if ((rv = p11_fn(p)->C_CreateObject(p11_session(p), t.a, t.n, out)) != CKR_OK) {
+		msg_ck(rv, "cannot re-create the public key object of '%s' on token '%s'",
+		    k->ident, p11_token_label(p));
+		*out = CK_INVALID_HANDLE;
+		goto out;
+	}
+	r = 0;
+out:
+	free(n);
+	free(e);
+	OPENSSL_free(der);
+	ASN1_OCTET_STRING_free(os);
+	return r;
+}
+
+/* Signs a fresh random message with KEY on the token and verifies the signature with PK:
+ * proof that the restored private key is the record's.  0 when it verifies.  */
+static int
+check_signature(struct p11 *p, const struct key_simple *k, CK_OBJECT_HANDLE key, EVP_PKEY *pk)
+{
+	CK_FUNCTION_LIST *f = p11_fn(p);
+	CK_MECHANISM m = { k->spec.type == KEY_RSA ? CKM_SHA256_RSA_PKCS : CKM_ECDSA, NULL, 0 };
+	unsigned char msg[64], dgst[SHA256_LEN], sig[1024], *der = NULL;
+	CK_ULONG siglen = sizeof sig;
+	EVP_MD_CTX *md = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	ECDSA_SIG *es = NULL;
+	BIGNUM *br = NULL, *bs = NULL;
+	int derlen, ok = 0;
+	CK_RV rv;
+
+	if (RAND_bytes(msg, sizeof msg) != 1 ||
+	    !EVP_Digest(msg, sizeof msg, dgst, NULL, EVP_sha256(), NULL)) {
+		msg_ssl("cannot make a test message");
+		return P11BYOK_EFAIL;
+	}
+	if ((rv = f->C_SignInit(p11_session(p), &m, key)) != CKR_OK ||
+	    (rv = f->C_Sign(p11_session(p), k->spec.type == KEY_RSA ? msg : dgst,
+	    k->spec.type == KEY_RSA ? sizeof msg : sizeof dgst, sig, &siglen)) != CKR_OK) {
+		msg_ck(rv, "the restored key '%s' cannot sign a test message", k->ident);
+		return P11BYOK_EFAIL;
+	}
+	if (k->spec.type == KEY_RSA) {
+		ok = (md = EVP_MD_CTX_new()) != NULL &&
+		    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
+		    EVP_DigestVerify(md, sig, siglen, msg, sizeof msg) == 1;
+	} else {
+		/* PKCS#11 gives r || s; OpenSSL verifies the DER ECDSA-Sig-Value. */
+		ok = siglen % 2 == 0 && (es = ECDSA_SIG_new()) != NULL &&
+		    (br = BN_bin2bn(sig, (int)(siglen / 2), NULL)) != NULL &&
+		    (bs = BN_bin2bn(sig + siglen / 2, (int)(siglen / 2), NULL)) != NULL &&
+		    ECDSA_SIG_set0(es, br, bs) == 1;
+		if (ok)
+			br = bs = NULL;
+		ok = ok && (derlen = i2d_ECDSA_SIG(es, &der)) > 0 &&
+		    (pctx = EVP_PKEY_CTX_new(pk, NULL)) != NULL && EVP_PKEY_verify_init(pctx) == 1 &&
+		    EVP_PKEY_verify(pctx, der, (size_t)derlen, dgst, sizeof dgst) == 1;
+	}
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_CTX_free(pctx);
+	ECDSA_SIG_free(es);
+	BN_free(br);
+	BN_free(bs);
+	OPENSSL_free(der);
+	if (!ok) {
+		msg_err("the restored key '%s' does not match the public key of its record: its "
+		    "test signature does not verify; the restored objects were destroyed",
+		    k->ident);
+		return P11BYOK_EFAIL;
+	}
+	return 0;
+}
+
+/* The public key object with the record's ident, checked against the record. */
+static int
+find_pub(struct p11 *p, const struct key_simple *k, const char *fp, CK_OBJECT_HANDLE *out)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof cls }, { CKA_ID, k->ident, strlen(k->ident) },
+	};	/* k->ident is the record's own copy */
+	EVP_PKEY *pk = NULL;
+	char have[65] = "";
+	CK_ULONG n = 0;
+	CK_RV rv;
+
+	*out = CK_INVALID_HANDLE;
+	if ((rv = p11attr_find(p, t, 2, out, 1, &n)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the public key of '%s'",
+		    p11_token_label(p), k->ident);
+		return P11BYOK_EFAIL;
+	}
+	if (n == 0) {
+		*out = CK_INVALID_HANDLE;
+		return 0;
+	}
+	if ((rv = pubkey_of_object(p, *out, &pk)) != CKR_OK || pk == NULL ||
+	    pubkey_fingerprint(pk, have) < 0 || strcmp(have, fp) != 0) {
+		EVP_PKEY_free(pk);
+		msg_err("token '%s' holds a public key with ident '%s' that is not the record's "
+		    "(SHA-256 %s, record %s): delete it first", p11_token_label(p), k->ident,
+		    have[0] ? have : "unreadable", fp);
+		return P11BYOK_EUSAGE;
+	}
+	EVP_PKEY_free(pk);
+	return 0;
+}
+
+int
+keygen_restore(struct p11 *p, const char *kmdata, const char *ident,
+    struct keygen_result *res)
+{
+	struct key_simple *k = NULL;
+	struct world *w = NULL;
+	struct tmpl t = { 0 };
+	CK_OBJECT_HANDLE wk, key = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE, old;
+	CK_OBJECT_CLASS cls;
+	CK_KEY_TYPE kt;
+	CK_MECHANISM m = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	EVP_PKEY *pk = NULL, *have = NULL;
+	enum key_type type;
+	char fp[65] = "";
+	bool pub_created = false;
+	CK_RV rv;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	res->key = res->pub = CK_INVALID_HANDLE;
+	if ((r = keyrecord_simple_load(kmdata, ident, &k)) != 0 ||
+	    (r = world_and_key(p, kmdata, &w, &wk)) != 0)
+		goto out;
+	keyrecord_simple_path(kmdata, ident, res->record, sizeof res->record);
+	r = P11BYOK_EUSAGE;
+	if (!keygen_valid_label(k->plainname)) {
+		msg_err("%s: plainname must be 1 to %d bytes of text without control characters",
+		    res->record, KEYGEN_LABEL_MAX);
+		goto out;
+	}
+	if (strcmp(k->world_hash, w->hash) != 0) {
+		msg_err("%s belongs to another world (world hash %s; this kmdata's world is %s): "
+		    "restore it with that world's kmdata and token", res->record, k->world_hash,
+		    w->hash);
+		goto out;
+	}
+	if (strcmp(k->token_serial, p11_token_serial(p)) != 0) {
+		msg_err("%s was made on token serial %s, but token '%s' has serial %s: choose "
+		    "the record's token with --token", res->record, k->token_serial,
+		    p11_token_label(p), p11_token_serial(p));
+		goto out;
+	}
+	if ((r = keyfind_lookup(p, ident, &old, &type)) != 0)
+		goto out;
+	if (old != CK_INVALID_HANDLE) {
+		msg_err("key '%s' still exists on token '%s': restore re-creates deleted keys "
+		    "only (p11byok show-key %s)", ident, p11_token_label(p), ident);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if (k->spec.type != KEY_AES) {
+		r = P11BYOK_EUSAGE;
+		if ((pk = pem_read(k->public_pem)) == NULL || pubkey_fingerprint(pk, fp) < 0 ||
+		    EVP_PKEY_get_base_id(pk) != (k->spec.type == KEY_RSA ? EVP_PKEY_RSA :
+		    EVP_PKEY_EC)) {
+			msg_ssl("the public_key of %s is not a %s public key", res->record,
+			    k->spec.type == KEY_RSA ? "RSA" : "EC");
+			goto out;
+		}
+		/* An existing public key object must be the record's; it is kept. */
+		if ((r = find_pub(p, k, fp, &res->pub)) != 0)
+			goto out;
+	}
+
+	/* The same protection generate gave it; the world key's unwrap template insists. */
+	cls = k->spec.type == KEY_AES ? CKO_SECRET_KEY : CKO_PRIVATE_KEY;
+	kt = k->spec.type == KEY_AES ? CKK_AES : k->spec.type == KEY_EC ? CKK_EC : CKK_RSA;
+	add(&t, CKA_CLASS, &cls, sizeof cls);
+	add(&t, CKA_KEY_TYPE, &kt, sizeof kt);
+	key_template(&t, k->spec.type, k->ident, k->plainname);
+	rv = p11_fn(p)->C_UnwrapKey(p11_session(p), &m, wk, k->wrapped, k->wrapped_len, t.a, t.n,
+	    &key);
+	if (rv != CKR_OK) {
+		msg_ck(rv, "token '%s' cannot unwrap the backup of '%s' under the world key "
+		    "(C_UnwrapKey, CKM_AES_KEY_WRAP_PAD)", p11_token_label(p), ident);
+		key = CK_INVALID_HANDLE;
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	r = P11BYOK_EFAIL;
+	if (k->spec.type != KEY_AES) {
+		/* RSA private objects carry the modulus: it must be the record's. */
+		if ((rv = pubkey_of_object(p, key, &have)) != CKR_OK) {
+			msg_ck(rv, "cannot read the restored key '%s'", ident);
+			goto out;
+		}
+		if (have != NULL) {
+			char hfp[65];
+			if (pubkey_fingerprint(have, hfp) < 0 || strcmp(hfp, fp) != 0) {
+				msg_err("the restored key '%s' has public key SHA-256 %s, not the "
+				    "record's %s; the restored key was destroyed", ident, hfp, fp);
+				goto out;
+			}
+		}
+		if ((r = check_signature(p, k, key, pk)) != 0)
+			goto out;
+		if (res->pub == CK_INVALID_HANDLE) {
+			if ((r = create_pub(p, k, pk, &pub)) != 0)
+				goto out;
+			pub_created = true;
+			res->pub = pub;
+		}
+	}
+	snprintf(res->fingerprint, sizeof res->fingerprint, "%s", fp);
+	snprintf(res->world_hash, sizeof res->world_hash, "%s", w->hash);
+	res->wrapped_len = k->wrapped_len;
+	res->pub_created = pub_created;
+	res->key = key;
+	key = pub = CK_INVALID_HANDLE;
+	r = 0;
+out:
+	destroy(p, key, ident, "restored key");
+	destroy(p, pub, ident, "public key");
+	EVP_PKEY_free(pk);
+	EVP_PKEY_free(have);
+	key_simple_free(k);
+	world_free(w);
+	return r;
+}
+
+void
+keygen_discard(struct p11 *p, const char *ident,
+    const struct keygen_result *res, bool record)
+{
+	destroy(p, res->key, ident, "key");
+	if (res->pub_created || record)
+		destroy(p, res->pub, ident, "public key");
+	if (record && res->record[0] != '\0' && unlink(res->record) != 0)
+		msg_warn("cannot remove %s (%s): remove it by hand", res->record, strerror(errno));
+}
