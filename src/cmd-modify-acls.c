@@ -71,26 +71,25 @@ static int
 record(const char *kmdata, const struct world *w, struct p11 *p, const struct args *a,
     const struct kek *kek, bool native)
 {
-	struct key_xferacld x = { 0 };
-	char *created = world_now();
-	int r;
+	struct key_xferacld *x = calloc(1, sizeof *x);
+	int r = P11BYOK_EFAIL;
 
-	if (created == NULL) {
+	if (x == NULL || (x->created = world_now()) == NULL ||
+	    (x->ident = strdup(a->ident)) == NULL ||
+	    (x->token_serial = strdup(p11_token_serial(p))) == NULL ||
+	    (x->world_hash = strdup(w->hash)) == NULL ||
+	    (x->kek_fingerprint = strdup(kek->fingerprint)) == NULL ||
+	    (x->kek_id = strdup(kek->kid)) == NULL ||
+	    (a->region != NULL && (x->region = strdup(a->region)) == NULL)) {
 		msg_err("out of memory");
-		return P11BYOK_EFAIL;
+		goto out;
 	}
-	x.ident = (char *)a->ident;
-	x.token_serial = (char *)p11_token_serial(p);
-	x.world_hash = (char *)w->hash;
-	x.kek_fingerprint = (char *)kek->fingerprint;
-	x.kek_id = kek->kid;
-	x.attested = kek->attested;
-	x.region = (char *)a->region;
-	x.native = native;
-	x.created = created;
+	x->attested = kek->attested;
+	x->native = native;
 	/* A rerun for another KEK describes the same copy: the record follows the latest KEK. */
-	r = keyrecord_xferacld_save(kmdata, &x, true);
-	free(created);
+	r = keyrecord_xferacld_save(kmdata, x, true);
+out:
+	key_xferacld_free(x);
 	return r;
 }
 
