@@ -7,7 +7,9 @@ if [ "$rc" -eq 0 ] && grep -q "Demo complete." "$T/out"; then ok "the demo runs 
 else not_ok "the demo runs to its end (exit $rc)"; diag "$T/err" "$T/out"; fi
 for want in "User login: *ok" "KeyVault-BYOK-Tools-Switzerland.zip" "Region: *Demoland \(DEMO\)" \
 	"Result: SUCCESS" "Result: FAILURE" "exit 1, as it should be" \
-	"Device certificate: *CN=HSM device" "KEK id \(kid\): *https://"; do
+	"Device certificate: *CN=HSM device" "KEK id \(kid\): *https://" \
+	"Quorum: +2 of 3 cards" "Wrapped with: +CKM_RSA_PKCS_OAEP" "Key type: +RSA private key" \
+	"Chain: +intact"; do
 	if grep -Eq "$want" "$T/out"; then ok "the demo shows /$want/"
 	else not_ok "the demo shows /$want/"; fi
 done

@@ -1,8 +1,9 @@
 #!/bin/bash
 # demo.sh: the BYOK flow on a throwaway SoftHSMv2 token, step by step, as far as p11byok
-# goes today: doctor, the region table, the toolset check of seed step 1.3 (a match, then a
-# tampered file), and the KEK package check of step 3.4 on packages made by the test vendor
-# kit (tests/vendor-kit.sh).  Everything lives in a temp dir that is removed at the end.
+# goes: doctor, the region table, the toolset check of seed step 1.3 (a match, then a
+# tampered file), the KEK package check of step 3.4 on packages made by the test vendor kit
+# (tests/vendor-kit.sh), world init, generate, modify-acls, package, and the import of the
+# .byok by the kit's cloud token.  Everything lives in a temp dir that is removed at the end.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 P11BYOK=${P11BYOK:-$top/p11byok}
@@ -24,9 +25,11 @@ printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR
 	"$DEMO/tokens" >"$DEMO/softhsm2.conf"
 export SOFTHSM2_CONF=$DEMO/softhsm2.conf
 ( umask 077; printf '%s\n' "$(openssl rand -hex 8)" >"$DEMO/user.pin" )
-softhsm2-util --init-token --free --label byok-world --so-pin "$(openssl rand -hex 8)" \
+( umask 077; printf '%s\n' "$(openssl rand -hex 8)" >"$DEMO/vendor-so.pin" )
+softhsm2-util --init-token --free --label byok-world --so-pin "$(cat "$DEMO/vendor-so.pin")" \
 	--pin "$(cat "$DEMO/user.pin")" >/dev/null || fail "softhsm2-util could not make a token"
 echo "token 'byok-world' in $DEMO/tokens; its user PIN is in $DEMO/user.pin (mode 0600)"
+echo "(made by vendor tooling; step 8 takes it over as a security world)"
 export P11BYOK_MODULE=$MODULE
 
 step "2. doctor: can this module run the flow, and is this machine offline?"
@@ -82,7 +85,47 @@ rc=$?
 [ "$rc" -eq 1 ] || fail "a tampered KEK package exited $rc, not 1"
 echo "(exit $rc, as it should be)"
 
-step "Not built yet: world init, generate, modify-acls, package from an attested KEK"
-echo "See README, 'The seed procedure, step by step'."
+W=pkcs11:token=byok-world
+KM=$DEMO/kmdata
+wp() { "$P11BYOK" --regions "$DEMO/regions" --token "$W" --kmdata "$KM" \
+	--pin-file "$DEMO/user.pin" "$@"; }
+for i in 1 2 3; do ( umask 077; openssl rand -hex 12 >"$DEMO/card-$i.pass" ); done
+
+step "8. world init --adopt (seed step 3.2): the token becomes a 2-of-3 security world"
+echo "The SO PIN the vendor tooling set is used once and replaced by a random secret that"
+echo "nobody sees, split into three passphrase-protected administrator cards:"
+show wp world init --adopt --so-pin-file "$DEMO/vendor-so.pin" --acs-quorum 2/3 \
+	--cards-dir "$DEMO/cards" --card-pass-file "$DEMO/card-1.pass" \
+	--card-pass-file "$DEMO/card-2.pass" --card-pass-file "$DEMO/card-3.pass" ||
+	fail "world init failed"
+show wp world show || fail "world show failed"
+
+step "9. generate (seed step 3.5): a world-bound RSA-2048 key, in the seed's own syntax"
+show wp generate --generate simple type=RSA size=2048 protect=module ident=contosokey \
+	plainname=contosokey nvram=no pubexp= || fail "generate failed"
+show wp show-key contosokey || fail "show-key failed"
+
+step "10. modify-acls (seed step 4.1) with cards 1 and 3: the verified KEK becomes trusted"
+kit_packages DEMO "$DEMO/toolset" >/dev/null || fail "the vendor kit could not re-sign"
+show wp modify-acls --ident contosokey --region DEMO --toolset-dir "$DEMO/toolset" \
+	--card "$DEMO/cards/card-1-of-3.acs" --card-pass-file "$DEMO/card-1.pass" \
+	--card "$DEMO/cards/card-3-of-3.acs" --card-pass-file "$DEMO/card-3.pass" ||
+	fail "modify-acls failed"
+
+step "11. package (seed step 4.2): the key leaves the HSM only wrapped under the KEK"
+BYOK=$DEMO/KeyTransferPackage-ContosoFirstHSMkey.byok
+show wp package --ident contosokey --region DEMO --toolset-dir "$DEMO/toolset" \
+	--friendly-name ContosoFirstHSMkey --subscription-id 0b1f6471-1bf0-4dda-aec3-cb9272f09590 \
+	-o "$BYOK" || fail "package failed"
+show "$P11BYOK" inspect "$BYOK" || fail "inspect failed"
+
+step "12. The cloud side: the region's HSM ('byok-cloud') imports the .byok"
+echo "Its public key SHA-256 is the one generate printed in step 9:"
+mkdir -m 700 "$DEMO/cloud-kmdata"
+show "$P11BYOK" --kmdata "$DEMO/cloud-kmdata" --pin-file "$KIT_CLOUD_PIN_FILE" import "$BYOK" \
+	--unwrap-key "$KIT_CLOUD_URI" || fail "import failed"
+
+step "13. The audit trail of everything above"
+show "$P11BYOK" --kmdata "$KM" audit verify || fail "the audit log does not verify"
 echo
 echo "Demo complete."
