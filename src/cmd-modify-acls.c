@@ -170,15 +170,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 
 	/* Nothing is installed as trusted that was not verified (or, from a PEM, checked). */
-	if (a.region != NULL)
-		r = kek_from_region(ctx, a.region, a.toolset_dir, a.root_hash, &kek);
-	else
-		r = kek_from_pem(a.kek_pem, a.kek_id, &kek);
-	if (r != 0)
+	if ((r = kek_load(ctx, a.region, a.toolset_dir, a.root_hash, a.kek_pem, a.kek_id,
+	    &kek)) != 0)
 		goto out;
-	if (!kek->attested)
-		msg_warn("the KEK from %s carries no attestation (the current Azure method): "
-		    "check its fingerprint %s against Key Vault", a.kek_pem, kek->fingerprint);
 	if ((r = offline_check(ctx_offline(ctx), "modify-acls")) != 0 ||
 	    (r = world_load(kmdata, &w)) != 0 ||
 	    (r = keyrecord_simple_load(kmdata, a.ident, &ks)) != 0)

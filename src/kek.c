@@ -134,3 +134,17 @@ out:
 	region_set_free(set);
 	return r;
 }
+
+int
+kek_load(struct ctx *ctx, const char *region, const char *toolset_dir,
+    const char *root_hash, const char *kek_pem, const char *kek_id, struct kek **out)
+{
+	int r;
+
+	if (region != NULL)
+		return kek_from_region(ctx, region, toolset_dir, root_hash, out);
+	if ((r = kek_from_pem(kek_pem, kek_id, out)) == 0)
+		msg_warn("the KEK from %s carries no attestation (the current Azure method): "
+		    "check its fingerprint %s against Key Vault", kek_pem, (*out)->fingerprint);
+	return r;
+}

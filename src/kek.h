@@ -25,6 +25,12 @@ struct ctx;
 int kek_from_region(struct ctx *ctx, const char *region, const char *toolset_dir,
     const char *root_hash, struct kek **out);
 
+/* The KEK a command was given: REGION's attested package (as kek_from_region) when REGION
+ * is not NULL, else the Key Vault PEM at KEK_PEM with KEK_ID (as kek_from_pem, with a warning
+ * that it carries no attestation and the fingerprint to check).  Same returns.  */
+int kek_load(struct ctx *ctx, const char *region, const char *toolset_dir,
+    const char *root_hash, const char *kek_pem, const char *kek_id, struct kek **out);
+
 /* Takes KEY (stolen) and KID (copied) into a new struct kek; NULL when out of memory. */
 struct kek *kek_new(EVP_PKEY *key, const char *kid, int attested);
 
