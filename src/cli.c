@@ -1,6 +1,7 @@
 /* cli.c: option handling shared by all commands, and help printed from the tables. */
 #include "config.h"
 #include "cli.h"
+#include "keyspec.h"
 #include "msg.h"
 
 #include <stdarg.h>
@@ -184,4 +185,25 @@ cli_print_man(const struct command *const *cmds, FILE *f)
 	    "unknown region)\n.TP\n3\nenvironment error (module will not load, token absent)\n"
 	    ".SH FILES\n.TP\n.I " REGIONSDIR "\nregion manifests, one YAML file per region.\n"
 	    ".SH SEE ALSO\n.BR pkcs11-tool (1),\n.BR p11-kit (8),\n.BR softhsm2-util (1)\n", f);
+}
+
+int
+cli_ident_args(struct ctx *ctx, const struct command *cmd, int argc, char **argv,
+    const char **ident)
+{
+	static const struct option longopts[] = { CLI_GLOBAL_OPTIONS };
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+		if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
+			return r;
+	if (optind >= argc)
+		return cli_usage_error(cmd, "which key? give its ident");
+	*ident = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!keyspec_valid_ident(*ident))
+		return cli_usage_error(cmd, "ident '%s' must be 1 to 64 digits, lower-case letters "
+		    "and dashes", *ident);
+	return 0;
 }

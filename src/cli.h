@@ -58,6 +58,11 @@ int cli_common_option(struct ctx *ctx, const struct command *cmd, int opt, const
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Parses the arguments of a command that takes only global options and one key ident:
+ * returns 0 with *IDENT pointing into ARGV, or the exit code (help printed, usage error).  */
+int cli_ident_args(struct ctx *ctx, const struct command *cmd, int argc, char **argv,
+    const char **ident);
+
 /* Full help of CMD: synopsis, description, options, global options. */
 void cli_print_help(const struct command *cmd, FILE *f);
 /* Two columns, option and help, one line per option. */

@@ -14,25 +14,15 @@
 static int
 run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_GLOBAL_OPTIONS };
 	const char *ident;
 	struct keygen_result res;
 	struct p11 *p = NULL;
 	json_t *ev = NULL;
 	bool made = false;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-		if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
-			return r;
-	if (optind >= argc)
-		return cli_usage_error(cmd, "which key? give its ident");
-	ident = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!keyspec_valid_ident(ident))
-		return cli_usage_error(cmd, "ident '%s' must be 1 to 64 digits, lower-case letters "
-		    "and dashes", ident);
+	if ((r = cli_ident_args(ctx, cmd, argc, argv, &ident)) != 0)
+		return r;
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||
 	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||

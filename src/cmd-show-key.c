@@ -231,7 +231,6 @@ record_fp(const struct key_simple *k, char fp[65])
 static int
 run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_GLOBAL_OPTIONS };
 	const char *ident, *kmdata;
 	struct keyinfo ki;
 	struct key_simple *ks = NULL;
@@ -242,20 +241,11 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	char spath[4096], xpath[4096], rfp[65] = "", name[32];
 	const char *sp = NULL, *xp = NULL;
 	json_t *doc = NULL;
-	int c, r;
+	int r;
 
 	memset(&ki, 0, sizeof ki);
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-		if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
-			return r;
-	if (optind >= argc)
-		return cli_usage_error(cmd, "which key? give its ident");
-	ident = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!keyspec_valid_ident(ident))
-		return cli_usage_error(cmd, "ident '%s' must be 1 to 64 digits, lower-case letters "
-		    "and dashes", ident);
+	if ((r = cli_ident_args(ctx, cmd, argc, argv, &ident)) != 0)
+		return r;
 	if ((kmdata = ctx_kmdata(ctx)) != NULL) {
 		sp = keyrecord_simple_path(kmdata, ident, spath, sizeof spath);
 		xp = keyrecord_xferacld_path(kmdata, ident, xpath, sizeof xpath);
