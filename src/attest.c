@@ -9,6 +9,7 @@
 #include "b64.h"
 #include "fsutil.h"
 #include "manifest.h"
+#include "digest.h"
 #include "msg.h"
 #include "pubkey.h"
 
@@ -453,16 +454,6 @@ only_fields(const struct pkg *p, const char *const *known)
 	return 0;
 }
 
-static int
-is_lower_hex64(const char *s)
-{
-	size_t i;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
-			return 0;
-	return i == 64;
-}
-
 /* Checks the statement fields both kinds share: type, name, region, world_hash. */
 static int
 common_fields(const struct pkg *p, const char *type, const char *name,
@@ -493,7 +484,7 @@ common_fields(const struct pkg *p, const char *type, const char *name,
 	}
 	if ((v = field_str(p, "world_hash")) == NULL)
 		return -1;
-	if (!is_lower_hex64(v)) {
+	if (!hex_is_sha256(v)) {
 		msg_err("%s: its world_hash is not 64 lower-case hex digits (SHA-256)", p->what);
 		return -1;
 	}

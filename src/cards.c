@@ -73,17 +73,6 @@ b64_field(const char *text, unsigned char *out, size_t want, unsigned char **dyn
 	return true;
 }
 
-static bool
-hex64(const char *s)
-{
-	if (strlen(s) != 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 int
 card_load(const char *path, struct card **out)
 {
@@ -127,7 +116,7 @@ card_load(const char *path, struct card **out)
 		r = P11BYOK_EFAIL;
 		goto out;
 	}
-	if (!hex64(hash) || n < 1 || n > 255 || k < 1 || k > n || index < 1 || index > n ||
+	if (!hex_is_sha256(hash) || n < 1 || n > 255 || k < 1 || k > n || index < 1 || index > n ||
 	    strcmp(kdf, "scrypt") != 0 || strcmp(cipher, "AES-256-GCM") != 0 ||
 	    sn < (json_int_t)SCRYPT_N_MIN || sn > (json_int_t)SCRYPT_N_MAX ||
 	    (sn & (sn - 1)) != 0 || sr < 1 || sr > SCRYPT_R_MAX || sp < 1 || sp > SCRYPT_P_MAX ||

@@ -109,3 +109,14 @@ hex_decode(const char *in, unsigned char *out, size_t max)
 	}
 	return hi >= 0 ? -1 : (long)n;
 }
+
+bool
+hex_is_sha256(const char *s)
+{
+	if (s == NULL || strlen(s) != 2 * SHA256_LEN)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}

@@ -2,6 +2,7 @@
 #ifndef P11BYOK_DIGEST_H
 #define P11BYOK_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,9 @@ int digest_sha256_file(const char *path, unsigned char out[SHA256_LEN]);
 
 /* Writes LEN bytes as lower- or upper-case hex plus NUL into OUT (2*LEN+1 bytes). */
 void hex_encode(const unsigned char *in, size_t len, char *out, int upper);
+
+/* Whether S (may be NULL) is a SHA-256 as we write it: exactly 64 lower-case hex digits. */
+bool hex_is_sha256(const char *s);
 
 /* Parses hex digits, ignoring spaces, tabs and colons, any case.  Returns the number of
  * bytes written to OUT (at most MAX), or -1 when a character is not hex, the digit count

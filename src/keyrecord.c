@@ -303,17 +303,6 @@ boolean(struct ydoc *doc, int node, const char *field, bool *out)
 	return 0;
 }
 
-static bool
-is_hex64(const char *s)
-{
-	if (strlen(s) != 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 static int
 check_version(struct ydoc *doc, int node)
 {
@@ -418,7 +407,7 @@ keyrecord_simple_load(const char *kmdata, const char *ident, struct key_simple *
 		ydoc_err(doc, n_id, "cka_id %s is not the ident's (%s)", idhex, want);
 		goto out;
 	}
-	if (!is_hex64(k->world_hash)) {
+	if (!hex_is_sha256(k->world_hash)) {
 		ydoc_err(doc, n_hash, "world_hash must be 64 lower-case hex digits");
 		goto out;
 	}
@@ -504,11 +493,11 @@ keyrecord_xferacld_load(const char *kmdata, const char *ident, struct key_xferac
 	    (r = text(doc, n_created, "created", &x->created)) != 0)
 		goto out;
 	r = P11BYOK_EUSAGE;
-	if (!is_hex64(x->world_hash)) {
+	if (!hex_is_sha256(x->world_hash)) {
 		ydoc_err(doc, n_hash, "world_hash must be 64 lower-case hex digits");
 		goto out;
 	}
-	if (!is_hex64(x->kek_fingerprint)) {
+	if (!hex_is_sha256(x->kek_fingerprint)) {
 		ydoc_err(doc, n_fp, "kek_fingerprint must be 64 lower-case hex digits");
 		goto out;
 	}

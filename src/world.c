@@ -67,17 +67,6 @@ world_free(struct world *w)
 	free(w);
 }
 
-static bool
-is_hex64(const char *s)
-{
-	if (s == NULL || strlen(s) != 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 const char *
 world_path(const char *kmdata, char *buf, size_t len)
 {
@@ -179,14 +168,14 @@ world_load(const char *kmdata, struct world **out)
 	for (unsigned i = 0; i < w->n; i++) {
 		int item = ydoc_seq_item(doc, cards, i);
 		const char *fp = ydoc_scalar(doc, item);
-		if (!is_hex64(fp)) {
+		if (!hex_is_sha256(fp)) {
 			ydoc_err(doc, item, "card %u's fingerprint must be 64 lower-case hex digits "
 			    "(SHA-256)", i + 1);
 			goto out;
 		}
 		memcpy(w->card_fp[i], fp, 65);
 	}
-	if (!is_hex64(ydoc_scalar(doc, hash))) {
+	if (!hex_is_sha256(ydoc_scalar(doc, hash))) {
 		ydoc_err(doc, hash, "world_hash must be 64 lower-case hex digits (SHA-256)");
 		goto out;
 	}
