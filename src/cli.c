@@ -205,5 +205,5 @@ cli_ident_args(struct ctx *ctx, const struct command *cmd, int argc, char **argv
 	if (!keyspec_valid_ident(*ident))
 		return cli_usage_error(cmd, "ident '%s' must be 1 to 64 digits, lower-case letters "
 		    "and dashes", *ident);
-	return 0;
+	return CLI_CONTINUE;
 }

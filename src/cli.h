@@ -59,7 +59,8 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Parses the arguments of a command that takes only global options and one key ident:
- * returns 0 with *IDENT pointing into ARGV, or the exit code (help printed, usage error).  */
+ * returns CLI_CONTINUE with *IDENT pointing into ARGV, or the exit code the command should
+ * return now (0 after --help, P11BYOK_EUSAGE after a usage error).  */
 int cli_ident_args(struct ctx *ctx, const struct command *cmd, int argc, char **argv,
     const char **ident);
 

@@ -21,7 +21,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	bool made = false;
 	int r;
 
-	if ((r = cli_ident_args(ctx, cmd, argc, argv, &ident)) != 0)
+	if ((r = cli_ident_args(ctx, cmd, argc, argv, &ident)) != CLI_CONTINUE)
 		return r;
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||

@@ -244,7 +244,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	int r;
 
 	memset(&ki, 0, sizeof ki);
-	if ((r = cli_ident_args(ctx, cmd, argc, argv, &ident)) != 0)
+	if ((r = cli_ident_args(ctx, cmd, argc, argv, &ident)) != CLI_CONTINUE)
 		return r;
 	if ((kmdata = ctx_kmdata(ctx)) != NULL) {
 		sp = keyrecord_simple_path(kmdata, ident, spath, sizeof spath);
