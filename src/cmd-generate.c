@@ -1,7 +1,6 @@
 /* cmd-generate.c: p11byok generate — seed step 3.5 (generatekey --generate simple ...):
  * a world-bound key born on the token, backed up under the world key in key_simple_ID.  */
 #include "config.h"
-#include "audit.h"
 #include "cli.h"
 #include "jsonout.h"
 #include "keygen.h"
@@ -107,7 +106,6 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct keyspec ks;
 	struct keygen_result res;
 	struct p11 *p = NULL;
-	json_t *ev = NULL;
 	const char *plainname;
 	char name[32];
 	bool made = false;
@@ -146,19 +144,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if ((r = keygen_generate(p, ctx_kmdata(ctx), &ks, a.v[5], plainname, &res)) != 0)
 		goto out;
 	made = true;
-	r = P11BYOK_EFAIL;
-	if ((ev = audit_event("generate")) == NULL) {
-		msg_err("out of memory");
-		goto out;
-	}
-	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
-	json_object_set_new(ev, "world_hash", json_string(res.world_hash));
-	json_object_set_new(ev, "ident", json_string(a.v[5]));
-	json_object_set_new(ev, "key_type", json_string(name));
-	if (res.fingerprint[0])
-		json_object_set_new(ev, "public_key_sha256", json_string(res.fingerprint));
-	json_object_set_new(ev, "result", json_string("SUCCESS"));
-	if (audit_add_file(ev, res.record) != 0 || audit_append(ctx_kmdata(ctx), ev) != 0)
+	if ((r = keygen_audit(p, ctx_kmdata(ctx), &ks, a.v[5], &res)) != 0)
 		goto out;
 
 	msg_out("Key:             %s (%s", a.v[5], name);
@@ -191,7 +177,6 @@ out:
 	/* All or nothing: a key whose generation was not recorded is taken out again. */
 	if (r != 0 && made)
 		keygen_discard(p, a.v[5], &res, true);
-	json_decref(ev);
 	p11_free(p);
 	return r;
 }

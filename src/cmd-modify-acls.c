@@ -3,11 +3,10 @@
  * wrapping key (and, without CKM_RSA_AES_KEY_WRAP, the single-use transfer key); then, as the
  * user, make the reduced-permission copy of the key that package wraps.  */
 #include "config.h"
-#include "audit.h"
+#include "acls.h"
 #include "cli.h"
 #include "jsonout.h"
 #include "kek.h"
-#include "keyfind.h"
 #include "keyrecord.h"
 #include "keyspec.h"
 #include "msg.h"
@@ -50,73 +49,6 @@ check_args(const struct command *cmd, const struct args *a, const char *kmdata)
 	return 0;
 }
 
-/* The admin half, in the SO session the cards open: the trusted KEK, and the transfer key
- * when the token has to compose the wrap itself.  */
-static int
-admin_step(struct p11 *p, struct quorum *q, const struct world *w, const struct kek *kek,
-    const char *ident, bool native, bool *kek_reused)
-{
-	CK_OBJECT_HANDLE kek_obj, transfer;
-	int r;
-
-	if ((r = quorum_login_so(q, p, w)) != 0)
-		return r;
-	if ((r = transfer_install_kek(p, kek->key, &kek_obj, kek_reused)) == 0 && !native)
-		r = transfer_create_transfer_key(p, ident, &transfer);
-	quorum_logout(p);
-	return r;
-}
-
-static int
-record(const char *kmdata, const struct world *w, struct p11 *p, const struct args *a,
-    const struct kek *kek, bool native)
-{
-	struct key_xferacld *x = calloc(1, sizeof *x);
-	int r = P11BYOK_EFAIL;
-
-	if (x == NULL || (x->created = world_now()) == NULL ||
-	    (x->ident = strdup(a->ident)) == NULL ||
-	    (x->token_serial = strdup(p11_token_serial(p))) == NULL ||
-	    (x->world_hash = strdup(w->hash)) == NULL ||
-	    (x->kek_fingerprint = strdup(kek->fingerprint)) == NULL ||
-	    (x->kek_id = strdup(kek->kid)) == NULL ||
-	    (a->region != NULL && (x->region = strdup(a->region)) == NULL)) {
-		msg_err("out of memory");
-		goto out;
-	}
-	x->attested = kek->attested;
-	x->native = native;
-	/* A rerun for another KEK describes the same copy: the record follows the latest KEK. */
-	r = keyrecord_xferacld_save(kmdata, x, true);
-out:
-	key_xferacld_free(x);
-	return r;
-}
-
-static int
-audit(const char *kmdata, const struct world *w, struct p11 *p, const char *ident,
-    const struct kek *kek, const char *record_path, bool native, bool kek_reused)
-{
-	json_t *ev = audit_event("modify-acls");
-	int r = P11BYOK_EFAIL;
-
-	if (ev == NULL)
-		return r;
-	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
-	json_object_set_new(ev, "world_hash", json_string(w->hash));
-	json_object_set_new(ev, "ident", json_string(ident));
-	json_object_set_new(ev, "kek_id", json_string(kek->kid));
-	json_object_set_new(ev, "kek_fingerprint", json_string(kek->fingerprint));
-	json_object_set_new(ev, "kek_attested", json_boolean(kek->attested));
-	json_object_set_new(ev, "kek_reused", json_boolean(kek_reused));
-	json_object_set_new(ev, "wrap", json_string(native ? "CKM_RSA_AES_KEY_WRAP" : "composed"));
-	json_object_set_new(ev, "result", json_string("SUCCESS"));
-	if (audit_add_file(ev, record_path) == 0 && audit_append(kmdata, ev) == 0)
-		r = 0;
-	json_decref(ev);
-	return r;
-}
-
 static int
 run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
@@ -136,11 +68,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct key_simple *ks = NULL;
 	struct kek *kek = NULL;
 	struct p11 *p = NULL;
-	CK_OBJECT_HANDLE target, copy;
-	enum key_type type;
+	struct acls_result res;
 	const char *kmdata;
-	char rpath[4096];
-	bool native = false, kek_reused = false, copy_reused = false, transfer_made = false;
+	bool native = false, kek_reused = false, transfer_made = false;
 	CK_RV rv;
 	int c, r;
 
@@ -193,26 +123,18 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	}
 
-	if ((r = admin_step(p, q, w, kek, a.ident, native, &kek_reused)) != 0)
+	if ((r = acls_admin(p, q, w, (const struct kek *const *)&kek, 1,
+	    (const char *const *)&a.ident, native ? 0 : 1, &kek_reused)) != 0)
 		goto out;
 	transfer_made = !native;
 
 	/* The user half: SO and user cannot be logged in at once. */
 	if ((r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
-	    (r = keyfind_target(p, a.ident, &target, &type)) != 0 ||
-	    (r = transfer_make_copy(p, target, a.ident, &copy, &copy_reused)) != 0)
-		goto out;
-	if (keyrecord_xferacld_path(kmdata, a.ident, rpath, sizeof rpath) == NULL) {
-		msg_err("kmdata path %s is too long", kmdata);
-		r = P11BYOK_EUSAGE;
-		goto out;
-	}
-	if ((r = record(kmdata, w, p, &a, kek, native)) != 0 ||
-	    (r = audit(kmdata, w, p, a.ident, kek, rpath, native, kek_reused)) != 0)
+	    (r = acls_copy(p, kmdata, w, a.ident, kek, a.region, native, kek_reused, &res)) != 0)
 		goto out;
 	transfer_made = false;
 
-	msg_out("Key:             %s (%s)\n", a.ident, package_kty(type));
+	msg_out("Key:             %s (%s)\n", a.ident, package_kty(res.type));
 	msg_out("KEK:             %s, RSA-%u, SHA-256 %s%s\n", kek->kid, kek->bits,
 	    kek->fingerprint, kek->attested ? ", attested" : ", NOT attested");
 	msg_out("Trusted KEK:     %s on token '%s'\n", kek_reused ? "already installed" :
@@ -220,14 +142,14 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	msg_out("Transfer key:    %s\n", native ? "none needed (CKM_RSA_AES_KEY_WRAP)" :
 	    "created, single-use (package composes the wrap in the token)");
 	msg_out("Transfer copy:   xferacld-%s, every usage off, not modifiable%s\n", a.ident,
-	    copy_reused ? " (already there)" : "");
-	msg_out("Wrote:           %s\n", rpath);
+	    res.copy_reused ? " (already there)" : "");
+	msg_out("Wrote:           %s\n", res.record);
 	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:b, s:s, s:s}",
 	    "ident", a.ident, "kid", kek->kid, "kek_fingerprint", kek->fingerprint,
 	    "token_serial", p11_token_serial(p), "kek_attested", kek->attested,
 	    "kek_reused", kek_reused,
-	    "wrap", native ? "CKM_RSA_AES_KEY_WRAP" : "composed", "copy_reused", copy_reused,
-	    "record", rpath, "result", "SUCCESS")) : 0;
+	    "wrap", native ? "CKM_RSA_AES_KEY_WRAP" : "composed", "copy_reused", res.copy_reused,
+	    "record", res.record, "result", "SUCCESS")) : 0;
 	if (r == 0)
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:

@@ -3,7 +3,6 @@
 #include "config.h"
 #include "cli.h"
 #include "digest.h"
-#include "fsutil.h"
 #include "jsonout.h"
 #include "manifest.h"
 #include "msg.h"
@@ -38,20 +37,10 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	file = argv[optind];
 	if ((r = manifest_load_dir(manifest_dir(ctx_regions(ctx)), &set)) != 0)
 		goto out;
-	r = P11BYOK_EUSAGE;
-	if (region_arg != NULL) {
-		if ((reg = region_lookup(set, region_arg)) == NULL)
-			goto out;
-	} else if ((reg = region_by_toolset(set, fs_basename(file))) == NULL) {
-		msg_err("cannot tell the region of %s from its name (no manifest names a toolset "
-		    "file '%s'): give --region NAME|CODE", file, fs_basename(file));
-		goto out;
-	}
-	if ((r = digest_sha256_file(file, actual)) != 0)
+	if ((r = manifest_check_toolset(set, file, region_arg, &reg, actual, &match)) != 0)
 		goto out;
 	hex_encode(reg->toolset_sha256, SHA256_LEN, expected_hex, 1);
 	hex_encode(actual, SHA256_LEN, actual_hex, 1);
-	match = memcmp(actual, reg->toolset_sha256, SHA256_LEN) == 0;
 
 	msg_out("Region:   %s (%s)\n", reg->name, reg->code);
 	msg_out("File:     %s\n", file);

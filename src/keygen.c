@@ -1,6 +1,7 @@
 /* keygen.c: world-bound generation, backup and restore; see keygen.h. */
 #include "config.h"
 #include "keygen.h"
+#include "audit.h"
 #include "digest.h"
 #include "keyfind.h"
 #include "keyrecord.h"
@@ -307,16 +308,71 @@ generate_objects(struct p11 *p, const struct keyspec *ks, const char *ident,
 	    key);
 }
 
+/* Backs KEY (and PUB, CK_INVALID_HANDLE for AES) up under the world key WK and writes
+ * KMDATA/key_simple_IDENT.  Destroys nothing: the caller owns the objects.  */
+static int
+backup_and_record(struct p11 *p, const char *kmdata, const struct world *w,
+    CK_OBJECT_HANDLE wk, const struct keyspec *ks, const char *ident, const char *plainname,
+    CK_OBJECT_HANDLE key, CK_OBJECT_HANDLE pub, struct keygen_result *res)
+{
+	struct key_simple rec = { 0 };
+	EVP_PKEY *pk = NULL;
+	char created[32], id[KEYGEN_IDENT_MAX + 1], label[KEYGEN_LABEL_MAX + 1], serial[17];
+	char world_hash[65];
+	CK_RV rv;
+	int r = P11BYOK_EFAIL;
+
+	if ((rv = wrap_under(p, wk, key, &rec.wrapped, &rec.wrapped_len)) != CKR_OK) {
+		msg_ck(rv, "cannot back up key '%s' under the world key (C_WrapKey, "
+		    "CKM_AES_KEY_WRAP_PAD)", ident);
+		goto out;
+	}
+	if (pub != CK_INVALID_HANDLE) {
+		if ((rv = pubkey_of_object(p, pub, &pk)) != CKR_OK || pk == NULL) {
+			msg_ck(rv == CKR_OK ? CKR_ATTRIBUTE_TYPE_INVALID : rv, "cannot read the "
+			    "public key of key '%s'", ident);
+			goto out;
+		}
+		if ((rec.public_pem = pem_of(pk)) == NULL ||
+		    pubkey_fingerprint(pk, res->fingerprint) < 0) {
+			msg_ssl("cannot encode the public key of key '%s'", ident);
+			goto out;
+		}
+	}
+	now_iso(created, sizeof created);
+	snprintf(id, sizeof id, "%s", ident);
+	snprintf(label, sizeof label, "%s", plainname);
+	snprintf(serial, sizeof serial, "%s", p11_token_serial(p));
+	rec.ident = id;
+	rec.plainname = label;
+	rec.spec = *ks;
+	rec.token_serial = serial;
+	snprintf(world_hash, sizeof world_hash, "%s", w->hash);
+	rec.world_hash = world_hash;
+	rec.created = created;
+	if ((r = keyrecord_simple_save(kmdata, &rec, false)) != 0)
+		goto out;
+	keyrecord_simple_path(kmdata, ident, res->record, sizeof res->record);
+	snprintf(res->world_hash, sizeof res->world_hash, "%s", w->hash);
+	res->wrapped_len = rec.wrapped_len;
+	res->key = key;
+	res->pub = pub;
+	r = 0;
+out:
+	EVP_PKEY_free(pk);
+	if (rec.wrapped != NULL)
+		OPENSSL_clear_free(rec.wrapped, rec.wrapped_len);
+	free(rec.public_pem);
+	return r;
+}
+
 int
 keygen_generate(struct p11 *p, const char *kmdata, const struct keyspec *ks,
     const char *ident, const char *plainname, struct keygen_result *res)
 {
 	struct world *w = NULL;
-	struct key_simple rec = { 0 };
 	CK_OBJECT_HANDLE wk, key = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
-	EVP_PKEY *pk = NULL;
-	char name[32], created[32], id[KEYGEN_IDENT_MAX + 1], label[KEYGEN_LABEL_MAX + 1];
-	char serial[17];
+	char name[32];
 	CK_RV rv;
 	int r;
 
@@ -337,51 +393,121 @@ keygen_generate(struct p11 *p, const char *kmdata, const struct keyspec *ks,
 		key = pub = CK_INVALID_HANDLE;
 		goto out;
 	}
-	if ((rv = wrap_under(p, wk, key, &rec.wrapped, &rec.wrapped_len)) != CKR_OK) {
-		msg_ck(rv, "cannot back up new key '%s' under the world key (C_WrapKey, "
-		    "CKM_AES_KEY_WRAP_PAD); the key was destroyed", ident);
+	if ((r = backup_and_record(p, kmdata, w, wk, ks, ident, plainname, key, pub, res)) != 0) {
+		msg_warn("new key '%s' was destroyed: nothing of it is left", ident);
 		goto out;
 	}
-	if (pub != CK_INVALID_HANDLE) {
-		if ((rv = pubkey_of_object(p, pub, &pk)) != CKR_OK || pk == NULL) {
-			msg_ck(rv == CKR_OK ? CKR_ATTRIBUTE_TYPE_INVALID : rv, "cannot read the "
-			    "public key of new key '%s'; the key was destroyed", ident);
-			goto out;
-		}
-		if ((rec.public_pem = pem_of(pk)) == NULL ||
-		    pubkey_fingerprint(pk, res->fingerprint) < 0) {
-			msg_ssl("cannot encode the public key of new key '%s'", ident);
-			goto out;
-		}
-	}
-	now_iso(created, sizeof created);
-	snprintf(id, sizeof id, "%s", ident);
-	snprintf(label, sizeof label, "%s", plainname);
-	snprintf(serial, sizeof serial, "%s", p11_token_serial(p));
-	rec.ident = id;
-	rec.plainname = label;
-	rec.spec = *ks;
-	rec.token_serial = serial;
-	rec.world_hash = w->hash;
-	rec.created = created;
-	if ((r = keyrecord_simple_save(kmdata, &rec, false)) != 0)
-		goto out;
-	keyrecord_simple_path(kmdata, ident, res->record, sizeof res->record);
-	snprintf(res->world_hash, sizeof res->world_hash, "%s", w->hash);
-	res->wrapped_len = rec.wrapped_len;
-	res->key = key;
-	res->pub = pub;
 	key = pub = CK_INVALID_HANDLE;
-	r = 0;
 out:
 	/* All or nothing: a key without its backup record is not left behind. */
 	destroy(p, key, ident, "key");
 	destroy(p, pub, ident, "public key");
-	EVP_PKEY_free(pk);
-	if (rec.wrapped != NULL)
-		OPENSSL_clear_free(rec.wrapped, rec.wrapped_len);
-	free(rec.public_pem);
 	world_free(w);
+	return r;
+}
+
+/* Whether KEY (and PUB) on the token are what generate makes for KS: born on the token,
+ * sensitive, extractable only under trusted keys, of KS's type and size.  */
+static int
+check_unrecorded(struct p11 *p, const struct keyspec *ks, const char *ident,
+    enum key_type type, CK_OBJECT_HANDLE key, CK_OBJECT_HANDLE pub)
+{
+	bool local = false, sens = false, extr = false, wwt = false, ok;
+	EVP_PKEY *pk = NULL;
+	CK_ULONG vlen = 0;
+
+	(void)p11attr_bool(p, key, CKA_LOCAL, &local);
+	(void)p11attr_bool(p, key, CKA_SENSITIVE, &sens);
+	(void)p11attr_bool(p, key, CKA_EXTRACTABLE, &extr);
+	(void)p11attr_bool(p, key, CKA_WRAP_WITH_TRUSTED, &wwt);
+	ok = type == ks->type && local && sens && extr && wwt;
+	if (ok && type == KEY_AES)
+		ok = p11attr_ulong(p, key, CKA_VALUE_LEN, &vlen) == CKR_OK && vlen == ks->bits / 8;
+	if (ok && type != KEY_AES) {
+		ok = pub != CK_INVALID_HANDLE && pubkey_of_object(p, pub, &pk) == CKR_OK &&
+		    pk != NULL;
+		if (ok && type == KEY_RSA)
+			ok = (unsigned)EVP_PKEY_get_bits(pk) == ks->bits;
+		if (ok && type == KEY_EC) {
+			char group[64];
+			const char *want = ks->curve;
+			ok = EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
+			    sizeof group, NULL) == 1 &&
+			    ((strcmp(want, "P-256") == 0 && strcmp(group, "prime256v1") == 0) ||
+			    (strcmp(want, "P-384") == 0 && strcmp(group, "secp384r1") == 0) ||
+			    (strcmp(want, "P-521") == 0 && strcmp(group, "secp521r1") == 0));
+		}
+	}
+	EVP_PKEY_free(pk);
+	if (!ok) {
+		msg_err("token '%s' holds a key with ident '%s' but no key record, and it is not "
+		    "a world-bound key as the runbook describes it: delete it or choose another "
+		    "ident", p11_token_label(p), ident);
+		return P11BYOK_EUSAGE;
+	}
+	return 0;
+}
+
+int
+keygen_adopt(struct p11 *p, const char *kmdata, const struct keyspec *ks,
+    const char *ident, const char *plainname, struct keygen_result *res)
+{
+	struct world *w = NULL;
+	CK_OBJECT_HANDLE wk, key, pub = CK_INVALID_HANDLE;
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	char id[KEYGEN_IDENT_MAX + 1];
+	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_ID, id, 0 } };
+	enum key_type type;
+	CK_ULONG n = 0;
+	CK_RV rv;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	res->key = res->pub = CK_INVALID_HANDLE;
+	snprintf(id, sizeof id, "%s", ident);
+	t[1].ulValueLen = strlen(id);
+	if ((r = world_and_key(p, kmdata, &w, &wk)) != 0 ||
+	    (r = keyfind_target(p, ident, &key, &type)) != 0)
+		goto out;
+	if (type != KEY_AES && (rv = p11attr_find(p, t, 2, &pub, 1, &n)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the public key of '%s'",
+		    p11_token_label(p), ident);
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	if (n == 0)
+		pub = CK_INVALID_HANDLE;
+	if ((r = check_unrecorded(p, ks, ident, type, key, pub)) != 0 ||
+	    (r = backup_and_record(p, kmdata, w, wk, ks, ident, plainname, key, pub, res)) != 0)
+		goto out;
+out:
+	world_free(w);
+	return r;
+}
+
+int
+keygen_audit(struct p11 *p, const char *kmdata, const struct keyspec *ks,
+    const char *ident, const struct keygen_result *res)
+{
+	json_t *ev = audit_event("generate");
+	char name[32];
+	int r = P11BYOK_EFAIL;
+
+	if (ev == NULL) {
+		msg_err("out of memory");
+		return r;
+	}
+	keyspec_name(ks, name, sizeof name);
+	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+	json_object_set_new(ev, "world_hash", json_string(res->world_hash));
+	json_object_set_new(ev, "ident", json_string(ident));
+	json_object_set_new(ev, "key_type", json_string(name));
+	if (res->fingerprint[0])
+		json_object_set_new(ev, "public_key_sha256", json_string(res->fingerprint));
+	json_object_set_new(ev, "result", json_string("SUCCESS"));
+	if (audit_add_file(ev, res->record) == 0 && audit_append(kmdata, ev) == 0)
+		r = 0;
+	json_decref(ev);
 	return r;
 }
 

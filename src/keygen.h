@@ -40,6 +40,19 @@ struct keygen_result {
 int keygen_generate(struct p11 *p, const char *kmdata, const struct keyspec *ks,
     const char *ident, const char *plainname, struct keygen_result *res);
 
+/* Finishes a generate that was cut short after the token made the key (a run killed
+ * before the record was written): finds key IDENT without a record, checks it is what
+ * generate makes for KS (born on the token, sensitive, extractable only under trusted keys,
+ * KS's type and size), and backs it up into KMDATA/key_simple_IDENT as generate would.
+ * Refuses anything else with the ident.  Returns 0, or the exit code after one line.  */
+int keygen_adopt(struct p11 *p, const char *kmdata, const struct keyspec *ks,
+    const char *ident, const char *plainname, struct keygen_result *res);
+
+/* Appends the 'generate' event of RES (key IDENT of KS) to KMDATA's audit log.  0 or
+ * P11BYOK_EFAIL after one line.  */
+int keygen_audit(struct p11 *p, const char *kmdata, const struct keyspec *ks,
+    const char *ident, const struct keygen_result *res);
+
 /* Re-creates key IDENT from KMDATA/key_simple_IDENT on P's token, which must be the
  * record's (serial) and the world's (world hash): C_UnwrapKey under the world key with the
  * attributes generate gave it, the public key object re-created from the record when

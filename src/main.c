@@ -14,6 +14,7 @@ extern const struct command cmd_modify_acls;
 extern const struct command cmd_world;
 extern const struct command cmd_verify_kek;
 extern const struct command cmd_generate, cmd_show_key, cmd_restore;
+extern const struct command cmd_run;
 
 static const struct command *const commands[] = {
 	&cmd_regions,
@@ -26,6 +27,7 @@ static const struct command *const commands[] = {
 	&cmd_restore,
 	&cmd_modify_acls,
 	&cmd_package,
+	&cmd_run,
 	&cmd_inspect,
 	&cmd_import,
 	&cmd_audit,

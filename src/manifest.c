@@ -1,6 +1,7 @@
 /* manifest.c: loading and checking region manifests; see manifest.h. */
 #include "config.h"
 #include "manifest.h"
+#include "fsutil.h"
 #include "msg.h"
 #include "yamldoc.h"
 
@@ -275,4 +276,26 @@ region_lookup(const struct region_set *set, const char *key)
 	msg_err("unknown region '%s': give a region name or code (%s); 'p11byok regions' "
 	    "lists them", key, codes);
 	return NULL;
+}
+
+int
+manifest_check_toolset(const struct region_set *set, const char *file,
+    const char *region_key, const struct region **reg, unsigned char actual[SHA256_LEN],
+    bool *match)
+{
+	int r;
+
+	*match = false;
+	if (region_key != NULL) {
+		if ((*reg = region_lookup(set, region_key)) == NULL)
+			return P11BYOK_EUSAGE;
+	} else if ((*reg = region_by_toolset(set, fs_basename(file))) == NULL) {
+		msg_err("cannot tell the region of %s from its name (no manifest names a toolset "
+		    "file '%s'): give --region NAME|CODE", file, fs_basename(file));
+		return P11BYOK_EUSAGE;
+	}
+	if ((r = digest_sha256_file(file, actual)) != 0)
+		return r;
+	*match = memcmp(actual, (*reg)->toolset_sha256, SHA256_LEN) == 0;
+	return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef P11BYOK_MANIFEST_H
 #define P11BYOK_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "digest.h"
 
@@ -44,5 +45,13 @@ const char *manifest_dir(const char *opt);
 /* The region for KEY (code or name) in SET; when none, prints one line listing the known
  * codes and returns NULL.  */
 const struct region *region_lookup(const struct region_set *set, const char *key);
+
+/* Step 1.3's Get-FileHash: the region of toolset FILE (REGION_KEY, or inferred from the
+ * file's name when NULL), FILE's SHA-256 into ACTUAL, and whether it is the one the region's
+ * manifest pins (*MATCH).  Returns 0 (match or not), or P11BYOK_EUSAGE after one line (an
+ * unknown region, a name no manifest knows, an unreadable file).  */
+int manifest_check_toolset(const struct region_set *set, const char *file,
+    const char *region_key, const struct region **reg, unsigned char actual[SHA256_LEN],
+    bool *match);
 
 #endif

@@ -6,7 +6,7 @@
 #include <p11-kit/p11-kit.h>
 #include <string.h>
 
-static bool quiet, verbose, json;
+static bool quiet, verbose, json, bar_shown;
 
 void msg_set_quiet(bool q) { quiet = q; }
 void msg_set_verbose(bool v) { verbose = v; }
@@ -14,9 +14,32 @@ void msg_set_json(bool j) { json = j; }
 bool msg_json(void) { return json; }
 FILE *msg_stream(void) { return json ? stderr : stdout; }
 
+/* A progress bar holds the terminal's last line: cleared before anything else is said. */
+static void
+clear_bar(void)
+{
+	if (bar_shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		bar_shown = false;
+	}
+}
+
+void
+msg_bar(const char *text)
+{
+	clear_bar();
+	if (text == NULL || quiet)
+		return;
+	fputs(text, stderr);
+	fflush(stderr);
+	bar_shown = true;
+}
+
 static void
 vline(FILE *f, const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
+	clear_bar();
 	fflush(stdout);
 	fputs(prefix, f);
 	vfprintf(f, fmt, ap);
@@ -50,9 +73,11 @@ msg_out(const char *fmt, ...)
 	va_list ap;
 	if (quiet)
 		return;
+	clear_bar();
 	va_start(ap, fmt);
 	vfprintf(msg_stream(), fmt, ap);
 	va_end(ap);
+	fflush(msg_stream());
 }
 
 void

@@ -40,6 +40,10 @@ void msg_ssl(const char *fmt, ...) MSG_PRINTF(1, 2);
 
 /* The CKR_ name of rv ("CKR_PIN_INCORRECT"), or "CKR_0x..." in a static buffer. */
 const char *ck_rv_name(CK_RV rv);
+/* Shows TEXT (one line, no newline) as the progress bar on stderr's last line, replacing
+ * the one shown; NULL clears it.  Every other message clears it first.  */
+void msg_bar(const char *text);
+
 /* Stream for human output (stdout or stderr under --json). */
 FILE *msg_stream(void);
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 const char *
@@ -135,5 +136,34 @@ out:
 		r = P11BYOK_EFAIL;
 	json_decref(ev);
 	free(b.ciphertext);
+	return r;
+}
+
+int
+package_check_existing(const char *path, const struct kek *kek, enum key_type type)
+{
+	static const enum byok_kind kinds[] = { [KEY_RSA] = BYOK_RSA, [KEY_EC] = BYOK_EC,
+		[KEY_AES] = BYOK_AES };
+	struct byok *b = NULL;
+	size_t m = kek->bits / 8;
+	int r;
+
+	if ((r = byok_read(path, &b)) != 0) {
+		msg_err("%s is in the way of this key's package: move it away and run again", path);
+		return r;
+	}
+	r = 0;
+	if (strcmp(b->kid, kek->kid) != 0) {
+		msg_err("%s exists but was made for KEK '%s', not '%s': move it away and run again",
+		    path, b->kid, kek->kid);
+		r = P11BYOK_EUSAGE;
+	} else if (b->ciphertext_len <= m + 16 || (b->ciphertext_len - m) % 8 != 0 ||
+	    byok_kind_of(b->ciphertext_len - m) != kinds[type]) {
+		msg_err("%s exists but its %zu-byte ciphertext is not a %s key wrapped for the "
+		    "RSA-%u KEK: move it away and run again", path, b->ciphertext_len,
+		    package_kty(type), kek->bits);
+		r = P11BYOK_EUSAGE;
+	}
+	byok_free(b);
 	return r;
 }

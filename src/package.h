@@ -24,6 +24,11 @@ struct package_result {
 int package_key(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
     bool force, const char *subscription, const char *kmdata, struct package_result *res);
 
+/* Checks the .byok at PATH that a rerun finds (never rewritten): it must parse, name KEK's
+ * kid, and hold a ciphertext of the shape a TYPE key wrapped for KEK has.  Returns 0, or
+ * P11BYOK_EUSAGE after one line saying to move it away.  */
+int package_check_existing(const char *path, const struct kek *kek, enum key_type type);
+
 /* The Azure key type for the upload line: RSA-HSM, EC-HSM or oct-HSM. */
 const char *package_kty(enum key_type type);
 

@@ -52,6 +52,25 @@ quorum_option(struct quorum *q, int opt, const char *arg)
 	}
 }
 
+void
+quorum_add_card(struct quorum *q, const char *file, const char *pass)
+{
+	if (q->ncards >= QUORUM_MAX_ARGS) {
+		q->too_many = true;
+		return;
+	}
+	/* Passphrases pair with cards by position; a card without one is asked for. */
+	q->pass[q->ncards] = pass;
+	q->card[q->ncards++] = file;
+	q->npass = q->ncards;
+}
+
+bool
+quorum_has_cards(const struct quorum *q)
+{
+	return q->ncards > 0;
+}
+
 /* Loads every card given and checks it belongs to W, without asking any passphrase. */
 static int
 load_cards(struct quorum *q, const struct world *w, struct card **cards)

@@ -27,6 +27,13 @@ enum { QUORUM_OPT_CARD = OPT_COMMAND_BASE + 0x80, QUORUM_OPT_PASS };
 	    "(else asked on the terminal)" }
 int quorum_option(struct quorum *q, int opt, const char *arg);
 
+/* Adds card FILE with its passphrase file PASS (NULL: asked on the terminal), as a
+ * runbook's cards list gives them.  */
+void quorum_add_card(struct quorum *q, const char *file, const char *pass);
+
+/* Whether any card was given. */
+bool quorum_has_cards(const struct quorum *q);
+
 /* Opens the SO session: checks P's token is W's, decrypts the cards (refusing fewer than K,
  * the same card twice, a card of another world, a wrong passphrase: each naming the card),
  * rebuilds the SO secret in the secure heap, C_Login(CKU_SO) on P's session, wipes it.

@@ -1,0 +1,217 @@
+/* runplan.c: what `run` has left to do; see runplan.h. */
+#include "config.h"
+#include "runplan.h"
+#include "keyrecord.h"
+#include "msg.h"
+#include "package.h"
+#include "transfer.h"
+#include "wrap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void
+runplan_free(struct runplan *rp)
+{
+	if (rp == NULL)
+		return;
+	for (size_t i = 0; i < rp->nkeks; i++)
+		kek_free(rp->keks[i].kek);
+	free(rp->keks);
+	free(rp->keys);
+	free(rp);
+}
+
+/* The KEK of key CK: found among those loaded already, else loaded (and verified) now. */
+static int
+kek_of(struct ctx *ctx, struct runplan *rp, const struct config_key *ck,
+    struct runplan_kek **out)
+{
+	const struct config *cfg = rp->cfg;
+	const char *pem = ck->kek_pem ? ck->kek_pem : cfg->kek_pem;
+	const char *kid = ck->kek_pem ? ck->kek_id : cfg->kek_id;
+	const char *region = ck->kek_pem ? NULL : cfg->region;
+	struct runplan_kek *k;
+	int r;
+
+	for (size_t i = 0; i < rp->nkeks; i++) {
+		k = &rp->keks[i];
+		if (region != NULL ? k->region != NULL : k->region == NULL &&
+		    strcmp(k->pem, pem) == 0 && strcmp(k->kek->kid, kid) == 0) {
+			*out = k;
+			return 0;
+		}
+	}
+	k = &rp->keks[rp->nkeks];
+	if ((r = kek_load(ctx, region, cfg->toolset_dir, cfg->root_hash, pem, kid, &k->kek)) != 0)
+		return r;
+	k->region = region;
+	k->pem = region ? NULL : pem;
+	rp->nkeks++;
+	*out = k;
+	return 0;
+}
+
+/* Whether PATH exists (lstat: a dangling symlink counts, as nothing may be written there). */
+static int
+exists(const char *path, bool *yes)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		*yes = true;
+		return 0;
+	}
+	if (errno == ENOENT) {
+		*yes = false;
+		return 0;
+	}
+	msg_err("cannot check %s: %s", path, strerror(errno));
+	return P11BYOK_EUSAGE;
+}
+
+/* A key record that exists must describe the runbook's key: a key is never made twice. */
+static int
+check_record(const struct runplan *rp, const struct runplan_key *k)
+{
+	const struct config_key *ck = k->ck;
+	struct key_simple *ks = NULL;
+	char want[32], have[32];
+	int r;
+
+	if ((r = keyrecord_simple_load(rp->kmdata, ck->ident, &ks)) != 0)
+		return r;
+	keyspec_name(&ck->spec, want, sizeof want);
+	keyspec_name(&ks->spec, have, sizeof have);
+	if (strcmp(want, have) != 0) {
+		msg_err("%s:%zu: key '%s' is %s in the runbook, but kmdata/key_simple_%s says it "
+		    "was generated as %s: fix the runbook (a key is never generated twice)",
+		    rp->cfg->path, ck->line, ck->ident, want, ck->ident, have);
+		r = P11BYOK_EUSAGE;
+	} else if (strcmp(ks->world_hash, rp->world_hash) != 0) {
+		msg_err("key '%s' was generated in another world (%.16s..., this kmdata's world is "
+		    "%.16s...): use the kmdata of its world", ck->ident, ks->world_hash,
+		    rp->world_hash);
+		r = P11BYOK_EUSAGE;
+	}
+	key_simple_free(ks);
+	return r;
+}
+
+/* key_xferacld_ID exists and names this key's KEK. */
+static int
+check_acls(const struct runplan *rp, struct runplan_key *k)
+{
+	struct key_xferacld *x = NULL;
+	char path[4096];
+	bool there;
+	int r;
+
+	if (keyrecord_xferacld_path(rp->kmdata, k->ck->ident, path, sizeof path) == NULL) {
+		msg_err("kmdata path %s is too long", rp->kmdata);
+		return P11BYOK_EUSAGE;
+	}
+	if ((r = exists(path, &there)) != 0 || !there)
+		return r;
+	if ((r = keyrecord_xferacld_load(rp->kmdata, k->ck->ident, &x)) != 0)
+		return r;
+	k->acls_recorded = strcmp(x->kek_fingerprint, k->kek->kek->fingerprint) == 0;
+	key_xferacld_free(x);
+	return 0;
+}
+
+int
+runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
+    const char *world_hash, struct runplan **out)
+{
+	struct runplan *rp = calloc(1, sizeof *rp);
+	char path[4096];
+	int r = P11BYOK_EFAIL;
+
+	*out = NULL;
+	if (rp == NULL || (rp->keks = calloc(cfg->nkeys + 1, sizeof *rp->keks)) == NULL ||
+	    (rp->keys = calloc(cfg->nkeys, sizeof *rp->keys)) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	rp->cfg = cfg;
+	rp->kmdata = kmdata;
+	rp->world_hash = world_hash;
+	rp->output_dir = cfg->output_dir ? cfg->output_dir : ".";
+	for (size_t i = 0; i < cfg->nkeys; i++) {
+		struct runplan_key *k = &rp->keys[rp->nkeys++];
+		k->ck = &cfg->keys[i];
+		if (snprintf(k->byok, sizeof k->byok, "%s/KeyTransferPackage-%s.byok",
+		    rp->output_dir, k->ck->friendly_name) >= (int)sizeof k->byok ||
+		    keyrecord_simple_path(kmdata, k->ck->ident, path, sizeof path) == NULL) {
+			msg_err("output_dir or kmdata path is too long");
+			r = P11BYOK_EUSAGE;
+			goto out;
+		}
+		if ((r = kek_of(ctx, rp, k->ck, &k->kek)) != 0 ||
+		    (r = exists(path, &k->recorded)) != 0 ||
+		    (k->recorded && (r = check_record(rp, k)) != 0) ||
+		    (r = check_acls(rp, k)) != 0 ||
+		    (r = exists(k->byok, &k->packaged)) != 0 ||
+		    (k->packaged && (r = package_check_existing(k->byok, k->kek->kek,
+		    k->ck->spec.type)) != 0))
+			goto out;
+	}
+	*out = rp;
+	rp = NULL;
+	r = 0;
+out:
+	runplan_free(rp);
+	return r;
+}
+
+int
+runplan_survey_token(struct runplan *rp, struct p11 *p)
+{
+	CK_OBJECT_HANDLE h;
+	CK_RV rv;
+
+	if ((rv = wrap_has_native(p, &rp->native)) != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	for (size_t i = 0; i < rp->nkeks; i++) {
+		if ((rv = transfer_find_kek(p, rp->keks[i].kek->key, &h)) != CKR_OK) {
+			msg_ck(rv, "cannot search token '%s' for the KEK", p11_token_label(p));
+			return P11BYOK_EFAIL;
+		}
+		rp->keks[i].installed = h != CK_INVALID_HANDLE;
+	}
+	for (size_t i = 0; i < rp->nkeys; i++) {
+		struct runplan_key *k = &rp->keys[i];
+		if ((rv = transfer_find_transfer_key(p, k->ck->ident, &h)) != CKR_OK) {
+			msg_ck(rv, "cannot search token '%s' for the transfer key of '%s'",
+			    p11_token_label(p), k->ck->ident);
+			return P11BYOK_EFAIL;
+		}
+		k->transfer_key = h != CK_INVALID_HANDLE;
+		if (!k->packaged)
+			k->kek->needed = true;
+	}
+	return 0;
+}
+
+bool
+runplan_needs_transfer_key(const struct runplan *rp, const struct runplan_key *k)
+{
+	return !rp->native && !k->packaged && !k->transfer_key;
+}
+
+bool
+runplan_needs_quorum(const struct runplan *rp)
+{
+	for (size_t i = 0; i < rp->nkeks; i++)
+		if (rp->keks[i].needed && !rp->keks[i].installed)
+			return true;
+	for (size_t i = 0; i < rp->nkeys; i++)
+		if (runplan_needs_transfer_key(rp, &rp->keys[i]))
+			return true;
+	return false;
+}

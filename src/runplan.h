@@ -1,0 +1,68 @@
+/* runplan.h: what `run` has to do for each key of a runbook, found from kmdata, the output
+ * directory and the token, so a rerun after a crash finishes exactly what is missing.
+ *
+ * A key goes generate -> modify-acls -> package.  Each step leaves a trace to find it by:
+ * key_simple_ID (or, cut short, the key on the token without it), key_xferacld_ID naming
+ * the KEK together with the transfer copy on the token, and the .byok in the output dir.  */
+#ifndef P11BYOK_RUNPLAN_H
+#define P11BYOK_RUNPLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "kek.h"
+#include "p11.h"
+#include "runbook.h"
+
+struct ctx;
+
+/* One KEK of the batch: the runbook's, or a key's own Key Vault PEM. */
+struct runplan_kek {
+	struct kek *kek;
+	const char *region;		/* the runbook's region; NULL for a PEM */
+	const char *pem;		/* the PEM file; NULL for a region */
+	bool installed;			/* already a trusted object on the token */
+	bool needed;			/* a key still to package uses it */
+};
+
+struct runplan_key {
+	const struct config_key *ck;
+	struct runplan_kek *kek;
+	char byok[4096];		/* OUTPUT_DIR/KeyTransferPackage-NAME.byok */
+	bool recorded;			/* key_simple_ID exists */
+	bool acls_recorded;		/* key_xferacld_ID exists for this KEK */
+	bool packaged;			/* the .byok exists and fits the key and KEK */
+	bool transfer_key;		/* its transfer key is on the token */
+};
+
+struct runplan {
+	const struct config *cfg;
+	const char *kmdata, *output_dir, *world_hash;
+	struct runplan_kek *keks;
+	size_t nkeks;
+	struct runplan_key *keys;
+	size_t nkeys;
+	bool native;			/* the module has CKM_RSA_AES_KEY_WRAP */
+};
+
+/* Resolves every key's KEK (each distinct one loaded and verified once, as kek_load does)
+ * and output path, and reads what kmdata and the output directory already hold: records
+ * (which must be of WORLD_HASH and of the runbook's key type), and each existing .byok checked against its key's type and KEK (a mismatch is an error,
+ * as `run` never rewrites one).  Returns 0 with *OUT the caller frees, or the exit code
+ * after one line.  */
+int runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
+    const char *world_hash, struct runplan **out);
+void runplan_free(struct runplan *rp);
+
+/* Reads the token's public objects (P's session, no login needed): which KEKs are installed
+ * and which transfer keys exist; and whether the module wraps natively.  Marks the KEKs still
+ * needed.  Returns 0, or the exit code after one line.  */
+int runplan_survey_token(struct runplan *rp, struct p11 *p);
+
+/* Whether key K still needs a transfer key made by the SO (composed wrap, not packaged,
+ * none on the token). */
+bool runplan_needs_transfer_key(const struct runplan *rp, const struct runplan_key *k);
+
+/* Whether anything needs the SO: a KEK to install or a transfer key to make. */
+bool runplan_needs_quorum(const struct runplan *rp);
+
+#endif
