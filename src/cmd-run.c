@@ -285,8 +285,9 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 	for (size_t i = 0; i < rp->nkeys; i++) {
 		struct runplan_key *k = &rp->keys[i];
 		if ((r = key_steps(rp, p, w, k, &o[i])) != 0) {
-			msg_err("run stopped at key '%s' (%s:%zu), %zu of %zu keys done: fix what the "
-			    "line above says and run again; finished keys are not done twice",
+			/* The error itself is the line above; this says where the batch stands. */
+			msg_out("Stopped at key '%s' (%s:%zu) with %zu of %zu keys done: fix what the "
+			    "error says and run again; finished keys are not done twice\n",
 			    k->ck->ident, rp->cfg->path, k->ck->line, i, rp->nkeys);
 			goto out;
 		}

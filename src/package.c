@@ -148,10 +148,8 @@ package_check_existing(const char *path, const struct kek *kek, enum key_type ty
 	size_t m = kek->bits / 8;
 	int r;
 
-	if ((r = byok_read(path, &b)) != 0) {
-		msg_err("%s is in the way of this key's package: move it away and run again", path);
+	if ((r = byok_read(path, &b)) != 0)
 		return r;
-	}
 	r = 0;
 	if (strcmp(b->kid, kek->kid) != 0) {
 		msg_err("%s exists but was made for KEK '%s', not '%s': move it away and run again",

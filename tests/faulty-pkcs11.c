@@ -6,9 +6,13 @@
  *   P11FAULT_RV      the ck_rv_t it returns: a name (CKR_DEVICE_ERROR) or a number (0x30);
  *                    default CKR_DEVICE_ERROR
  *   P11FAULT_LOG     append "N C_Name" per call, and "N C_Name FAULT" for the failed one
+ *   P11FAULT_KILL_AFTER  C_Name:N — SIGKILL the process at its first call after the Nth
+ *                    C_Name returned: a crash or power cut just after that operation, before
+ *                    the tool could record it
  *
  * The failed call never reaches the real module, as when a device drops a request.  */
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,9 @@ static struct ck_function_list *real;
 static unsigned long calls, fault_at;
 static ck_rv_t fault_rv = CKR_DEVICE_ERROR;
 static FILE *log_file;
+static char kill_name[64];
+static unsigned long kill_after, kill_seen;
+static int kill_next;
 
 static const struct { const char *name; ck_rv_t rv; } rv_names[] = {
 	{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR }, { "CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED },
@@ -35,6 +42,7 @@ load(void)
 {
 	const char *path = getenv("P11FAULT_MODULE"), *at = getenv("P11FAULT_AT");
 	const char *rv = getenv("P11FAULT_RV"), *log = getenv("P11FAULT_LOG");
+	const char *kill, *colon;
 	CK_C_GetFunctionList get;
 	void *dl;
 
@@ -53,6 +61,11 @@ load(void)
 	}
 	if (log != NULL)
 		log_file = fopen(log, "a");
+	if ((kill = getenv("P11FAULT_KILL_AFTER")) != NULL && (colon = strchr(kill, ':')) != NULL &&
+	    (size_t)(colon - kill) < sizeof kill_name) {
+		memcpy(kill_name, kill, (size_t)(colon - kill));
+		kill_after = strtoul(colon + 1, NULL, 0);
+	}
 	return 0;
 }
 
@@ -61,6 +74,9 @@ static ck_rv_t
 enter(const char *name)
 {
 	int fail = ++calls == fault_at;
+	if (kill_next)
+		raise(SIGKILL);
+	kill_next = kill_after != 0 && strcmp(name, kill_name) == 0 && ++kill_seen == kill_after;
 	if (log_file != NULL) {
 		fprintf(log_file, "%lu %s%s\n", calls, name, fail ? " FAULT" : "");
 		fflush(log_file);

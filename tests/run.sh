@@ -1,0 +1,232 @@
+#!/bin/bash
+# run.sh: `p11byok run` on a runbook of 20 keys of mixed types (issue 6).  A dry run changes
+# nothing; the batch is then killed with SIGKILL at several points (tests/faulty-pkcs11.so's
+# P11FAULT_KILL_AFTER: just after a chosen PKCS#11 operation returned, before the tool could
+# record it) and run again each time; it ends with exactly 20 keys and 20 .byok files, every
+# one of which the kit's cloud token imports.  Then the refusals: a .byok in the way, a
+# runbook that disagrees with a record, no cards when the SO is needed, a bad toolset.
+. "$(dirname "$0")/lib.sh"
+need openssl jq sha256sum
+[ -n "$PKCS11_TOOL" ] || skip_all "pkcs11-tool not installed"
+[ -f "${FAULTY_MODULE:-}" ] || skip_all "tests/faulty-pkcs11.so not built"
+softhsm_setup
+. "$top_srcdir/tests/vendor-kit.sh"
+export P11FAULT_MODULE=$SOFTHSM2_MODULE
+
+# The runbook's directory holds everything its relative paths name.
+R=$T/rb
+mkdir -p "$R/kmdata" "$R/cards" "$R/regions"
+chmod 700 "$R/kmdata"
+KIT_REGIONS=$R/regions
+kit_init "$T/kit" && kit_root || { echo "Bail out! the vendor kit failed"; exit 1; }
+# A toolset file and a manifest that pins it and the kit's root (the real manifests pin
+# Microsoft's zip and nShield's root).
+head -c 65536 /dev/urandom >"$R/KeyVault-BYOK-Tools-UnitedStates.zip"
+sed -e "s/^  sha256: .*/  sha256: $(sha256sum "$R/KeyVault-BYOK-Tools-UnitedStates.zip" |
+	cut -d' ' -f1)/" -e "s/^root_key_hash: .*/root_key_hash: $KIT_ROOT_HASH/" \
+	"$REGIONS/01-united-states.yaml" >"$R/regions/01-united-states.yaml"
+kit_device && kit_world_hash && kit_kek_cloud && kit_packages NA "$R/toolset" >/dev/null ||
+	{ echo "Bail out! the vendor kit failed"; exit 1; }
+
+printf 'user-pin-1234\n' >"$R/user.pin"
+for i in 1 2 3; do printf 'card %s passphrase\n' "$i" >"$R/card-$i.pass"; done
+chmod 600 "$R/user.pin" "$R"/card-*.pass
+run "$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$R/kmdata" --pin-file "$R/user.pin" \
+	world init --acs-quorum 2/3 --cards-dir "$R/cards" --label byok-world \
+	--card-pass-file "$R/card-1.pass" --card-pass-file "$R/card-2.pass" \
+	--card-pass-file "$R/card-3.pass"
+[ "$rc" -eq 0 ] || { diag "$T/err"; echo "Bail out! world init failed"; exit 1; }
+
+# header FILE: the runbook's settings, every path relative to its directory.
+header() {
+	cat >"$1" <<YAML
+# The test batch: $FAULTY_MODULE forwards to SoftHSMv2.
+module: $FAULTY_MODULE
+token: pkcs11:token=byok-world
+kmdata: kmdata
+regions: regions
+pin_file: user.pin
+offline: off
+region: NA
+root_hash: $KIT_ROOT_HASH
+toolset: KeyVault-BYOK-Tools-UnitedStates.zip
+toolset_dir: toolset
+output_dir: out
+cards:
+  - file: cards/card-1-of-3.acs
+    pass_file: card-1.pass
+  - file: cards/card-3-of-3.acs
+    pass_file: card-3.pass
+keys:
+YAML
+}
+header "$R/runbook.yaml"
+types=("type: RSA
+    size: 2048" "type: EC
+    curve: P-256" "type: AES
+    size: 256" "type: RSA
+    size: 3072" "type: EC
+    curve: P-384")
+for i in $(seq -w 1 20); do
+	cat >>"$R/runbook.yaml" <<YAML
+  - ident: key-$i
+    ${types[$(((10#$i - 1) % 5))]}
+    friendly_name: Batch-$i
+    subscription_id: 0b1f6471-1bf0-4dda-aec3-cb9272f09590
+YAML
+done
+
+PW="$PKCS11_TOOL --module $SOFTHSM2_MODULE --token-label byok-world --login --pin user-pin-1234"
+# state: what the token and the files hold, to compare before and after.
+state() {
+	{
+		$PW -O 2>/dev/null | grep -E 'Object;|label:' | LC_ALL=C sort
+		( cd "$R" && find kmdata out -type f 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum )
+	} >"$1"
+}
+# labelled CLASS: how many objects of CLASS (Private, Secret, Public) are labelled key-NN.
+labelled() { $PW -O 2>/dev/null | awk -v class="$1" '/Object;/ { c = $1 }
+	/^ *label: *key-[0-9]+$/ && c == class { n++ } END { print n + 0 }'; }
+targets() { echo $(($(labelled Private) + $(labelled Secret))); }
+transfer_keys() { $PW -O 2>/dev/null | grep -c 'label: *byok-transfer-'; }
+rb() { "$P11BYOK" run "$R/runbook.yaml" "$@"; }
+
+# --- the dry run touches nothing ---
+state "$T/before"
+expect 0 "key-20 .*generate, modify-acls, package" "--dry-run plans all three steps of 20 keys" -- \
+	rb --dry-run
+assert "--dry-run says the quorum is needed for 1 KEK and 20 transfer keys" \
+	grep -q "Quorum: *needed: 1 KEK to install, 20 transfer keys" "$T/out"
+state "$T/after"
+assert "--dry-run changes neither the token nor kmdata, and makes no output dir" \
+	cmp -s "$T/before" "$T/after"
+[ -e "$R/out" ] && not_ok "--dry-run made the output dir" || ok "--dry-run made no output dir"
+run rb --dry-run --json
+assert "--dry-run --json: 20 keys, each to generate" \
+	test "$(jq '[.keys[] | select(.generate)] | length' "$T/out")" = 20
+
+# --- killed at several points, run again each time ---
+killed() {	# killed FUNC:N DESC: the run dies by SIGKILL just after FUNC's Nth return
+	P11FAULT_KILL_AFTER=$1 run rb
+	if [ "$rc" -eq 137 ]; then ok "killed just after $1 ($2)"
+	else not_ok "killed just after $1 ($2): exit $rc, want 137"; diag "$T/err"; fi
+}
+killed C_GenerateKey:7 "the SO is making transfer keys"
+assert "6 or 7 transfer keys are left by the killed SO session" \
+	test "$(transfer_keys)" -ge 6
+killed C_GenerateKeyPair:3 "the token made key-04, its record is not written"
+assert "key-04 is on the token without a record" \
+	test "$(targets)" -eq 4 -a ! -e "$R/kmdata/key_simple_key-04"
+P11FAULT_KILL_AFTER=C_CopyObject:2 run rb
+grep -q "key-04 .*key recovered" "$T/out" && ok "the rerun recovers key-04, not generating it again" ||
+	{ not_ok "the rerun recovers key-04"; diag "$T/out" "$T/err"; }
+[ "$rc" -eq 137 ] && ok "killed just after C_CopyObject:2 (a transfer copy made, not recorded)" ||
+	not_ok "killed after C_CopyObject:2: exit $rc"
+killed C_DestroyObject:3 "a transfer key used up, its .byok not yet written"
+killed C_WrapKey:17 "in the middle of a wrap"
+killed C_Login:1 "right after the user logged in"
+
+# --- the last run finishes the batch ---
+expect 0 "Result: SUCCESS" "the final rerun finishes the batch" -- rb
+assert "exactly 20 keys on the token" test "$(targets)" -eq 20
+assert "exactly 16 public key objects (the 16 RSA and EC keys, none twice)" \
+	test "$(labelled Public)" -eq 16
+assert "20 key records and 20 transfer-copy records" \
+	test "$(ls "$R"/kmdata/key_simple_* | wc -l)" -eq 20 -a \
+	"$(ls "$R"/kmdata/key_xferacld_* | wc -l)" -eq 20
+assert "exactly 20 .byok files and nothing else in the output dir" \
+	test "$(ls -A "$R/out" | wc -l)" -eq 20 -a "$(ls "$R"/out/KeyTransferPackage-Batch-*.byok | wc -l)" -eq 20
+assert "no transfer key is left on the token" test "$(transfer_keys)" -eq 0
+expect 0 "intact" "the audit log of all the runs verifies" -- \
+	"$P11BYOK" --kmdata "$R/kmdata" audit verify
+
+# --- every .byok imports on the cloud token ---
+mkdir -m 700 "$T/cloudkm"
+bad=
+for f in "$R"/out/*.byok; do
+	"$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$T/cloudkm" --pin-file "$KIT_CLOUD_PIN_FILE" \
+		import "$f" --unwrap-key "$KIT_CLOUD_URI" >"$T/imp" 2>&1 || bad="$bad $(basename "$f")"
+	i=${f##*Batch-}; i=${i%.byok}
+	want=$(jq -r "select(.command == \"generate\" and .ident == \"key-$i\") |
+		.public_key_sha256 // empty" "$R/kmdata/audit.log" | tail -n 1)
+	have=$(sed -n 's/^Public key SHA-256: *\([0-9a-f]\{64\}\)$/\1/p' "$T/imp")
+	# SoftHSMv2 keeps no public point on an unwrapped EC key, so only RSA compares.
+	if grep -q "RSA private key" "$T/imp" && [ "$have" != "$want" ]; then
+		bad="$bad key-$i(fingerprint)"
+	fi
+done
+[ -z "$bad" ] && ok "all 20 .byok import on the cloud token, RSA keys with the generated public key" ||
+	not_ok "imports failed:$bad"
+
+# --- a rerun with everything done changes nothing and needs no cards ---
+state "$T/before"
+lines=$(wc -l <"$R/kmdata/audit.log")
+sed '/^cards:/,/^keys:/{/^keys:/!d}' "$R/runbook.yaml" >"$R/nocards.yaml"
+expect 0 "20 already there" "a rerun of a finished batch needs no cards and does nothing" -- \
+	"$P11BYOK" run "$R/nocards.yaml"
+state "$T/after"
+assert "... the token, kmdata and the .byok files are unchanged" cmp -s "$T/before" "$T/after"
+assert "... and the audit log has no new line" test "$(wc -l <"$R/kmdata/audit.log")" -eq "$lines"
+run "$P11BYOK" --json run "$R/nocards.yaml"
+assert "--json: 20 keys, each package 'existing', result SUCCESS" \
+	test "$(jq -r '[.keys[] | select(.package == "existing")] | length' "$T/out")$(jq -r .result "$T/out")" = 20SUCCESS
+if command -v script >/dev/null; then
+	script -qec "$P11BYOK run $R/nocards.yaml" /dev/null >"$T/tty" 2>&1
+	assert "on a terminal, a progress bar with the count and the rate" \
+		grep -qE '\[#+\] 20/20 keys, [0-9.]+ keys/s' "$T/tty"
+else
+	skip "script(1) not installed: no terminal to test the progress bar on"
+fi
+
+# --- refusals: each leaves everything as it was ---
+refuse() {	# refuse CODE REGEX DESC RUNBOOK [OPTIONS...]
+	local code=$1 regex=$2 desc=$3 book=$4
+	shift 4
+	state "$T/before"
+	expect "$code" "$regex" "$desc" -- "$P11BYOK" "$@" run "$book"
+	state "$T/after"
+	cmp -s "$T/before" "$T/after" && ok "... and changes nothing" ||
+		{ not_ok "... and changes nothing"; diff "$T/before" "$T/after" | diag; }
+}
+# A runbook for one more key, with a file already where its .byok goes.
+more() {	# more NAME: runbook NAME.yaml with key-21 (RSA-2048, friendly name Batch-21)
+	header "$R/$1.yaml"
+	printf '  - ident: key-21\n    type: RSA\n    size: 2048\n    friendly_name: Batch-21\n' \
+		>>"$R/$1.yaml"
+}
+more one
+cp "$R/out/KeyTransferPackage-Batch-03.byok" "$R/out/KeyTransferPackage-Batch-21.byok"
+refuse 2 "KeyTransferPackage-Batch-21.byok exists but its .* is not a RSA-HSM key wrapped" \
+	"a .byok in the way that does not fit the key is refused, not rewritten" "$R/one.yaml"
+jq '.header.kid = "https://other.vault.azure.net/keys/k/1"' \
+	"$R/out/KeyTransferPackage-Batch-01.byok" >"$R/out/KeyTransferPackage-Batch-21.byok"
+refuse 2 "made for KEK 'https://other.vault.azure.net/keys/k/1'" \
+	"a .byok in the way made for another KEK is refused" "$R/one.yaml"
+echo '{' >"$R/out/KeyTransferPackage-Batch-21.byok"
+refuse 2 "KeyTransferPackage-Batch-21.byok:.*malformed JSON" "a broken .byok in the way is refused, naming it" \
+	"$R/one.yaml"
+rm "$R/out/KeyTransferPackage-Batch-21.byok"
+sed 's/key-21/key-02/; s/Batch-21/Batch-98/' "$R/one.yaml" >"$R/three.yaml"
+refuse 2 "three.yaml:[0-9]+: key 'key-02' is RSA-2048 in the runbook, but kmdata/key_simple_key-02 says it was generated as EC P-256" \
+	"a key type that disagrees with the record names both" "$R/three.yaml"
+sed '/^cards:/,/^keys:/{/^keys:/!d}' "$R/one.yaml" >"$R/one-nocards.yaml"
+refuse 2 "needs the security officer .* but no cards were given" \
+	"a batch that needs the SO without cards is refused before anything is made" \
+	"$R/one-nocards.yaml"
+cp "$R/KeyVault-BYOK-Tools-UnitedStates.zip" "$T/toolset.bak"
+printf 'x' >>"$R/KeyVault-BYOK-Tools-UnitedStates.zip"
+refuse 1 "toolset .* does not match the SHA-256 .* download it again" \
+	"a toolset that does not match its manifest stops the run" "$R/one.yaml"
+cp "$T/toolset.bak" "$R/KeyVault-BYOK-Tools-UnitedStates.zip"
+refuse 2 "give it once, without --config" "a runbook and --config together are refused" \
+	"$R/one.yaml" --config "$R/one.yaml"
+$PW --delete-object --type privkey --label key-01 >/dev/null 2>&1
+refuse 2 "key 'key-01' has a record in kmdata but is not on token .*p11byok restore key-01" \
+	"a recorded key missing from the token points to restore" "$R/runbook.yaml"
+
+# --- one more key, from the one-key runbook: the quorum makes one transfer key ---
+expect 0 "key-21 .*key generated, transfer copy made, package written" \
+	"a new key in a runbook is generated, copied and packaged" -- "$P11BYOK" run "$R/one.yaml"
+assert "... with the quorum making exactly its one transfer key" \
+	grep -q "installing 0 KEKs and making 1 transfer key" "$T/out"
+done_testing
