@@ -142,6 +142,14 @@ expect 1 "audit.log:3: the hash chain breaks here" "an edited line 2 is caught a
 sed '3d' "$T/audit.orig" >"$T/kmdata/audit.log"
 expect 1 "audit.log:3: the hash chain breaks here" "a deleted line 3 is caught at line 3" -- \
 	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+awk 'NR == 2 { two = $0; next } NR == 3 { print; print two; next } { print }' \
+	"$T/audit.orig" >"$T/kmdata/audit.log"
+expect 1 "audit.log:2: the hash chain breaks here" "lines 2 and 3 swapped are caught at line 2" -- \
+	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+{ sed -n 1p "$T/audit.orig"; sed -n 4p "$T/audit.orig"; sed -n 2,3p "$T/audit.orig"; } \
+	>"$T/kmdata/audit.log"
+expect 1 "audit.log:2: the hash chain breaks here" "the last line moved up is caught at line 2" -- \
+	"$P11BYOK" --kmdata "$T/kmdata" audit verify
 sed '$d' "$T/audit.orig" >"$T/kmdata/audit.log"
 expect 1 "line 4 and after are missing" "a deleted last line is caught" -- \
 	"$P11BYOK" --kmdata "$T/kmdata" audit verify

@@ -29,10 +29,12 @@ printf '%s\n' "$good" >"$T/good.yaml"
 expect 0 "United States" "a good runbook loads as --config" -- \
 	"$P11BYOK" --config "$T/good.yaml" --regions "$REGIONS" regions NA
 
-# row EXIT REGEX DESC SED-SCRIPT: the good runbook edited by SED-SCRIPT must fail so.
+# row EXIT REGEX DESC SED-SCRIPT: the good runbook edited by SED-SCRIPT must fail so, as
+# --config and as `run`'s runbook (which must refuse it before making anything).
 row() {
 	printf '%s\n' "$good" | sed "$4" >"$T/bad.yaml"
 	expect "$1" "$2" "$3" -- "$P11BYOK" --config "$T/bad.yaml" --regions "$REGIONS" regions NA
+	expect "$1" "$2" "run: $3" -- "$P11BYOK" --regions "$REGIONS" run "$T/bad.yaml"
 }
 row 2 "bad.yaml:4:1: unknown field 'regoin' in the runbook.*known fields" "misspelled top field" 's/^region:/regoin:/'
 row 2 "bad.yaml:1:1: unknown field 'Module' in the runbook: did you mean 'module'" "wrong case" 's/^module:/Module:/'
@@ -58,4 +60,12 @@ row 2 "bad.yaml:16:11: field 'size' in the key entry must be a single value" "si
 row 2 "bad.yaml:8:[0-9]+: malformed YAML" "malformed YAML" 's/^cards:/cards: [/'
 row 2 "bad.yaml:4:9: field 'region' is empty" "empty field" 's/^region: EU/region: ""/'
 expect 2 "cannot open runbook $T/none.yaml" "missing runbook" -- "$P11BYOK" --config "$T/none.yaml" regions
+expect 2 "cannot open runbook $T/none.yaml" "run: missing runbook" -- "$P11BYOK" run "$T/none.yaml"
+printf '%s\n' "$good" | sed '/^keys:/,$d' >"$T/nokeys.yaml"
+expect 2 "nokeys.yaml lists no keys: add a keys: list" "run: a runbook without keys" -- \
+	"$P11BYOK" run "$T/nokeys.yaml"
+expect 2 "give exactly one runbook file" "run: no runbook" -- "$P11BYOK" run
+[ "$(ls -A "$T" | grep -cv '^\(bad\|good\|nokeys\)\.yaml$\|^out$\|^err$')" -eq 0 ] &&
+	ok "refused runs made nothing (no kmdata, no output dir)" ||
+	{ not_ok "refused runs made nothing"; ls -A "$T" | diag; }
 done_testing
