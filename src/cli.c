@@ -1,6 +1,7 @@
 /* cli.c: option handling shared by all commands, and help printed from the tables. */
 #include "config.h"
 #include "cli.h"
+#include "formats.h"
 #include "keyspec.h"
 #include "msg.h"
 
@@ -183,8 +184,16 @@ cli_print_man(const struct command *const *cmds, FILE *f)
 	    ".SH EXIT STATUS\n.TP\n0\nsuccess\n.TP\n1\nthe operation failed (verification "
 	    "mismatch, HSM refused)\n.TP\n2\nusage or input error (bad option, malformed YAML, "
 	    "unknown region)\n.TP\n3\nenvironment error (module will not load, token absent)\n"
-	    ".SH FILES\n.TP\n.I " REGIONSDIR "\nregion manifests, one YAML file per region.\n"
-	    ".SH SEE ALSO\n.BR pkcs11-tool (1),\n.BR p11-kit (8),\n.BR softhsm2-util (1)\n", f);
+	    ".SH FILES\n.TP\n.I " REGIONSDIR "\nregion manifests, one YAML file per region.\n", f);
+	fputs(".SH FILE FORMATS\n", f);
+	for (const struct format_doc *d = formats; d->name != NULL; d++) {
+		fputs(".TP\n.B ", f);
+		roff(f, d->name);
+		fputc('\n', f);
+		roff(f, d->text);
+		fputc('\n', f);
+	}
+	fputs(".SH SEE ALSO\n.BR pkcs11-tool (1),\n.BR p11-kit (8),\n.BR softhsm2-util (1)\n", f);
 }
 
 int

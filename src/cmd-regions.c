@@ -91,8 +91,8 @@ const struct command cmd_regions = {
 	"regions", "[NAME|CODE]",
 	"list the regions: name, code, toolset file and SHA-256, KEK and world packages",
 	"Reads the region manifests (one YAML file per region) and prints them as a table, or "
-	"every field of one region given by name or code. With --json, an array of objects "
-	"with the fields name, code, toolset.file, toolset.sha256, kek_package, world_package, "
-	"root_key_hash and manifest.",
+	"every field of one region given by name or code. --json fields (an array, one object "
+	"per region): name, code, toolset.file, toolset.sha256, kek_package, world_package, "
+	"root_key_hash, manifest.",
 	opts, run,
 };

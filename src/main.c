@@ -1,6 +1,7 @@
 /* main.c: p11byok's command table and dispatch. */
 #include "config.h"
 #include "cli.h"
+#include "formats.h"
 #include "msg.h"
 #include "secret.h"
 
@@ -44,6 +45,7 @@ usage(FILE *f)
 	fprintf(f, "\nGlobal options:\n");
 	cli_print_options(cli_global_opts, f);
 	fprintf(f, "  %-24s %s\n", "--version", "print the version");
+	fprintf(f, "  %-24s %s\n", "--help-formats", "describe the files p11byok reads and writes");
 	fprintf(f, "\n'" PACKAGE " COMMAND --help' describes a command. Exit codes: 0 success, "
 	    "1 operation failed,\n2 usage or input error, 3 environment error.\n");
 }
@@ -63,6 +65,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help-man", no_argument, NULL, 'M' },
+		{ "help-formats", no_argument, NULL, 'F' },
 		CLI_GLOBAL_OPTIONS
 	};
 	static const struct command top = { "", "COMMAND [ARGS]", "", NULL, NULL, NULL };
@@ -85,6 +88,10 @@ main(int argc, char **argv)
 			goto out;
 		case 'M':
 			cli_print_man(commands, stdout);
+			r = 0;
+			goto out;
+		case 'F':
+			formats_print(stdout);
 			r = 0;
 			goto out;
 		case OPT_HELP:
