@@ -9,7 +9,10 @@ for want in "User login: *ok" "KeyVault-BYOK-Tools-Switzerland.zip" "Region: *De
 	"Result: SUCCESS" "Result: FAILURE" "exit 1, as it should be" \
 	"Device certificate: *CN=HSM device" "KEK id \(kid\): *https://" \
 	"Quorum: +2 of 3 cards" "Wrapped with: +CKM_RSA_PKCS_OAEP" "Key type: +RSA private key" \
-	"Chain: +intact"; do
+	"Chain: +intact" "contoso-aes +AES-256 +generate, modify-acls, package" \
+	"\[3/3\] contoso-aes .*key generated, transfer copy made, package written" \
+	"Keys: +3 \(0 generated or recovered now\); packages: 0 written, 3 already there" \
+	"Key type: +EC private key"; do
 	if grep -Eq "$want" "$T/out"; then ok "the demo shows /$want/"
 	else not_ok "the demo shows /$want/"; fi
 done

@@ -63,8 +63,9 @@ YAML
 show "$P11BYOK" --regions "$DEMO/regions" verify-toolset "$toolset" || fail "the match failed"
 
 step "5. The same check on a tampered copy must fail (exit 1)"
-printf 'tampered' >>"$toolset"
-show "$P11BYOK" --regions "$DEMO/regions" verify-toolset "$toolset"
+tampered=$DEMO/tampered/KeyVault-BYOK-Tools-Demoland.zip
+mkdir "$DEMO/tampered" && cp "$toolset" "$tampered" && printf 'tampered' >>"$tampered"
+show "$P11BYOK" --regions "$DEMO/regions" verify-toolset "$tampered"
 rc=$?
 [ "$rc" -eq 1 ] || fail "a tampered toolset exited $rc, not 1"
 echo "(exit $rc, as it should be)"
@@ -125,7 +126,18 @@ mkdir -m 700 "$DEMO/cloud-kmdata"
 show "$P11BYOK" --kmdata "$DEMO/cloud-kmdata" --pin-file "$KIT_CLOUD_PIN_FILE" import "$BYOK" \
 	--unwrap-key "$KIT_CLOUD_URI" || fail "import failed"
 
-step "13. The audit trail of everything above"
+step "13. run (the whole runbook): three more keys from conf/runbook.example.yaml"
+echo "The example names files relative to its own directory, laid out as this demo's; a dry"
+echo "run shows the plan and touches nothing, the run does it, a rerun finds all done:"
+cp "$top/conf/runbook.example.yaml" "$DEMO/runbook.yaml"
+show "$P11BYOK" run "$DEMO/runbook.yaml" --dry-run || fail "run --dry-run failed"
+show "$P11BYOK" run "$DEMO/runbook.yaml" || fail "run failed"
+show "$P11BYOK" run "$DEMO/runbook.yaml" || fail "the rerun failed"
+show "$P11BYOK" --kmdata "$DEMO/cloud-kmdata" --pin-file "$KIT_CLOUD_PIN_FILE" import \
+	"$DEMO/byok/KeyTransferPackage-ContosoEC.byok" --unwrap-key "$KIT_CLOUD_URI" ||
+	fail "import of the runbook's EC key failed"
+
+step "14. The audit trail of everything above"
 show "$P11BYOK" --kmdata "$KM" audit verify || fail "the audit log does not verify"
 echo
 echo "Demo complete."
