@@ -730,8 +730,9 @@ const struct command cmd_world = {
 	"the world key's attributes and the keys in the world (private keys need a PIN source). "
 	"check-quorum: opens and closes an SO session with the cards given, changing nothing; "
 	"administrators use it to test their cards and passphrases before a ceremony. "
-	"--json fields (show): token_label, token_serial, cipher_suite, legacy, quorum {k, n}, "
+	"--json fields: init: token_label, token_serial, world_hash, cipher_suite, quorum {k, n}, "
+	"adopted, result; show: token_label, token_serial, cipher_suite, legacy, quorum {k, n}, "
 	"cards [{index, file, sha256}], world_hash, created, world_key, keys [{class, type, id, "
-	"label}], keys_complete.",
+	"label}], keys_complete; check-quorum: token_serial, world_hash, result.",
 	opts, run,
 };

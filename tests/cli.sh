@@ -22,6 +22,14 @@ for c in $commands; do
 	grep -q -- "--json fields" "$T/help" && ok "$c --help documents its --json fields" ||
 		not_ok "$c --help documents its --json fields"
 done
+# README's JSON table says what each command's --help says.
+for c in $commands; do
+	help=$("$P11BYOK" "$c" --help | perl -0777 -ne 's/\s+/ /g;
+		print $1 if /--json fields:? ?(.*?)\. (?:Options:|Global options)/')
+	row=$(grep -F "| \`$c\` | " "$top_srcdir/README" | sed 's/^| `[a-z-]*` | \(.*\) |$/\1/; s/\\|/|/g')
+	[ -n "$help" ] && [ "$help" = "$row" ] && ok "README's JSON table has $c's --help fields" ||
+		{ not_ok "README's JSON table has $c's --help fields"; echo "# help: $help"; echo "# README: $row"; }
+done
 expect 2 "unknown command 'frobnicate'" "unknown command exits 2" -- "$P11BYOK" frobnicate
 expect 2 "no command given" "no command exits 2" -- "$P11BYOK"
 expect 2 "unrecognized option" "unknown option exits 2" -- "$P11BYOK" regions --colour
