@@ -266,8 +266,7 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 	char name[32];
 	int r;
 
-	if ((r = output_dir(rp->output_dir)) != 0 || (r = offline_check(ctx_offline(ctx), "run"))
-	    != 0)
+	if ((r = output_dir(rp->output_dir)) != 0)
 		return r;
 	if (runplan_needs_quorum(rp)) {
 		if (!quorum_has_cards(q)) {
@@ -373,7 +372,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		for (size_t i = 0; i < cfg->ncards; i++)
 			quorum_add_card(q, cfg->cards[i].file, cfg->cards[i].pass_file);
 
-	if ((cfg->toolset != NULL && (r = verify_toolset(ctx, cfg)) != 0) ||
+	/* Nothing is read from the token, let alone made, on a workstation on a network. */
+	if ((!dry_run && (r = offline_check(ctx_offline(ctx), "run")) != 0) ||
+	    (cfg->toolset != NULL && (r = verify_toolset(ctx, cfg)) != 0) ||
 	    (r = world_load(kmdata, &w)) != 0 ||
 	    (r = runplan_new(ctx, cfg, kmdata, w->hash, &rp)) != 0 ||
 	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||
