@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_DRY_RUN = OPT_COMMAND_BASE };
+enum { OPT_DRY_RUN = OPT_COMMAND_BASE, OPT_GENERATE_ONLY };
 
 /* What the run did for one key, for its progress line and the JSON document. */
 struct outcome {
@@ -103,18 +103,23 @@ print_plan(const struct runplan *rp, struct p11 *p)
 		const char *gen = k->recorded ? "" : "generate, ";
 		const char *acls = k->packaged || k->acls_recorded ? "" : "modify-acls, ";
 		transfer += runplan_needs_transfer_key(rp, k);
-		if (k->packaged)
+		if (rp->generate_only)
+			msg_out("  %-20s %-9s %s\n", k->ck->ident, key_name(k, name, sizeof name),
+			    k->recorded ? "done: generated" : "generate");
+		else if (k->packaged)
 			msg_out("  %-20s %-9s done: %s exists and fits its key and KEK\n",
 			    k->ck->ident, key_name(k, name, sizeof name), k->byok);
 		else
 			msg_out("  %-20s %-9s %s%spackage -> %s\n", k->ck->ident,
 			    key_name(k, name, sizeof name), gen, acls, k->byok);
 		if (keys != NULL)
-			json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b}",
-			    "ident", k->ck->ident, "key_type", name, "file", k->byok,
-			    "kek_fingerprint", k->kek->kek->fingerprint, "generate", !k->recorded,
-			    "modify_acls", !k->packaged && !k->acls_recorded,
-			    "package", !k->packaged));
+			json_array_append_new(keys, json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:b, s:b}",
+			    "ident", k->ck->ident, "key_type", name,
+			    "file", rp->generate_only ? NULL : k->byok,
+			    "kek_fingerprint", k->kek ? k->kek->kek->fingerprint : NULL,
+			    "generate", !k->recorded,
+			    "modify_acls", !rp->generate_only && !k->packaged && !k->acls_recorded,
+			    "package", !rp->generate_only && !k->packaged));
 	}
 	for (size_t i = 0; i < rp->nkeks; i++)
 		install += rp->keks[i].needed && !rp->keks[i].installed;
@@ -219,6 +224,10 @@ key_steps(const struct runplan *rp, struct p11 *p, const struct world *w,
 
 	if ((r = key_step(rp, p, k, o)) != 0)
 		return r;
+	if (rp->generate_only) {
+		o->acls = o->package = "not run";
+		return 0;
+	}
 	if (k->packaged) {
 		o->acls = k->acls_recorded ? "existing" : "not needed";
 		o->package = "existing";
@@ -250,9 +259,11 @@ static json_t *
 key_json(const struct runplan_key *k, const struct outcome *o)
 {
 	char name[32];
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ident", k->ck->ident,
-	    "key_type", key_name(k, name, sizeof name), "kid", k->kek->kek->kid,
-	    "kek_fingerprint", k->kek->kek->fingerprint, "file", k->byok,
+	const struct kek *kek = k->kek ? k->kek->kek : NULL;
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s}", "ident", k->ck->ident,
+	    "key_type", key_name(k, name, sizeof name), "kid", kek ? kek->kid : NULL,
+	    "kek_fingerprint", kek ? kek->fingerprint : NULL,
+	    "file", kek ? k->byok : NULL,
 	    "generate", o->generate, "modify_acls", o->acls, "package", o->package);
 }
 
@@ -266,7 +277,7 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 	char name[32];
 	int r;
 
-	if ((r = output_dir(rp->output_dir)) != 0)
+	if (!rp->generate_only && (r = output_dir(rp->output_dir)) != 0)
 		return r;
 	if (runplan_needs_quorum(rp)) {
 		if (!quorum_has_cards(q)) {
@@ -292,14 +303,21 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 		}
 		made += strcmp(o[i].generate, "existing") != 0;
 		packaged += strcmp(o[i].package, "written") == 0;
-		progress_done(pr, "[%zu/%zu] %-20s %-9s key %s, transfer copy %s, package %s: %s",
-		    i + 1, rp->nkeys, k->ck->ident, key_name(k, name, sizeof name), o[i].generate,
-		    o[i].acls, o[i].package, k->byok);
+		if (rp->generate_only)
+			progress_done(pr, "[%zu/%zu] %-20s %-9s key %s", i + 1, rp->nkeys,
+			    k->ck->ident, key_name(k, name, sizeof name), o[i].generate);
+		else
+			progress_done(pr, "[%zu/%zu] %-20s %-9s key %s, transfer copy %s, package "
+			    "%s: %s", i + 1, rp->nkeys, k->ck->ident, key_name(k, name, sizeof name),
+			    o[i].generate, o[i].acls, o[i].package, k->byok);
 	}
 	progress_free(pr);
 	pr = NULL;
-	msg_out("Keys:     %zu (%zu generated or recovered now); packages: %zu written, %zu "
-	    "already there\n", rp->nkeys, made, packaged, rp->nkeys - packaged);
+	if (rp->generate_only)
+		msg_out("Keys:     %zu (%zu generated or recovered now)\n", rp->nkeys, made);
+	else
+		msg_out("Keys:     %zu (%zu generated or recovered now); packages: %zu written, "
+		    "%zu already there\n", rp->nkeys, made, packaged, rp->nkeys - packaged);
 	if (msg_json()) {
 		if ((keys = json_array()) != NULL)
 			for (size_t i = 0; i < rp->nkeys; i++)
@@ -322,6 +340,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "generate-only", no_argument, NULL, OPT_GENERATE_ONLY },
 		QUORUM_LONGOPTS,
 		CLI_GLOBAL_OPTIONS
 	};
@@ -332,7 +351,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct p11 *p = NULL;
 	struct outcome *o = NULL;
 	const char *kmdata;
-	bool dry_run = false;
+	bool dry_run = false, generate_only = false;
 	int c, r;
 
 	if ((q = quorum_new()) == NULL) {
@@ -342,6 +361,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == OPT_DRY_RUN)
 			dry_run = true;
+		else if (c == OPT_GENERATE_ONLY)
+			generate_only = true;
 		else if (quorum_option(q, c, optarg) != CLI_CONTINUE &&
 		    (r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
 			goto out;
@@ -374,9 +395,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 
 	/* Nothing is read from the token, let alone made, on a workstation on a network. */
 	if ((!dry_run && (r = offline_check(ctx_offline(ctx), "run")) != 0) ||
-	    (cfg->toolset != NULL && (r = verify_toolset(ctx, cfg)) != 0) ||
+	    (!generate_only && cfg->toolset != NULL && (r = verify_toolset(ctx, cfg)) != 0) ||
 	    (r = world_load(kmdata, &w)) != 0 ||
-	    (r = runplan_new(ctx, cfg, kmdata, w->hash, &rp)) != 0 ||
+	    (r = runplan_new(ctx, cfg, kmdata, w->hash, generate_only, &rp)) != 0 ||
 	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
 	    (r = p11_open_session(p)) != 0 ||
@@ -409,13 +430,15 @@ out:
 
 static const struct opt_doc opts[] = {
 	{ "--dry-run", NULL, "print what would be done, touching nothing (no login, no cards)" },
+	{ "--generate-only", NULL, "only generate the keys still missing (the key ceremony); no "
+	    "KEK, cards or .byok: a later run packages them" },
 	QUORUM_OPT_DOCS,
 	{ NULL, NULL, NULL },
 };
 
 const struct command cmd_run = {
 	"run",
-	"RUNBOOK.yaml [--dry-run] [--card FILE... [--card-pass-file FILE...]]",
+	"RUNBOOK.yaml [--dry-run] [--generate-only] [--card FILE... [--card-pass-file FILE...]]",
 	"run a runbook: verify, generate, modify-acls and package a batch of keys, idempotently",
 	"Reads RUNBOOK.yaml (the config file format, with a keys: list; every field is checked "
 	"before anything runs, errors as FILE:LINE:COLUMN) and does the whole procedure: "
@@ -427,7 +450,9 @@ const struct command cmd_run = {
 	"again (a key the token made before a crash cut its record short is recovered, not "
 	"made twice), an existing .byok is checked against its key and KEK and never "
 	"rewritten, and whatever is missing is done, so a crash or power cut at any point is "
-	"recovered by running the runbook again. Stops at the first key that fails, naming it; "
+	"recovered by running the runbook again. --generate-only stops after generate (keys made "
+	"at a ceremony, packaged when the KEK is at hand): no toolset or KEK check, no cards, no "
+	".byok. Stops at the first key that fails, naming it; "
 	"transfer keys made for keys not packaged are destroyed. Prints a line per key, and a "
 	"progress bar with the count and rate when stderr is a terminal. Each step appends its "
 	"own audit event (generate, modify-acls, package). --json fields: runbook, dry_run, "

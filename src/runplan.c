@@ -124,7 +124,7 @@ check_acls(const struct runplan *rp, struct runplan_key *k)
 
 int
 runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
-    const char *world_hash, struct runplan **out)
+    const char *world_hash, bool generate_only, struct runplan **out)
 {
 	struct runplan *rp = calloc(1, sizeof *rp);
 	char path[4096];
@@ -139,6 +139,7 @@ runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
 	rp->cfg = cfg;
 	rp->kmdata = kmdata;
 	rp->world_hash = world_hash;
+	rp->generate_only = generate_only;
 	rp->output_dir = cfg->output_dir ? cfg->output_dir : ".";
 	for (size_t i = 0; i < cfg->nkeys; i++) {
 		struct runplan_key *k = &rp->keys[rp->nkeys++];
@@ -150,9 +151,12 @@ runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
 			r = P11BYOK_EUSAGE;
 			goto out;
 		}
+		if ((r = exists(path, &k->recorded)) != 0 ||
+		    (k->recorded && (r = check_record(rp, k)) != 0))
+			goto out;
+		if (generate_only)
+			continue;
 		if ((r = kek_of(ctx, rp, k->ck, &k->kek)) != 0 ||
-		    (r = exists(path, &k->recorded)) != 0 ||
-		    (k->recorded && (r = check_record(rp, k)) != 0) ||
 		    (r = check_acls(rp, k)) != 0 ||
 		    (r = exists(k->byok, &k->packaged)) != 0 ||
 		    (k->packaged && (r = package_check_existing(k->byok, k->kek->kek,
@@ -192,7 +196,7 @@ runplan_survey_token(struct runplan *rp, struct p11 *p)
 			return P11BYOK_EFAIL;
 		}
 		k->transfer_key = h != CK_INVALID_HANDLE;
-		if (!k->packaged)
+		if (!k->packaged && k->kek != NULL)
 			k->kek->needed = true;
 	}
 	return 0;
@@ -201,7 +205,7 @@ runplan_survey_token(struct runplan *rp, struct p11 *p)
 bool
 runplan_needs_transfer_key(const struct runplan *rp, const struct runplan_key *k)
 {
-	return !rp->native && !k->packaged && !k->transfer_key;
+	return !rp->generate_only && !rp->native && !k->packaged && !k->transfer_key;
 }
 
 bool

@@ -42,15 +42,17 @@ struct runplan {
 	struct runplan_key *keys;
 	size_t nkeys;
 	bool native;			/* the module has CKM_RSA_AES_KEY_WRAP */
+	bool generate_only;		/* run --generate-only: no KEK, no copy, no .byok */
 };
 
-/* Resolves every key's KEK (each distinct one loaded and verified once, as kek_load does)
+/* With GENERATE_ONLY, only the records are read: keys get no KEK (NULL) and no .byok.
+ * Otherwise: resolves every key's KEK (each distinct one loaded and verified once, as kek_load does)
  * and output path, and reads what kmdata and the output directory already hold: records
  * (which must be of WORLD_HASH and of the runbook's key type), and each existing .byok checked against its key's type and KEK (a mismatch is an error,
  * as `run` never rewrites one).  Returns 0 with *OUT the caller frees, or the exit code
  * after one line.  */
 int runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
-    const char *world_hash, struct runplan **out);
+    const char *world_hash, bool generate_only, struct runplan **out);
 void runplan_free(struct runplan *rp);
 
 /* Reads the token's public objects (P's session, no login needed): which KEKs are installed

@@ -229,4 +229,16 @@ expect 0 "key-21 .*key generated, transfer copy made, package written" \
 	"a new key in a runbook is generated, copied and packaged" -- "$P11BYOK" run "$R/one.yaml"
 assert "... with the quorum making exactly its one transfer key" \
 	grep -q "installing 0 KEKs and making 1 transfer key" "$T/out"
+
+# --- --generate-only: the key ceremony now, the packages later ---
+sed 's/key-21/key-22/; s/Batch-21/Batch-22/' "$R/one.yaml" >"$R/ceremony.yaml"
+printf 'x' >>"$R/KeyVault-BYOK-Tools-UnitedStates.zip"	# not checked by a ceremony
+expect 0 "\[1/1\] key-22 +RSA-2048 +key generated$" "--generate-only generates the key" -- \
+	"$P11BYOK" run "$R/ceremony.yaml" --generate-only
+cp "$T/toolset.bak" "$R/KeyVault-BYOK-Tools-UnitedStates.zip"
+assert "... records it, and makes no copy, transfer key or .byok" test -e \
+	"$R/kmdata/key_simple_key-22" -a ! -e "$R/kmdata/key_xferacld_key-22" -a \
+	! -e "$R/out/KeyTransferPackage-Batch-22.byok" -a "$(transfer_keys)" -eq 0
+expect 0 "\[1/1\] key-22 .*key existing, transfer copy made, package written" \
+	"the next run packages the ceremony's key" -- "$P11BYOK" run "$R/ceremony.yaml"
 done_testing
