@@ -241,4 +241,25 @@ assert "... records it, and makes no copy, transfer key or .byok" test -e \
 	! -e "$R/out/KeyTransferPackage-Batch-22.byok" -a "$(transfer_keys)" -eq 0
 expect 0 "\[1/1\] key-22 .*key existing, transfer copy made, package written" \
 	"the next run packages the ceremony's key" -- "$P11BYOK" run "$R/ceremony.yaml"
+
+# --- through pkcs11-spy: two keys, one module load, one SO and one user login, no secret ---
+if [ -n "$PKCS11_SPY" ] && [ -f "$PKCS11_SPY" ]; then
+	header "$R/spy.yaml"
+	printf '  - ident: key-%s\n    type: %s\n    %s\n    friendly_name: Spy-%s\n' \
+		23 EC "curve: P-256" 23 24 AES "size: 128" 24 >>"$R/spy.yaml"
+	PKCS11SPY=$SOFTHSM2_MODULE PKCS11SPY_OUTPUT=$T/spy.log run "$P11BYOK" --module "$PKCS11_SPY" \
+		run "$R/spy.yaml"
+	[ "$rc" -eq 0 ] && ok "a run through pkcs11-spy succeeds" || { not_ok "spy run"; diag "$T/err"; }
+	assert "... loading the module once (one C_Initialize)" \
+		test "$(grep -c 'C_Initialize$' "$T/spy.log")" -eq 1
+	assert "... with one SO login for the batch and one user login" test \
+		"$(grep -c 'C_Login$' "$T/spy.log")" -eq 2 -a "$(grep -c 'CKU_SO' "$T/spy.log")" -eq 1
+	if [ "$(grep -c 'C_WrapKey\|C_GetAttributeValue' "$T/spy.log")" -gt 10 ] &&
+		! grep -Eq 'CKA_(VALUE|PRIVATE_EXPONENT|PRIME_1|PRIME_2|EXPONENT_1|EXPONENT_2|COEFFICIENT) ' \
+		"$T/spy.log"; then
+		ok "pkcs11-spy: run never requests a secret attribute"
+	else not_ok "secret attributes in the spy log"; fi
+else
+	skip "pkcs11-spy not found: cannot trace the calls"
+fi
 done_testing
