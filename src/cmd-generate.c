@@ -137,7 +137,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	plainname = a.v[6] != NULL ? a.v[6] : a.v[5];
 	keyspec_name(&ks, name, sizeof name);
 
-	if ((r = offline_check(ctx_offline(ctx), "generate")) != 0)
+	if ((r = offline_check(ctx_offline(ctx), "generate")) != 0 ||
+	    (r = audit_check_writable(ctx_kmdata(ctx))) != 0)	/* before a key is made */
 		goto out;
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||

@@ -80,11 +80,12 @@ printf 'kmdata: %s\n' "$T/pin" >"$T/cfg-kmdata.yaml"
 mkdir -p "$T/regfifo"; cp "$REGIONS/01-united-states.yaml" "$T/regfifo/"
 mkfifo "$T/regfifo/02-fifo.yaml"
 mkdir -p "$T/kmworld"; mkdir "$T/kmworld/world"
-cp -a "$T/km" "$T/kmlink"		# kmdata whose audit trail and a record are links
+cp -a "$T/km" "$T/kmlink"		# kmdata whose audit trail is a link
 cp "$T/km/audit.log" "$T/victim/audit.log"
 rm "$T/kmlink/audit.log"; ln -s "$T/victim/audit.log" "$T/kmlink/audit.log"
-ln -s "$T/victim/key_simple_k9" "$T/kmlink/key_simple_k9"
-cp -a "$T/km" "$T/kmrecdir"; mkdir "$T/kmrecdir/key_simple_k3"
+cp -a "$T/km" "$T/kmrecdir"		# kmdata whose records are a directory and a link
+mkdir "$T/kmrecdir/key_simple_k3"
+ln -s "$T/victim/key_simple_k9" "$T/kmrecdir/key_simple_k9"
 cp "$T/km/audit.log" "$T/lonely.log"	# a log copied without its audit.head
 ln -s "$T/victim/target.byok" "$T/o/dangling.byok"
 printf 'not to be overwritten\n' >"$T/victim/existing.byok"
@@ -210,11 +211,11 @@ row 2 "world package $T/fifo is not a regular file" "verify-kek --world-package 
 row 2 "no KEK package 'BYOK-KEK-pkg-NA-1' in $T/pin: extract the region's BYOK toolset there, or give --toolset-dir" "verify-kek --toolset-dir names a file" -- pb verify-kek --region NA --toolset-dir "$T/pin" --root-hash "$KIT_ROOT_HASH"
 
 # --- generate ---
-row 2 "kmdata $T/pin is not a directory: give --kmdata" "generate with --kmdata naming a file" -- wp --kmdata "$T/pin" generate type=AES size=256 protect=module ident=k9
-row 2 "ident 'k9' already has a key record \($T/kmlink/key_simple_k9\)" "generate where key_simple_ID is a dangling link: refused, the link's target not made" -- wp --kmdata "$T/kmlink" generate type=AES size=256 protect=module ident=k9
-row 1 "cannot open the audit log $T/kmlink/audit.log: it is a symbolic link" "generate where audit.log is a link: the key and its record are taken back, the link's target untouched" -- wp --kmdata "$T/kmlink" generate type=AES size=256 protect=module ident=k8
-when "$RO" row 2 "cannot create a file in $T/kmro: Read-only file system; check the directory exists and is writable" "generate on a read-only kmdata: the new key is destroyed" -- wp --kmdata "$T/kmro" generate type=AES size=256 protect=module ident=k9
-when "$FULL" row 1 "cannot write $T/kmfull/key_simple_k9: No space left on device; nothing was left there: free some space" "generate on a full kmdata: no partial record, the new key destroyed" -- wp --kmdata "$T/kmfull" generate type=AES size=256 protect=module ident=k9
+row 2 "the kmdata directory $T/pin is not a directory: give a directory" "generate with --kmdata naming a file" -- wp --kmdata "$T/pin" generate type=AES size=256 protect=module ident=k9
+row 2 "ident 'k9' already has a key record \($T/kmrecdir/key_simple_k9\)" "generate where key_simple_ID is a dangling link: refused, the link's target not made" -- wp --kmdata "$T/kmrecdir" generate type=AES size=256 protect=module ident=k9
+row 2 "$T/kmlink/audit.log is a symbolic link: the audit trail is written only to regular files" "generate where audit.log is a link: refused before a key is made" -- wp --kmdata "$T/kmlink" generate type=AES size=256 protect=module ident=k8
+when "$RO" row 2 "cannot write in the kmdata directory $T/kmro: Read-only file system" "generate on a read-only kmdata: refused before a key is made" -- wp --kmdata "$T/kmro" generate type=AES size=256 protect=module ident=k9
+when "$FULL" row 3 "the kmdata directory $T/kmfull has no room for a 64 KiB file \(No space left on device\)" "generate on a full kmdata: refused before a key is made" -- wp --kmdata "$T/kmfull" generate type=AES size=256 protect=module ident=k9
 
 # --- show-key, restore ---
 row 2 "kmdata $T/pin is not a directory: give --kmdata the world's kmdata directory, or leave it out" "show-key with --kmdata naming a file (not 'no record')" -- wp --kmdata "$T/pin" show-key k1
