@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,19 +96,32 @@ audit_append(const char *kmdata, json_t *event)
 	char headtext[128], *text = NULL;
 	size_t count = 0;
 	FILE *f = NULL;
+	struct stat st;
+	off_t size0 = 0;
+	bool appended = false, existed;
 
 	if (kmdata == NULL)
 		return 0;
 	snprintf(path, sizeof path, "%s/audit.log", kmdata);
 	snprintf(head, sizeof head, "%s/audit.head", kmdata);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
-		msg_err("cannot open the audit log %s: %s", path, strerror(errno));
+	existed = lstat(path, &st) == 0;
+	/* O_NOFOLLOW: the log is never appended to through a link planted in kmdata. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+	    0600)) < 0) {
+		msg_err("cannot open the audit log %s: %s; it must be a regular file in a "
+		    "writable kmdata", path, errno == ELOOP ? "it is a symbolic link" :
+		    strerror(errno));
 		goto out;
 	}
-	if (flock(fd, LOCK_EX) < 0 || (f = fdopen(fd, "a+")) == NULL) {
+	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0 || (f = fdopen(fd, "a+")) == NULL) {
 		msg_err("cannot lock the audit log %s: %s", path, strerror(errno));
 		goto out;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		msg_err("the audit log %s is not a regular file: move it away", path);
+		goto out;
+	}
+	size0 = st.st_size;
 	if (last_line_hash(f, prev, &count) < 0) {
 		msg_err("out of memory reading the audit log %s", path);
 		goto out;
@@ -118,8 +133,13 @@ audit_append(const char *kmdata, json_t *event)
 		msg_err("out of memory writing the audit log");
 		goto out;
 	}
-	if (fprintf(f, "%s\n", text) < 0 || fflush(f) != 0 || fsync(fd) < 0) {
-		msg_err("cannot write the audit log %s: %s", path, strerror(errno));
+	appended = true;
+	/* One write(2) on the O_APPEND descriptor, not stdio: nothing stays buffered to be
+	 * flushed after a failure has been cut off below.  */
+	if (fs_write_all(fd, text, strlen(text)) < 0 || fs_write_all(fd, "\n", 1) < 0 ||
+	    fsync(fd) < 0) {
+		msg_err("cannot write the audit log %s: %s; free some space in kmdata", path,
+		    strerror(errno));
 		goto out;
 	}
 	sha256_hex(text, strlen(text), mine);
@@ -128,12 +148,42 @@ audit_append(const char *kmdata, json_t *event)
 		goto out;
 	r = 0;
 out:
+	/* No half line, and no line the head does not count: the log is as it was. */
+	if (r != 0 && appended && (ftruncate(fd, size0) != 0 || fsync(fd) != 0))
+		msg_warn("cannot cut the audit log %s back to %lld bytes: %s; 'p11byok audit "
+		    "verify' will report its last line", path, (long long)size0, strerror(errno));
+	if (r != 0 && fd >= 0 && !existed && size0 == 0)
+		unlink(path);	/* made by this call: gone again */
 	free(text);
 	if (f != NULL)
 		fclose(f);	/* closes fd and drops the lock */
 	else if (fd >= 0)
 		close(fd);
 	return r;
+}
+
+int
+audit_check_writable(const char *kmdata)
+{
+	static const char *const names[] = { "audit.log", "audit.head" };
+	char path[4200];
+	struct stat st;
+	int r;
+
+	if (kmdata == NULL)
+		return 0;
+	if ((r = fs_check_dir_writable(kmdata, "kmdata directory", FS_RESERVE)) != 0)
+		return r;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", kmdata, names[i]);
+		if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			msg_err("%s is %s: the audit trail is written only to regular files; move "
+			    "it away", path, S_ISLNK(st.st_mode) ? "a symbolic link" :
+			    "not a regular file");
+			return P11BYOK_EUSAGE;
+		}
+	}
+	return 0;
 }
 
 int
@@ -145,11 +195,15 @@ audit_verify(const char *path, const char *head, size_t *lines, size_t *bad_line
 	size_t cap = 0, no = 0;
 	ssize_t n;
 	FILE *f;
+	int fd;
 
 	*lines = 0;
 	*bad_line = 0;
-	if ((f = fopen(path, "r")) == NULL) {
-		msg_err("cannot open the audit log %s: %s", path, strerror(errno));
+	if ((fd = fs_open_input(path, "audit log")) < 0)
+		return P11BYOK_EUSAGE;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		msg_err("cannot read the audit log %s: %s", path, strerror(errno));
+		close(fd);
 		return P11BYOK_EUSAGE;
 	}
 	r = 0;
@@ -177,7 +231,11 @@ audit_verify(const char *path, const char *head, size_t *lines, size_t *bad_line
 	if (r == 0 && head != NULL) {
 		char *text = NULL, want[2 * SHA256_LEN + 1];
 		size_t count = 0;
-		if (fs_read_file(head, "audit head", 256, &text, NULL) == 0) {
+		if (access(head, F_OK) != 0 && errno == ENOENT) {
+			msg_err("no audit head %s beside the log %s: keep audit.head with audit.log "
+			    "(it is how a deleted last line is seen)", head, path);
+			r = P11BYOK_EUSAGE;
+		} else if (fs_read_file(head, "audit head", 256, &text, NULL) == 0) {
 			if (sscanf(text, "%zu %64s", &count, want) == 2 && no > 0 &&
 			    count == no - 1 && strcmp(want, before_last) == 0) {
 				/* The log line is fsync'd before the head is replaced: a crash

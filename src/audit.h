@@ -18,8 +18,15 @@ int audit_add_file(json_t *event, const char *path);
 /* Appends EVENT (a reference is taken, not stolen) to KMDATA/audit.log with "prev" set to
  * the SHA-256 of the last line ("" for the first), under an exclusive lock, fsync'd; then
  * records the line count and the new line's SHA-256 in KMDATA/audit.head, so a deleted last
- * line is seen too.  Returns 0, or P11BYOK_EFAIL after one line.  KMDATA NULL does nothing. */
+ * line is seen too.  A failure truncates the log back to what it was, so no partial line
+ * stays.  Returns 0, or P11BYOK_EFAIL after one line.  KMDATA NULL does nothing.  */
 int audit_append(const char *kmdata, json_t *event);
+
+/* Checks, before a command touches the token, that audit_append can succeed: KMDATA is a
+ * writable directory with room (fs_check_dir_writable) and audit.log and audit.head, where
+ * they exist, are regular files, not links.  Returns 0 (also for KMDATA NULL) or the exit
+ * code after one line.  */
+int audit_check_writable(const char *kmdata);
 
 /* Checks the chain of the log at PATH, and its end against HEAD (the audit.head beside it)
  * when HEAD is not NULL.  Returns 0 when intact; P11BYOK_EFAIL with the first broken line in

@@ -156,7 +156,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	file = argv[optind];
 	if (label_opt != NULL && (*label_opt == '\0' || strlen(label_opt) > 128))
 		return cli_usage_error(cmd, "--label must be 1 to 128 characters");
-	if ((r = byok_read(file, &b)) != 0)
+	if ((r = byok_read(file, &b)) != 0 || (r = audit_check_writable(ctx_kmdata(ctx))) != 0)
 		goto out;
 	if (label_opt != NULL)
 		snprintf(label, sizeof label, "%s", label_opt);

@@ -4,6 +4,7 @@
  * user, make the reduced-permission copy of the key that package wraps.  */
 #include "config.h"
 #include "acls.h"
+#include "audit.h"
 #include "cli.h"
 #include "jsonout.h"
 #include "kek.h"
@@ -105,7 +106,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	if ((r = offline_check(ctx_offline(ctx), "modify-acls")) != 0 ||
 	    (r = world_load(kmdata, &w)) != 0 ||
-	    (r = keyrecord_simple_load(kmdata, a.ident, &ks)) != 0)
+	    (r = keyrecord_simple_load(kmdata, a.ident, &ks)) != 0 ||
+	    (r = audit_check_writable(kmdata)) != 0)	/* before the token is touched */
 		goto out;
 	if (strcmp(ks->world_hash, w->hash) != 0) {
 		msg_err("key '%s' was generated in another world (%.16s..., this kmdata's world is "

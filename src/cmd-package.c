@@ -2,6 +2,7 @@
  * transfer copy of a key under the KEK inside the token and write the Azure .byok.  */
 #include "config.h"
 #include "cli.h"
+#include "fsutil.h"
 #include "jsonout.h"
 #include "kek.h"
 #include "keyspec.h"
@@ -9,8 +10,6 @@
 #include "p11.h"
 #include "package.h"
 #include "offline.h"
-
-#include <unistd.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,11 +102,10 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	else
 		snprintf(path, sizeof path, "KeyTransferPackage-%s.byok", a.friendly);
 
-	/* Refused before any token work, so a transfer key is not spent on a file that exists. */
-	if (!a.force && access(path, F_OK) == 0) {
-		msg_err("%s already exists: move it away, choose -o FILE, or pass --force", path);
-		return P11BYOK_EUSAGE;
-	}
+	/* Refused before the KEK is verified and any token work (package_key checks again),
+	 * so a transfer key is not spent on a file that cannot be written.  */
+	if ((r = fs_check_output(path, a.force, FS_RESERVE)) != 0)
+		return r;
 	/* Nothing is wrapped under a KEK that was not verified (or, from a PEM, checked). */
 	if ((r = kek_load(ctx, a.region, a.toolset_dir, a.root_hash, a.kek_pem, a.kek_id,
 	    &kek)) != 0)

@@ -23,7 +23,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 
 	if ((r = cli_ident_args(ctx, cmd, argc, argv, &ident)) != CLI_CONTINUE)
 		return r;
-	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	if ((r = audit_check_writable(ctx_kmdata(ctx))) != 0 ||
+	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||
 	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
 	    (r = keygen_restore(p, ctx_kmdata(ctx), ident, &res)) != 0)

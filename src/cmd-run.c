@@ -4,6 +4,7 @@
  * idempotent, so running it again after a crash finishes what is missing.  */
 #include "config.h"
 #include "acls.h"
+#include "audit.h"
 #include "cli.h"
 #include "jsonout.h"
 #include "keyfind.h"
@@ -395,6 +396,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 
 	/* Nothing is read from the token, let alone made, on a workstation on a network. */
 	if ((!dry_run && (r = offline_check(ctx_offline(ctx), "run")) != 0) ||
+	    (!dry_run && (r = audit_check_writable(kmdata)) != 0) ||
 	    (!generate_only && cfg->toolset != NULL && (r = verify_toolset(ctx, cfg)) != 0) ||
 	    (r = world_load(kmdata, &w)) != 0 ||
 	    (r = runplan_new(ctx, cfg, kmdata, w->hash, generate_only, &rp)) != 0 ||

@@ -247,6 +247,13 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if ((r = cli_ident_args(ctx, cmd, argc, argv, &ident)) != CLI_CONTINUE)
 		return r;
 	if ((kmdata = ctx_kmdata(ctx)) != NULL) {
+		struct stat st;
+		/* A mistyped --kmdata would otherwise read as "no record". */
+		if (stat(kmdata, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			msg_err("kmdata %s is not a directory: give --kmdata the world's kmdata "
+			    "directory, or leave it out to show the token only", kmdata);
+			return P11BYOK_EUSAGE;
+		}
 		sp = keyrecord_simple_path(kmdata, ident, spath, sizeof spath);
 		xp = keyrecord_xferacld_path(kmdata, ident, xpath, sizeof xpath);
 	}

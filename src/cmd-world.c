@@ -5,6 +5,7 @@
 #include "audit.h"
 #include "cards.h"
 #include "cli.h"
+#include "fsutil.h"
 #include "jsonout.h"
 #include "msg.h"
 #include "p11.h"
@@ -40,13 +41,16 @@ struct args {
 	bool too_many_pass, saw_card;
 };
 
-/* Creates DIR with mode 0700 when missing; 0 or P11BYOK_EUSAGE after one line. */
+/* Creates DIR with mode 0700 when missing (setting *MADE); 0 or P11BYOK_EUSAGE after one
+ * line.  */
 static int
-ensure_dir(const char *dir, const char *what)
+ensure_dir(const char *dir, const char *what, bool *made)
 {
 	struct stat st;
-	if (mkdir(dir, 0700) == 0)
+	if (mkdir(dir, 0700) == 0) {
+		*made = true;
 		return 0;
+	}
 	if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
 	msg_err("cannot create the %s %s: %s", what, dir, strerror(errno == EEXIST ? ENOTDIR :
@@ -130,7 +134,7 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	unsigned char *secret = NULL, *shares = NULL;
 	char card_path[WORLD_MAX_CARDS][4200], world_file[4200], name[64], prompt[256];
 	unsigned k = 0, n = 0, written = 0;
-	bool token_changed = false, reused_key = false;
+	bool token_changed = false, reused_key = false, made_kmdata = false, made_cards = false;
 	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
 	struct world *w = NULL;
 	struct p11 *p = NULL;
@@ -156,10 +160,14 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	if (world_suite_legacy(suite))
 		msg_warn("cipher suite %s is legacy (1024-bit DSA, SHA-1): accepted for "
 		    "compatibility with old worlds; prefer %s", suite, world_cipher_suites[0]);
-	if ((r = ensure_dir(kmdata, "kmdata directory")) != 0 ||
-	    (r = ensure_dir(a->cards_dir, "cards directory")) != 0 ||
-	    (r = check_cards_dir(a->cards_dir)) != 0)
-		return r;
+	/* Both must take their files: a world file that cannot be written after C_InitToken
+	 * would leave a token only the cards can open and no record of it.  */
+	if ((r = ensure_dir(kmdata, "kmdata directory", &made_kmdata)) != 0 ||
+	    (r = ensure_dir(a->cards_dir, "cards directory", &made_cards)) != 0 ||
+	    (r = check_cards_dir(a->cards_dir)) != 0 ||
+	    (r = audit_check_writable(kmdata)) != 0 ||
+	    (r = fs_check_dir_writable(a->cards_dir, "cards directory", FS_RESERVE)) != 0)
+		goto out;
 
 	/* Everything a person must supply is gathered before the token is touched. */
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
@@ -353,8 +361,14 @@ committed:
 	    world_file);
 	token_changed = true;
 out:
-	if (r != 0 && !token_changed)
+	if (r != 0 && !token_changed) {
 		remove_cards(card_path, written);
+		/* A failed init leaves no trace: directories it made go again (when empty). */
+		if (made_cards)
+			(void)rmdir(a->cards_dir);
+		if (made_kmdata)
+			(void)rmdir(kmdata);
+	}
 	json_decref(ev);
 	for (unsigned i = 0; i < WORLD_MAX_CARDS; i++)
 		secret_free(pass[i], pass_len[i]);

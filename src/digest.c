@@ -1,6 +1,7 @@
 /* digest.c: streaming SHA-256 and hex conversion; see digest.h. */
 #include "config.h"
 #include "digest.h"
+#include "fsutil.h"
 #include "msg.h"
 
 #include <errno.h>
@@ -22,10 +23,8 @@ digest_sha256_file(const char *path, unsigned char out[SHA256_LEN])
 	unsigned int outlen = 0;
 	ssize_t n;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		msg_err("cannot open %s: %s", path, strerror(errno));
+	if ((fd = fs_open_input(path, "file")) < 0)
 		goto out;
-	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if ((sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
 	    (md = EVP_MD_CTX_new()) == NULL || !EVP_DigestInit_ex(md, sha256, NULL)) {

@@ -20,6 +20,36 @@ fs_basename(const char *path)
 }
 
 int
+fs_open_input(const char *path, const char *what)
+{
+	struct stat st;
+	int fd, flags;
+
+	/* O_NONBLOCK: a FIFO without a writer must be refused, not waited on. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0) {
+		msg_err("cannot open %s %s: %s; check the path", what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		msg_err("cannot read %s %s: %s", what, path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		msg_err("%s %s is %s: give the path of a file", what, path,
+		    S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		msg_err("cannot read %s %s: %s", what, path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
 fs_read_file(const char *path, const char *what, size_t max, char **out, size_t *len)
 {
 	int r = P11BYOK_EUSAGE, fd = -1;
@@ -30,12 +60,10 @@ fs_read_file(const char *path, const char *what, size_t max, char **out, size_t 
 	*out = NULL;
 	if (len != NULL)
 		*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		msg_err("cannot open %s %s: %s", what, path, strerror(errno));
+	if ((fd = fs_open_input(path, what)) < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		msg_err("%s %s is not a regular file: give the path of a file", what, path);
+	if (fstat(fd, &st) < 0) {
+		msg_err("cannot read %s %s: %s", what, path, strerror(errno));
 		goto out;
 	}
 	if ((size_t)st.st_size > max) {
@@ -72,9 +100,11 @@ out:
 	return r;
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t len)
+int
+fs_write_all(int fd, const void *data, size_t len)
 {
+	const unsigned char *p = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
@@ -87,24 +117,116 @@ write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/* The output policy for what is at PATH now: nothing, or a regular file and FORCE.  A
+ * symbolic link is neither followed (it could point anywhere) nor replaced (it may be
+ * what the user meant to write through): the user gives the real path.  */
+static int
+check_existing(const char *path, bool force)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		msg_err("cannot write %s: %s; check the path", path, strerror(errno));
+		return P11BYOK_EUSAGE;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		msg_err("cannot write %s: it is a directory; give a file name", path);
+		return P11BYOK_EUSAGE;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		msg_err("cannot write %s: it is a symbolic link, and p11byok neither writes through "
+		    "nor replaces links; give the real path", path);
+		return P11BYOK_EUSAGE;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		msg_err("cannot write %s: it is not a regular file; give the path of a new file",
+		    path);
+		return P11BYOK_EUSAGE;
+	}
+	if (!force) {
+		msg_err("%s already exists: move it away or pass --force to replace it", path);
+		return P11BYOK_EUSAGE;
+	}
+	return 0;
+}
+
+int
+fs_check_dir_writable(const char *dir, const char *what, size_t reserve)
+{
+	char *probe = NULL;
+	struct stat st;
+	int r = P11BYOK_EUSAGE, fd = -1, e;
+
+	if (stat(dir, &st) != 0) {
+		msg_err("cannot use the %s %s: %s; create it or give another", what, dir,
+		    strerror(errno));
+		return P11BYOK_EUSAGE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		msg_err("the %s %s is not a directory: give a directory", what, dir);
+		return P11BYOK_EUSAGE;
+	}
+	if (asprintf(&probe, "%s/.p11byok-probe.XXXXXX", dir) < 0) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	if ((fd = mkostemp(probe, O_CLOEXEC)) < 0) {
+		e = errno;
+		goto fail;
+	}
+	/* Unlinked at once: even a kill leaves nothing; the space stays reserved until close. */
+	unlink(probe);
+	if (reserve > 0 && (e = posix_fallocate(fd, 0, (off_t)reserve)) != 0)
+		goto fail;
+	r = 0;
+	goto out;
+fail:
+	if (e == ENOSPC || e == EDQUOT || e == EFBIG) {
+		/* EFBIG: the file size limit (ulimit -f) is below the reserve. */
+		msg_err("the %s %s has no room for a %zu KiB file (%s): free some space or give "
+		    "another directory; nothing was changed", what, dir, reserve / 1024,
+		    strerror(e));
+		r = P11BYOK_EENV;
+	} else {
+		msg_err("cannot write in the %s %s: %s; make it writable or give another "
+		    "directory; nothing was changed", what, dir, strerror(e));
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(probe);
+	return r;
+}
+
+int
+fs_check_output(const char *path, bool force, size_t reserve)
+{
+	char *copy;
+	int r;
+
+	if ((r = check_existing(path, force)) != 0)
+		return r;
+	if ((copy = strdup(path)) == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	r = fs_check_dir_writable(dirname(copy), "output directory", reserve);
+	free(copy);
+	return r;
+}
+
 int
 fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool force)
 {
-	int r = P11BYOK_EFAIL, fd = -1, dfd = -1;
+	int r, fd = -1, dfd = -1;
 	char *tmp = NULL, *dircopy = NULL;
 	const char *dir;
-	struct stat st;
 
-	if (lstat(path, &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			msg_err("cannot write %s: it is a directory; give a file name", path);
-			return P11BYOK_EUSAGE;
-		}
-		if (!force) {
-			msg_err("%s already exists: move it away or pass --force to replace it", path);
-			return P11BYOK_EUSAGE;
-		}
-	}
+	if ((r = check_existing(path, force)) != 0)
+		return r;
+	r = P11BYOK_EFAIL;
 	if ((dircopy = strdup(path)) == NULL ||
 	    asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
 		tmp = NULL;
@@ -120,13 +242,15 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, boo
 		tmp = NULL;
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		msg_err("cannot write %s: %s", path, strerror(errno));
+	if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		msg_err("cannot write %s: %s; nothing was left there: free some space or "
+		    "write elsewhere", path, strerror(errno));
 		goto out;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		msg_err("cannot write %s: %s", path, strerror(errno));
+		msg_err("cannot write %s: %s; nothing was left there: free some space or "
+		    "write elsewhere", path, strerror(errno));
 		goto out;
 	}
 	fd = -1;

@@ -6,16 +6,41 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Opens PATH for reading and checks it is a regular file, without blocking on a FIFO or a
+ * device (O_NONBLOCK until the check).  WHAT names the input in errors ("PIN file").
+ * Returns the descriptor, or -1 after printing one line naming PATH and the fix.  */
+int fs_open_input(const char *path, const char *what);
+
 /* Reads the regular file PATH (at most MAX bytes) into a new NUL-terminated buffer that the
  * caller frees.  WHAT names the input in errors ("region manifest").  Returns 0, or
  * P11BYOK_EUSAGE after printing one line naming PATH and the reason.  */
 int fs_read_file(const char *path, const char *what, size_t max, char **out, size_t *len);
 
 /* Writes LEN bytes to PATH atomically: a temp file in the same directory with MODE, fsync,
- * then rename.  Without FORCE an existing PATH is refused.  On any failure nothing is left
+ * then rename.  Without FORCE an existing PATH is refused; a PATH that is a symbolic link,
+ * a directory or another non-regular file is refused even with FORCE (never written
+ * through, never replaced).  On any failure nothing is left
  * at PATH or in the temp file.  Returns 0, P11BYOK_EUSAGE (exists, bad directory) or
  * P11BYOK_EFAIL (I/O), after printing one line.  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool force);
+
+/* Space a check below reserves: more than any record, .byok or audit line p11byok writes. */
+#define FS_RESERVE (64 * 1024)
+
+/* Checks, before any token work, that a new file can be written in DIR: it is a directory
+ * (WHAT names it in errors, "kmdata directory") and a temp file of RESERVE bytes can be
+ * made there, so a missing, read-only, immutable or full directory is found before a key
+ * or a transfer key is spent.  The probe is unlinked at once.  Returns 0, P11BYOK_EUSAGE
+ * (not a directory, not writable) or P11BYOK_EENV (no space), after one line.  */
+int fs_check_dir_writable(const char *dir, const char *what, size_t reserve);
+
+/* Checks the output PATH before any work, with the policy of fs_write_atomic: it must not
+ * be a directory, a symbolic link or another non-regular file, nor exist without FORCE;
+ * then its directory as fs_check_dir_writable.  Returns 0 or the exit code after a line.  */
+int fs_check_output(const char *path, bool force, size_t reserve);
+
+/* write(2) of all LEN bytes, again after EINTR and short writes; 0, or -1 with errno. */
+int fs_write_all(int fd, const void *data, size_t len);
 
 /* The last component of PATH, pointing into PATH. */
 const char *fs_basename(const char *path);

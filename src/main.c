@@ -6,6 +6,7 @@
 #include "secret.h"
 
 #include <openssl/crypto.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,9 @@ main(int argc, char **argv)
 	int c, r = P11BYOK_EUSAGE;
 
 	secret_init();
+	/* Past a file size limit (ulimit -f) a write fails with EFBIG, which is reported like a
+	 * full disk, instead of the signal killing the tool halfway.  */
+	signal(SIGXFSZ, SIG_IGN);
 	if ((ctx = ctx_new()) == NULL) {
 		msg_err("out of memory");
 		return P11BYOK_EFAIL;

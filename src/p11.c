@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct p11 {
 	CK_FUNCTION_LIST *fn;
@@ -45,6 +46,7 @@ int
 p11_load(const char *path, struct p11 **out)
 {
 	struct p11 *p = NULL;
+	struct stat st;
 	CK_RV rv;
 	int r = P11BYOK_EENV;
 
@@ -53,6 +55,13 @@ p11_load(const char *path, struct p11 **out)
 		msg_err("no PKCS#11 module given: pass --module PATH or set P11BYOK_MODULE "
 		    "(SoftHSMv2: /usr/lib/softhsm/libsofthsm2.so)");
 		return P11BYOK_EUSAGE;
+	}
+	/* dlopen() would wait forever on a FIFO; a directory gets a confusing ELF error. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		msg_err("cannot load PKCS#11 module %s: it is %s; check --module points at the "
+		    "HSM vendor's PKCS#11 library", path, S_ISDIR(st.st_mode) ? "a directory" :
+		    "not a regular file");
+		return P11BYOK_EENV;
 	}
 	if ((p = calloc(1, sizeof *p)) == NULL || (p->path = strdup(path)) == NULL) {
 		msg_err("out of memory");

@@ -3,6 +3,7 @@
 #include "package.h"
 #include "audit.h"
 #include "byok.h"
+#include "fsutil.h"
 #include "keyfind.h"
 #include "msg.h"
 #include "transfer.h"
@@ -51,6 +52,11 @@ package_key(struct p11 *p, const struct kek *kek, const char *ident, const char 
 
 	res->native = false;
 	res->ciphertext_len = 0;
+	/* The transfer key is single-use: nothing is wrapped that could not then be written
+	 * and recorded.  */
+	if ((r = fs_check_output(path, force, FS_RESERVE)) != 0 ||
+	    (r = audit_check_writable(kmdata)) != 0)
+		return r;
 	if ((r = keyfind_target(p, ident, &target, &res->type)) != 0)
 		goto out;
 	r = P11BYOK_EFAIL;

@@ -1,6 +1,7 @@
 /* secret.c: reading secrets from files, the environment and the terminal; see secret.h. */
 #include "config.h"
 #include "secret.h"
+#include "fsutil.h"
 #include "msg.h"
 
 #include <errno.h>
@@ -55,12 +56,10 @@ secret_from_file(const char *path, const char *what, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		msg_err("cannot open %s %s: %s", what, path, strerror(errno));
+	if ((fd = fs_open_input(path, what)) < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		msg_err("%s %s is not a regular file: give a file holding the secret", what, path);
+	if (fstat(fd, &st) < 0) {
+		msg_err("cannot read %s %s: %s", what, path, strerror(errno));
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0)

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,7 +105,8 @@ world_load(const char *kmdata, struct world **out)
 	struct ydoc *doc = NULL;
 	struct world *w = NULL;
 	char path[4096];
-	int version = 0, label = 0, serial = 0, suite = 0, quorum = 0, cards = 0, hash = 0,
+	struct stat st;
+	int e, version = 0, label = 0, serial = 0, suite = 0, quorum = 0, cards = 0, hash = 0,
 	    created = 0;
 	const struct yfield fields[] = {
 		{ "version", true, Y_SCALAR, &version },
@@ -124,6 +126,12 @@ world_load(const char *kmdata, struct world **out)
 	}
 	if (world_path(kmdata, path, sizeof path) == NULL) {
 		msg_err("kmdata path %s is too long", kmdata);
+		return P11BYOK_EUSAGE;
+	}
+	if ((e = stat(kmdata, &st) == 0 ? 0 : errno) != 0 || !S_ISDIR(st.st_mode)) {
+		msg_err("kmdata %s %s%s: give --kmdata the directory 'p11byok world init' wrote",
+		    kmdata, e == 0 ? "is not a directory" : e == ENOENT ? "does not exist" :
+		    "cannot be read: ", e == 0 || e == ENOENT ? "" : strerror(e));
 		return P11BYOK_EUSAGE;
 	}
 	if (access(path, F_OK) != 0 && errno == ENOENT) {

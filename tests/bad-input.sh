@@ -25,7 +25,7 @@ touch "$T/Test.zip"
 expect 2 "cannot open .*/nonexistent.zip: No such file" "missing toolset file" -- \
 	"$P11BYOK" --regions "$REGIONS" verify-toolset "$T/nonexistent.zip" --region EU
 mkdir "$T/KeyVault-BYOK-Tools-Europe.zip"
-expect 2 "cannot read .*KeyVault-BYOK-Tools-Europe.zip: Is a directory" \
+expect 2 "file .*KeyVault-BYOK-Tools-Europe.zip is a directory: give the path of a file" \
 	"a directory as toolset file" -- "$P11BYOK" --regions "$REGIONS" verify-toolset \
 	"$T/KeyVault-BYOK-Tools-Europe.zip"
 expect 2 "cannot read region manifests in $T/none.*--regions" "missing regions directory" -- \

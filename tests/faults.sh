@@ -37,7 +37,10 @@ $P11 --delete-object --type privkey --label ec >/dev/null 2>&1
 rm -f "$T/kmdata"/*
 
 bad=
-for rv in CKR_DEVICE_ERROR CKR_SESSION_HANDLE_INVALID CKR_DEVICE_REMOVED; do
+# make memcheck: one error code; the others take the same paths and would triple the runs.
+rvs="CKR_DEVICE_ERROR CKR_SESSION_HANDLE_INVALID CKR_DEVICE_REMOVED"
+[ -z "${P11BYOK_MEMCHECK:-}" ] || rvs=CKR_DEVICE_ERROR
+for rv in $rvs; do
 	for i in $(seq 1 "$total"); do
 		call=$(sed -n "${i}p" "$T/calls.log" | cut -d' ' -f2)
 		P11FAULT_AT=$i P11FAULT_RV=$rv imp >"$T/out" 2>&1
@@ -65,7 +68,7 @@ for rv in CKR_DEVICE_ERROR CKR_SESSION_HANDLE_INVALID CKR_DEVICE_REMOVED; do
 		rm -f "$T/kmdata"/*
 	done
 done
-if [ -z "$bad" ]; then ok "import: every call position fails cleanly, 3 error codes"
+if [ -z "$bad" ]; then ok "import: every call position fails cleanly, $(echo $rvs | wc -w) error code(s)"
 else not_ok "import under faults:$bad"; fi
 expect 0 "Result: SUCCESS" "import succeeds again without faults" -- imp
 done_testing

@@ -18,6 +18,15 @@ unset P11BYOK_MODULE P11BYOK_TOKEN P11BYOK_KMDATA P11BYOK_PIN
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/p11byok-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+# P11BYOK_WRAPPER (make memcheck sets it to valgrind and its options): every run of the tool
+# goes through it, since $P11BYOK becomes a script that execs WRAPPER TOOL ARGS.
+if [ -n "${P11BYOK_WRAPPER:-}" ]; then
+	: "${P11BYOK_REAL:=$P11BYOK}"
+	printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$P11BYOK_WRAPPER" "$P11BYOK_REAL" >"$T/p11byok"
+	chmod +x "$T/p11byok"
+	P11BYOK=$T/p11byok
+	export P11BYOK P11BYOK_REAL
+fi
 REGIONS="$top_srcdir/conf/regions"
 
 tap_n=0
