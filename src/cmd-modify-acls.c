@@ -51,18 +51,23 @@ check_args(const struct command *cmd, const struct args *a, const char *kmdata)
 }
 
 /* The admin half, in the SO session the cards open: the trusted KEK, and the transfer key
- * when the token has to compose the wrap itself.  */
+ * when the token has to compose the wrap itself.  *KEK_NEW is the KEK object when this run
+ * installed it, for the caller to take off again if the command fails.  */
 static int
 admin_step(struct p11 *p, struct quorum *q, const struct world *w, const struct kek *kek,
-    const char *ident, bool native, bool *kek_reused)
+    const char *ident, bool native, bool *kek_reused, CK_OBJECT_HANDLE *kek_new)
 {
 	CK_OBJECT_HANDLE kek_obj, transfer;
 	int r;
 
 	if ((r = quorum_login_so(q, p, w)) != 0)
 		return r;
-	if ((r = transfer_install_kek(p, kek->key, &kek_obj, kek_reused)) == 0 && !native)
-		r = transfer_create_transfer_key(p, ident, &transfer);
+	if ((r = transfer_install_kek(p, kek->key, &kek_obj, kek_reused)) == 0) {
+		if (!*kek_reused)
+			*kek_new = kek_obj;
+		if (!native)
+			r = transfer_create_transfer_key(p, ident, &transfer);
+	}
 	quorum_logout(p);
 	return r;
 }
@@ -136,7 +141,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct key_simple *ks = NULL;
 	struct kek *kek = NULL;
 	struct p11 *p = NULL;
-	CK_OBJECT_HANDLE target, copy;
+	CK_OBJECT_HANDLE target, copy, kek_new = CK_INVALID_HANDLE;
 	enum key_type type;
 	const char *kmdata;
 	char rpath[4096];
@@ -193,7 +198,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	}
 
-	if ((r = admin_step(p, q, w, kek, a.ident, native, &kek_reused)) != 0)
+	if ((r = admin_step(p, q, w, kek, a.ident, native, &kek_reused, &kek_new)) != 0)
 		goto out;
 	transfer_made = !native;
 
@@ -211,6 +216,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	    (r = audit(kmdata, w, p, a.ident, kek, rpath, native, kek_reused)) != 0)
 		goto out;
 	transfer_made = false;
+	kek_new = CK_INVALID_HANDLE;
 
 	msg_out("Key:             %s (%s)\n", a.ident, package_kty(type));
 	msg_out("KEK:             %s, RSA-%u, SHA-256 %s%s\n", kek->kid, kek->bits,
@@ -235,6 +241,9 @@ out:
 	if (transfer_made && p != NULL && transfer_destroy_transfer_keys(p, a.ident) < 0)
 		msg_warn("the transfer key of '%s' could not be destroyed: run modify-acls again",
 		    a.ident);
+	/* All or nothing: a KEK this failed run installed comes off again. */
+	if (kek_new != CK_INVALID_HANDLE)
+		transfer_uninstall_kek(p, kek_new);
 	key_simple_free(ks);
 	world_free(w);
 	kek_free(kek);
