@@ -128,7 +128,7 @@ modify_acls_after() {
 	same "the token's objects" "$objs" "$(objects byok-world "$PIN")"
 	rerun "modify-acls" modify_acls_run
 }
-fault_sweep modify_acls 12
+fault_sweep modify_acls 8
 
 # --- package ---
 package_reset
