@@ -149,7 +149,7 @@ package_after() {
 	else
 		package_run >"$T/rerun" 2>&1
 		[ $? -eq 2 ] && grep -q "run 'p11byok modify-acls --ident k1' again" "$T/rerun" ||
-			fault_bad "package without its transfer key: $(grep -m1 '^p11byok' "$T/rerun")"
+			fault_bad "the rerun asks no modify-acls: $(grep -m1 '^p11byok' "$T/rerun")"
 		rerun "modify-acls" modify_acls_run && rerun "package after modify-acls" package_run
 	fi
 }

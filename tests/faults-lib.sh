@@ -97,9 +97,50 @@ fault_reached() {
 	awk -v call="$1" '$2 == call { found = 1 } / FAULT$/ { exit !found }' "$T/fault.calls"
 }
 
+# Reads a run: its calls ($T/fault.calls), then what it printed ($T/out).  Prints the call
+# that failed ("-" when the run made fewer calls: which object a search returns first may
+# differ from run to run, and with it the calls that follow), whether only cleanup calls
+# came after it, the error lines, whether the call or the code is named, whether a warning
+# names the call, and whether a sanitizer spoke.
+fault_awk='
+FNR == NR && / FAULT$/ { call = $2; c = 1 }
+FNR == NR && c && $2 !~ /^C_(Logout|CloseSession|Finalize)$/ { c = 0; t = 1 }
+FNR == NR { next }
+/^p11byok( [a-z-]+)?: / && !/^p11byok: warning: / { e++ }
+call != "" && index($0, call) || index($0, rv) { n = 1 }
+call != "" && /^p11byok: warning: / && index($0, call " ") && /failed/ { w = 1 }
+/Sanitizer|runtime error/ { s = 1 }
+END { print (call == "" ? "-" : call), (call != "" && !t), e + 0, n + 0, w + 0, s + 0 }'
+
+# fault_run NAME: one run with call fault_at failing with fault_rv, judged; 1 when the run
+# made fewer calls than that.
+fault_run() {
+	local cleanup errors named warned sanitizer
+	"${1}_reset"
+	rm -f "$T/fault.calls"
+	P11FAULT_LOG=$T/fault.calls P11FAULT_AT=$fault_at P11FAULT_RV=$fault_rv "${1}_run" \
+		>"$T/out" 2>&1
+	fault_rc=$?
+	read -r fault_called cleanup errors named warned sanitizer < <(awk -v rv="$fault_rv" \
+		"$fault_awk" "$T/fault.calls" "$T/out")
+	[ "$fault_called" != - ] || return 1
+	if [ "$sanitizer" -eq 1 ]; then
+		fault_bad "sanitizer report"
+	elif [ "$cleanup" -eq 1 ]; then
+		[ "$fault_rc" -eq 0 ] || fault_bad "exit $fault_rc after the work was done"
+		[ "$warned" -eq 1 ] || fault_bad "no warning naming $fault_called"
+	elif [ "$fault_rc" -ne 1 ] && [ "$fault_rc" -ne 3 ]; then
+		fault_bad "exit $fault_rc, want 1 or 3"
+	elif [ "$errors" -ne 1 ]; then
+		fault_bad "$errors error lines, want 1"
+	elif [ "$named" -ne 1 ]; then
+		fault_bad "the message names neither $fault_called nor $fault_rv"
+	fi
+	"${1}_after" "$fault_at"
+}
+
 fault_sweep() {
-	local name=$1 stride=${2:-3} j=0 i total done_runs cleanup errors named warned
-	local sanitizer positions
+	local name=$1 stride=${2:-3} j=0 i total runs positions
 	[ -n "$FAULT_ALL" ] && stride=1
 	if [ -n "$FAULT_ONLY" ] && ! grep -qw "$name" <<<"$FAULT_ONLY"; then
 		skip "$name: not in FAULT_ONLY"
@@ -107,53 +148,18 @@ fault_sweep() {
 	fi
 	total=$(wc -l <"$T/$name.calls")
 	for fault_rv in $FAULT_RVS; do
-		fault_problems=
-		positions=
+		fault_problems= positions= runs=0
 		for i in $(seq 1 "$total"); do
 			if [ "$j" -eq 0 ] || [ "$stride" -le 1 ] ||
 				[ $((i % stride)) -eq $((j % stride)) ]; then
 				positions="$positions $i"
 			fi
 		done
-		done_runs=0
 		for fault_at in $positions; do
-			"${name}_reset"
-			rm -f "$T/fault.calls"
-			P11FAULT_LOG=$T/fault.calls P11FAULT_AT=$fault_at P11FAULT_RV=$fault_rv \
-				"${name}_run" >"$T/out" 2>&1
-			fault_rc=$?
-			# The call that failed, from this run's own log: which object a search returns
-			# first may differ from run to run, and with it the calls that follow.  The
-			# failure is after the work when only cleanup calls follow it.  Then what the
-			# run printed: error lines, the call or code named, a warning, a sanitizer.
-			read -r fault_called cleanup errors named warned sanitizer < <(awk -v rv="$fault_rv" '
-				FNR == NR && / FAULT$/ { call = $2; c = 1 }
-				FNR == NR && c && $2 !~ /^C_(Logout|CloseSession|Finalize)$/ { c = 0; t = 1 }
-				FNR == NR { next }
-				/^p11byok( [a-z-]+)?: / && !/^p11byok: warning: / { e++ }
-				call != "" && index($0, call) || index($0, rv) { n = 1 }
-				call != "" && /^p11byok: warning: / && index($0, call " ") && /failed/ { w = 1 }
-				/Sanitizer|runtime error/ { s = 1 }
-				END { print (call == "" ? "-" : call), (call != "" && !t), e + 0, n + 0,
-					w + 0, s + 0 }' "$T/fault.calls" "$T/out")
-			[ "$fault_called" = - ] && continue	# this run made fewer calls
-			done_runs=$((done_runs + 1))
-			if [ "$sanitizer" -eq 1 ]; then
-				fault_bad "sanitizer report"
-			elif [ "$cleanup" -eq 1 ]; then
-				[ "$fault_rc" -eq 0 ] || fault_bad "exit $fault_rc after the work was done"
-				[ "$warned" -eq 1 ] || fault_bad "no warning naming $fault_called"
-			elif [ "$fault_rc" -ne 1 ] && [ "$fault_rc" -ne 3 ]; then
-				fault_bad "exit $fault_rc, want 1 or 3"
-			elif [ "$errors" -ne 1 ]; then
-				fault_bad "$errors error lines, want 1"
-			elif [ "$named" -ne 1 ]; then
-				fault_bad "the message names neither $fault_called nor $fault_rv"
-			fi
-			"${name}_after" "$fault_at"
+			fault_run "$name" && runs=$((runs + 1))
 		done
 		if [ -z "$fault_problems" ]; then
-			ok "$name: $done_runs of $total call positions fail cleanly with $fault_rv"
+			ok "$name: $runs of $total call positions fail cleanly with $fault_rv"
 		else
 			not_ok "$name under faults:$fault_problems"
 		fi

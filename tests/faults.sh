@@ -27,7 +27,8 @@ mkdir "$T/kmdata"
 FAULT_DIRS=kmdata
 import_run() {
 	"$P11BYOK" --module "$FAULTY_MODULE" --pin-file "$T/pin" --kmdata "$T/kmdata" import \
-		"$T/KeyTransferPackage-ec.byok" --unwrap-key 'pkcs11:token=cloud;object=kek' </dev/null
+		"$T/KeyTransferPackage-ec.byok" --unwrap-key 'pkcs11:token=cloud;object=kek' \
+		</dev/null
 }
 fault_snapshot start
 import_reset() { fault_restore start; }
@@ -40,7 +41,8 @@ import_after() {
 	fi
 	[ "$(tree_state kmdata)" = "$files" ] || fault_bad "kmdata changed"
 	[ "$(objects cloud 1234)" = "$before" ] || fault_bad "the token's objects changed"
-	import_run >"$T/rerun" 2>&1 || fault_bad "import failed again: $(grep -m1 '^p11byok' "$T/rerun")"
+	import_run >"$T/rerun" 2>&1 ||
+		fault_bad "import failed again: $(grep -m1 '^p11byok' "$T/rerun")"
 }
 # Import is quick: every code at every position.
 fault_sweep import 1
