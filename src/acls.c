@@ -13,25 +13,41 @@
 int
 acls_admin(struct p11 *p, struct quorum *q, const struct world *w,
     const struct kek *const *keks, size_t nkeks, const char *const *idents, size_t nidents,
-    bool *reused)
+    bool *reused, CK_OBJECT_HANDLE *objs)
 {
-	CK_OBJECT_HANDLE obj;
-	size_t made = 0;
-	bool dummy;
+	CK_OBJECT_HANDLE obj, *installed = calloc(nkeks + 1, sizeof *installed);
+	size_t made = 0, nk = 0;
+	bool was_there;
 	int r;
 
+	if (installed == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
 	if ((r = quorum_login_so(q, p, w)) != 0)
-		return r;
-	for (size_t i = 0; r == 0 && i < nkeks; i++)
-		r = transfer_install_kek(p, keks[i]->key, &obj, reused ? &reused[i] : &dummy);
+		goto out;
+	for (; r == 0 && nk < nkeks; nk++) {
+		obj = CK_INVALID_HANDLE;
+		r = transfer_install_kek(p, keks[nk]->key, &obj, &was_there);
+		installed[nk] = r == 0 && !was_there ? obj : CK_INVALID_HANDLE;
+		if (reused != NULL)
+			reused[nk] = was_there;
+		if (objs != NULL)
+			objs[nk] = r == 0 ? obj : CK_INVALID_HANDLE;
+	}
 	for (; r == 0 && made < nidents; made++)
 		r = transfer_create_transfer_key(p, idents[made], &obj);
-	/* All or nothing for the transfer keys: the failed batch is run again as a whole. */
+	/* All or nothing: the failed batch is run again as a whole. */
 	for (size_t i = 0; r != 0 && i < made; i++)
 		if (transfer_destroy_transfer_keys(p, idents[i]) < 0)
 			msg_warn("the transfer key of '%s' could not be destroyed: run the command "
 			    "again", idents[i]);
+	for (size_t i = 0; r != 0 && i < nk; i++)
+		if (installed[i] != CK_INVALID_HANDLE)
+			transfer_uninstall_kek(p, installed[i]);
 	quorum_logout(p);
+out:
+	free(installed);
 	return r;
 }
 

@@ -12,13 +12,14 @@
 #include "world.h"
 
 /* (SO) Opens the SO session with the cards of Q, installs each of the NKEKS KEKs as a trusted
- * key (REUSED[i] true when already there; REUSED may be NULL) and creates a fresh single-use
+ * key (REUSED[i] true when already there, OBJS[i] its object; either may be NULL) and
+ * creates a fresh single-use
  * transfer key for each of the NIDENTS idents (none when the module wraps natively), then
  * logs out.  Returns 0, or the exit code after one line; on failure the transfer keys made
  * here are destroyed again.  */
 int acls_admin(struct p11 *p, struct quorum *q, const struct world *w,
     const struct kek *const *keks, size_t nkeks, const char *const *idents, size_t nidents,
-    bool *reused);
+    bool *reused, CK_OBJECT_HANDLE *objs);
 
 /* What the user half did for one key. */
 struct acls_result {

@@ -70,6 +70,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct kek *kek = NULL;
 	struct p11 *p = NULL;
 	struct acls_result res;
+	CK_OBJECT_HANDLE kek_obj = CK_INVALID_HANDLE, kek_new = CK_INVALID_HANDLE;
 	const char *kmdata;
 	bool native = false, kek_reused = false, transfer_made = false;
 	CK_RV rv;
@@ -126,15 +127,18 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 
 	if ((r = acls_admin(p, q, w, (const struct kek *const *)&kek, 1,
-	    (const char *const *)&a.ident, native ? 0 : 1, &kek_reused)) != 0)
+	    (const char *const *)&a.ident, native ? 0 : 1, &kek_reused, &kek_obj)) != 0)
 		goto out;
 	transfer_made = !native;
+	if (!kek_reused)
+		kek_new = kek_obj;	/* installed by this command: taken off if it fails */
 
 	/* The user half: SO and user cannot be logged in at once. */
 	if ((r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
 	    (r = acls_copy(p, kmdata, w, a.ident, kek, a.region, native, kek_reused, &res)) != 0)
 		goto out;
 	transfer_made = false;
+	kek_new = CK_INVALID_HANDLE;
 
 	msg_out("Key:             %s (%s)\n", a.ident, package_kty(res.type));
 	msg_out("KEK:             %s, RSA-%u, SHA-256 %s%s\n", kek->kid, kek->bits,
@@ -159,6 +163,9 @@ out:
 	if (transfer_made && p != NULL && transfer_destroy_transfer_keys(p, a.ident) < 0)
 		msg_warn("the transfer key of '%s' could not be destroyed: run modify-acls again",
 		    a.ident);
+	/* All or nothing: a KEK this failed run installed comes off again. */
+	if (kek_new != CK_INVALID_HANDLE)
+		transfer_uninstall_kek(p, kek_new);
 	key_simple_free(ks);
 	world_free(w);
 	kek_free(kek);

@@ -169,8 +169,9 @@ const struct command cmd_package = {
 	"logs in as the user, and wraps the reduced-permission copy made by modify-acls: with "
 	"CKM_RSA_AES_KEY_WRAP (AES-256, OAEP SHA-1) when the module has it, otherwise composed in "
 	"the token (CKM_AES_KEY_WRAP_PAD under the single-use transfer key, that key under the "
-	"KEK with CKM_RSA_PKCS_OAEP); the transfer key is destroyed on every path. RSA and EC "
-	"keys travel as PKCS#8, AES keys raw. Writes the Azure .byok JSON atomically, mode 0600, "
+	"KEK with CKM_RSA_PKCS_OAEP); once the wrap has begun the transfer key is destroyed on "
+	"every path. RSA and EC keys travel as PKCS#8, AES keys raw. Writes the Azure .byok JSON "
+	"atomically, mode 0600, "
 	"never over an existing file without --force, and prints the az and Add-AzKeyVaultKey "
 	"lines for the connected workstation. --json fields: ident, file, kty, kid, "
 	"kek_fingerprint, kek_attested, wrap, ciphertext_bytes, subscription_id, result.",

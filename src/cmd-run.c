@@ -161,7 +161,7 @@ admin_phase(struct runplan *rp, struct p11 *p, struct quorum *q, const struct wo
 			idents[ni++] = rp->keys[i].ck->ident;
 	msg_out("Quorum:   installing %zu KEK%s and making %zu transfer key%s as the security "
 	    "officer\n", nk, nk == 1 ? "" : "s", ni, ni == 1 ? "" : "s");
-	if ((r = acls_admin(p, q, w, keks, nk, idents, ni, NULL)) != 0)
+	if ((r = acls_admin(p, q, w, keks, nk, idents, ni, NULL, NULL)) != 0)
 		goto out;
 	for (size_t i = 0; i < rp->nkeys; i++)
 		if (runplan_needs_transfer_key(rp, &rp->keys[i]))

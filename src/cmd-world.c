@@ -355,10 +355,12 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	goto out;
 
 committed:
-	/* The token holds the new SO secret: the cards are its only copy and stay. */
-	msg_err("world init stopped after the token took the new SO secret: keep the cards in "
-	    "%s (they hold it); the world is incomplete (%s not written)", a->cards_dir,
-	    world_file);
+	/* The token holds the new SO secret: the cards are its only copy and stay.  The step
+	 * that failed said what failed; this says what to do.  */
+	msg_warn("world init stopped after token '%s' (serial %s) took the new SO secret, and %s "
+	    "was not written: keep the cards in %s, the only copy of its SO PIN, until the "
+	    "token is re-initialised with the HSM vendor's tool; then remove them and run world "
+	    "init again", p11_token_label(p), p11_token_serial(p), world_file, a->cards_dir);
 	token_changed = true;
 out:
 	if (r != 0 && !token_changed) {

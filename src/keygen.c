@@ -185,10 +185,15 @@ world_and_key(struct p11 *p, const char *kmdata, struct world **w, CK_OBJECT_HAN
 		    p11_token_label(p));
 		return P11BYOK_EENV;
 	}
-	if (!p11_has_mechanism(p, CKM_AES_KEY_WRAP_PAD, NULL)) {
+	if ((rv = p11_mechanism(p, CKM_AES_KEY_WRAP_PAD, NULL)) == CKR_MECHANISM_INVALID) {
 		msg_err("token '%s' does not offer CKM_AES_KEY_WRAP_PAD, needed to back keys up "
 		    "under the world key", p11_token_label(p));
 		return P11BYOK_EENV;
+	}
+	if (rv != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for CKM_AES_KEY_WRAP_PAD (C_GetMechanismInfo)",
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
 	}
 	return 0;
 }

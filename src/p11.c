@@ -473,8 +473,14 @@ p11_login_so(struct p11 *p, char *pin, size_t len, const char *source)
 void
 p11_logout(struct p11 *p)
 {
+	CK_RV rv;
+
 	if (!p->logged_in)
 		return;
-	cleanup(p->fn->C_Logout(p->session), "C_Logout", p);
+	/* In the middle of a command: what comes next decides whether it matters. */
+	rv = p->fn->C_Logout(p->session);
+	if (rv != CKR_OK && rv != CKR_USER_NOT_LOGGED_IN)
+		msg_warn("C_Logout on token '%s' failed: %s (%s); the login may last until the "
+		    "session closes", p->label, p11_kit_strerror(rv), ck_rv_name(rv));
 	p->logged_in = false;
 }

@@ -74,7 +74,12 @@ p11attr_find(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE
 	CK_RV rv, rv2;
 
 	*n = 0;
-	if ((rv = f->C_FindObjectsInit(p11_session(p), tmpl, count)) != CKR_OK)
+	rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
+	/* An earlier C_FindObjectsFinal that failed leaves its search open, and every later
+	 * search, cleanup's too, would fail: end it and start again, once.  */
+	if (rv == CKR_OPERATION_ACTIVE && f->C_FindObjectsFinal(p11_session(p)) == CKR_OK)
+		rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
+	if (rv != CKR_OK)
 		return rv;
 	rv = f->C_FindObjects(p11_session(p), out, max, n);
 	rv2 = f->C_FindObjectsFinal(p11_session(p));

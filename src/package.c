@@ -21,20 +21,24 @@ package_kty(enum key_type t)
 	return t == KEY_RSA ? "RSA-HSM" : t == KEY_EC ? "EC-HSM" : "oct-HSM";
 }
 
-/* "p11byok VERSION; MODULE manufacturer/model/firmware", as Azure's generator field. */
-static void
+/* "p11byok VERSION; MODULE manufacturer/model/firmware", as Azure's generator field.  Read
+ * before anything is wrapped, so a module that cannot say spends no transfer key.  */
+static CK_RV
 generator(struct p11 *p, char *buf, size_t len)
 {
 	const CK_TOKEN_INFO *ti = p11_token_info(p);
 	CK_INFO info;
-	char lib[33] = "", manuf[33], model[17];
+	char lib[33], manuf[33], model[17];
+	CK_RV rv;
 
-	if (p11_fn(p)->C_GetInfo(&info) == CKR_OK)
-		p11_text(info.libraryDescription, sizeof info.libraryDescription, lib);
+	if ((rv = p11_fn(p)->C_GetInfo(&info)) != CKR_OK)
+		return rv;
+	p11_text(info.libraryDescription, sizeof info.libraryDescription, lib);
 	p11_text(ti->manufacturerID, sizeof ti->manufacturerID, manuf);
 	p11_text(ti->model, sizeof ti->model, model);
 	snprintf(buf, len, PACKAGE " " VERSION "; %s %s/%s/%u.%u", lib, manuf, model,
 	    ti->firmwareVersion.major, ti->firmwareVersion.minor);
+	return CKR_OK;
 }
 
 int
@@ -57,6 +61,12 @@ package_key(struct p11 *p, const struct kek *kek, const char *ident, const char 
 	if ((r = fs_check_output(path, force, FS_RESERVE)) != 0 ||
 	    (r = audit_check_writable(kmdata)) != 0)
 		return r;
+	r = P11BYOK_EFAIL;
+	if ((rv = generator(p, gen, sizeof gen)) != CKR_OK) {
+		msg_ck(rv, "cannot read the information of module %s (C_GetInfo) for the .byok "
+		    "generator field", p11_module_path(p));
+		goto out;
+	}
 	if ((r = keyfind_target(p, ident, &target, &res->type)) != 0)
 		goto out;
 	r = P11BYOK_EFAIL;
@@ -107,13 +117,13 @@ package_key(struct p11 *p, const struct kek *kek, const char *ident, const char 
 		    step);
 		goto out;
 	}
-	/* The transfer key is single-use: gone before the file exists. */
+	/* The transfer key is single-use: gone before the file exists.  When it cannot be
+	 * destroyed, the command fails and out: tries once more.  */
 	if (transfer_made) {
-		transfer_made = false;
 		if (transfer_destroy_transfer_keys(p, ident) < 0)
 			goto out;
+		transfer_made = false;
 	}
-	generator(p, gen, sizeof gen);
 	b.kid = kek->kid;
 	b.generator = gen;
 	if ((r = byok_write(path, &b, force)) != 0)

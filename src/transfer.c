@@ -123,6 +123,15 @@ out:
 	return r;
 }
 
+void
+transfer_uninstall_kek(struct p11 *p, CK_OBJECT_HANDLE kek)
+{
+	CK_RV rv = p11_fn(p)->C_DestroyObject(p11_session(p), kek);
+	if (rv != CKR_OK)
+		msg_warn("cannot take the KEK this run installed off token '%s' (%s): it stays "
+		    "trusted; run modify-acls again to finish", p11_token_label(p), ck_rv_name(rv));
+}
+
 static void
 transfer_label(const char *ident, char *buf, size_t len)
 {
@@ -254,7 +263,13 @@ transfer_make_copy(struct p11 *p, CK_OBJECT_HANDLE target, const char *ident,
 		return 0;
 	}
 	snprintf(label, sizeof label, COPY_PREFIX "%s", ident);
-	(void)p11attr_ulong(p, target, CKA_CLASS, &cls);
+	/* The class chooses the template: a guess would make a wrong copy or a misleading
+	 * error.  */
+	if ((rv = p11attr_ulong(p, target, CKA_CLASS, &cls)) != CKR_OK) {
+		msg_ck(rv, "cannot read the class of key '%s' on token '%s' (C_GetAttributeValue)",
+		    ident, p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
 	{
 		/* Every usage off: the copy can only be wrapped, and only under a trusted key.
 		 * SoftHSMv2 applies the template in order and refuses changes once CKA_MODIFIABLE

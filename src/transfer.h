@@ -24,6 +24,11 @@ CK_RV transfer_find_kek(struct p11 *p, EVP_PKEY *kek, CK_OBJECT_HANDLE *out);
  * one already there (*REUSED).  Returns 0 or P11BYOK_EFAIL after one line.  */
 int transfer_install_kek(struct p11 *p, EVP_PKEY *kek, CK_OBJECT_HANDLE *out, bool *reused);
 
+/* Destroys KEK, a KEK object transfer_install_kek made for a run that then failed: a failed
+ * command leaves no trusted key behind that the audit log does not record.  Warns when the
+ * token refuses.  */
+void transfer_uninstall_kek(struct p11 *p, CK_OBJECT_HANDLE kek);
+
 /* (SO) Creates the single-use AES-256 transfer key for IDENT: trusted, wrap only, itself
  * wrap-with-trusted and extractable (so only a trusted KEK can take it out), not modifiable.
  * An older transfer key of IDENT is destroyed first.  Returns 0 or P11BYOK_EFAIL.  */

@@ -1,0 +1,157 @@
+#!/bin/bash
+# faults-admin.sh: the fault sweep of tests/faults.sh for the admin flow: world init,
+# generate, modify-acls and package, each with every PKCS#11 call failing in turn
+# (tests/faulty-pkcs11.so in front of SoftHSMv2, tests/faults-lib.sh).  Each failed run exits
+# 1 or 3 with one error line naming the call or the CKR code; it leaves kmdata, the cards and
+# the output directory as they were (no file added, removed or written: no partial or temp
+# file) and the token's objects as they were (no transfer key, no KEK, no half-made key); and
+# the command then succeeds without faults.  None of these commands makes a session object.
+#
+# Where a failed run legitimately leaves something:
+#  - world init after C_InitToken took the new SO secret: the token stays initialised (no
+#    PKCS#11 call undoes that) and so do the cards, the only copy of its SO PIN; kmdata gets
+#    no world file and the token no object.  The recovery the warning gives: the vendor
+#    re-initialises the token (here softhsm2-util --delete-token), the cards are removed,
+#    and world init then succeeds.
+#  - package once its wrap has begun: the transfer key is single-use and destroyed on every
+#    path from there, so the rerun says to run modify-acls again, and modify-acls then
+#    package succeed.  A package that fails before wrapping leaves the transfer key for its
+#    rerun.
+#
+# Time: one scrypt (N=2^17, about a second of CPU) per card written or opened dominates, so
+# the world is 1/1 and the key EC P-256.  CKR_DEVICE_ERROR fails every position; the other
+# codes a spread, thinner for the commands that open a card (FAULT_ALL=1: everything).
+. "$(dirname "$0")/lib.sh"
+. "$top_srcdir/tests/faults-lib.sh"
+need openssl
+faults_setup
+. "$top_srcdir/tests/vendor-kit.sh"
+kit_init "$T/kit" && kit_build NA soft || { echo "Bail out! the vendor kit failed"; exit 1; }
+
+FAULT_DIRS="kmdata cards byok"
+PIN=user-pin-1234
+mkdir -p "$T/tokens" "$T/kmdata" "$T/cards" "$T/byok"
+chmod 700 "$T/kmdata" "$T/cards"
+printf '%s\n' "$PIN" >"$T/pin"
+printf 'card 1 passphrase\n' >"$T/pass1"
+chmod 600 "$T/pin" "$T/pass1"
+
+f() {
+	"$P11BYOK" --module "$FAULTY_MODULE" --regions "$REGIONS" --kmdata "$T/kmdata" \
+		--pin-file "$T/pin" "$@" </dev/null
+}
+kek=(--region NA --toolset-dir "$KIT_TOOLSET_DIR" --root-hash "$KIT_ROOT_HASH")
+card=(--card "$T/cards/card-1-of-1.acs" --card-pass-file "$T/pass1")
+world_init_run() {
+	f world init --acs-quorum 1/1 --cards-dir "$T/cards" --card-pass-file "$T/pass1"
+}
+generate_run() { f generate type=EC curve=P-256 protect=module ident=k1 plainname=k1 nvram=no; }
+modify_acls_run() { f modify-acls --ident k1 "${kek[@]}" "${card[@]}"; }
+package_run() { f package --ident k1 "${kek[@]}" --friendly-name k1 -o "$T/byok/k1.byok"; }
+
+# rerun DESC CMD: the command without faults must succeed now.
+rerun() {
+	local desc=$1; shift
+	"$@" >"$T/rerun" 2>&1 && return
+	fault_bad "$desc failed: $(grep -m1 '^p11byok' "$T/rerun")"
+	return 1
+}
+# same WHAT BEFORE NOW: fault_bad unless the two states are equal.
+same() {
+	[ "$2" = "$3" ] ||
+		fault_bad "$1 changed: $(diff <(echo "$2") <(echo "$3") | grep '^[<>]' | head -n 3)"
+}
+# A run that failed only in the cleanup after the work must have done the work.
+finished() { grep -q 'Result: SUCCESS' "$T/out" || fault_bad "no Result: SUCCESS"; }
+
+# --- the state each command starts from: a clean run of the one before ---
+fault_snapshot empty
+world_init_reset() { fault_restore empty; }
+fault_count world_init || { echo "Bail out! world init fails without faults"; exit 1; }
+fault_snapshot world
+generate_reset() { fault_restore world; }
+fault_count generate || { echo "Bail out! generate fails without faults"; exit 1; }
+fault_snapshot key
+modify_acls_reset() { fault_restore key; }
+fault_count modify_acls || { echo "Bail out! modify-acls fails without faults"; exit 1; }
+# SoftHSMv2 2.6.1 has no CKM_RSA_AES_KEY_WRAP: modify-acls makes the transfer key.
+if objects byok-world "$PIN" | grep -q 'byok-transfer-k1'; then
+	ok "modify-acls made the transfer key that package uses"
+else not_ok "modify-acls made no transfer key"; fi
+fault_snapshot acls
+package_reset() { fault_restore acls; }
+fault_count package || { echo "Bail out! package fails without faults"; exit 1; }
+
+# --- world init ---
+world_init_reset
+files=$(tree_state kmdata cards)
+world_init_after() {
+	[ "$fault_rc" -eq 0 ] && { finished; return; }
+	if fault_reached C_InitToken && [ "$fault_called" != C_InitToken ]; then
+		# The token took the secret: the cards stay, nothing else does.
+		grep -q "keep the cards" "$T/out" ||
+			fault_bad "the message does not say to keep the cards"
+		same "kmdata" "$(grep '^kmdata' <<<"$files")" "$(tree_state kmdata)"
+		[ "$(ls -A "$T/cards")" = card-1-of-1.acs ] ||
+			fault_bad "the cards directory holds: $(ls -A "$T/cards")"
+		[ -z "$(objects byok-world)" ] || fault_bad "objects on the token"
+		[ -z "$(find "$T/tokens" -name '*.object' ! -name token.object)" ] ||
+			fault_bad "object files in the token directory"
+		"$SOFTHSM2_UTIL" --delete-token --token byok-world >/dev/null 2>&1 ||
+			fault_bad "softhsm2-util cannot delete the token"
+		rm -f "$T/cards"/*
+	else
+		same "kmdata and the cards" "$files" "$(tree_state kmdata cards)"
+		[ -z "$(ls -A "$T/tokens")" ] || fault_bad "a token was initialised"
+	fi
+	rerun "world init" world_init_run
+}
+fault_sweep world_init 4
+
+# --- generate ---
+generate_reset
+files=$(tree_state kmdata) objs=$(objects byok-world "$PIN")
+generate_after() {
+	[ "$fault_rc" -eq 0 ] && { finished; return; }
+	same "kmdata" "$files" "$(tree_state kmdata)"
+	same "the token's objects" "$objs" "$(objects byok-world "$PIN")"
+	rerun "generate" generate_run
+}
+fault_sweep generate
+
+# --- modify-acls ---
+modify_acls_reset
+files=$(tree_state kmdata) objs=$(objects byok-world "$PIN")
+modify_acls_after() {
+	[ "$fault_rc" -eq 0 ] && { finished; return; }
+	same "kmdata" "$files" "$(tree_state kmdata)"
+	same "the token's objects" "$objs" "$(objects byok-world "$PIN")"
+	rerun "modify-acls" modify_acls_run
+}
+fault_sweep modify_acls 8
+
+# --- package ---
+package_reset
+files=$(tree_state kmdata byok) objs=$(objects byok-world "$PIN")
+package_after() {
+	local now
+	[ "$fault_rc" -eq 0 ] && { finished; return; }
+	same "kmdata and the output directory" "$files" "$(tree_state kmdata byok)"
+	now=$(objects byok-world "$PIN")
+	same "the token's objects but the transfer key" "$(grep -v byok-transfer- <<<"$objs")" \
+		"$(grep -v byok-transfer- <<<"$now")"
+	if ! fault_reached C_WrapKey; then
+		grep -q byok-transfer-k1 <<<"$now" ||
+			fault_bad "the transfer key is gone, though no wrap began"
+		rerun "package" package_run
+	elif grep -q byok-transfer- <<<"$now"; then
+		fault_bad "a transfer key outlived a package that began wrapping"
+	else
+		package_run >"$T/rerun" 2>&1
+		[ $? -eq 2 ] && grep -q "run 'p11byok modify-acls --ident k1' again" "$T/rerun" ||
+			fault_bad "the rerun asks no modify-acls: $(grep -m1 '^p11byok' "$T/rerun")"
+		rerun "modify-acls" modify_acls_run && rerun "package after modify-acls" package_run
+	fi
+}
+fault_sweep package
+done_testing

@@ -1,0 +1,170 @@
+# tests/faults-lib.sh: sweeps of PKCS#11 faults through tests/faulty-pkcs11.so, shared by
+# tests/faults.sh and tests/faults-admin.sh.  Source it after tests/lib.sh.
+#
+#   faults_setup          a private SoftHSMv2 directory behind the faulty module
+#   fault_snapshot NAME   copies the test's state: $T/tokens and the dirs of FAULT_DIRS
+#   fault_restore NAME    puts that copy back, so each call position starts from one state
+#   fault_count NAME      runs NAME_run once without faults, its calls logged in
+#                         $T/NAME.calls; ok when it succeeds
+#   fault_sweep NAME [STRIDE]  every call position of $T/NAME.calls fails in turn (below)
+#   tree_state DIR...     each file and directory under DIR (relative to $T) with its type
+#                         and mode, and each file's size and modification time: equal
+#                         states mean no file was added, removed (temp files too) or written
+#   objects LABEL [PIN]   the objects of token LABEL as pkcs11-tool lists them (logged in
+#                         as the user with PIN), one line each, sorted
+#
+# fault_sweep NAME, for each code of FAULT_RVS and each of its call positions:
+#   NAME_reset            puts the state before the command back (usually fault_restore)
+#   NAME_run              the command through $FAULTY_MODULE; its stdout and stderr go to
+#                         $T/out, its exit code to fault_rc
+#   NAME_after I          the command's own checks after the run that failed call I
+#                         (fault_called is its name, $T/fault.calls the run's calls,
+#                         fault_reached CALL tells whether it got to CALL): what is left,
+#                         and the rerun without faults; fault_bad WHY records each problem
+# and judges every run first: a failure in the cleanup after the work (a C_Logout,
+# C_CloseSession or C_Finalize followed by nothing else) must exit 0 with a "warning: CALL
+# ... failed" line; any other failure must exit 1 or 3 (never 0, 2, or a signal) with
+# exactly one error line naming the call or the CKR code.  No run may print a sanitizer
+# report.  One ok or not_ok per code.
+#
+# The first code of FAULT_RVS (CKR_DEVICE_ERROR) fails every position; the others every
+# STRIDE'th (default 3), staggered, so that together they cover a spread; FAULT_ALL=1 in the
+# environment fails every code at every position.
+# FAULT_ONLY="NAME..." runs only those sweeps (the others are skipped), for debugging.
+
+FAULT_RVS=${FAULT_RVS:-"CKR_DEVICE_ERROR CKR_SESSION_HANDLE_INVALID CKR_DEVICE_REMOVED"}
+# make memcheck: one error code; the others take the same paths and would triple the runs.
+[ -z "${P11BYOK_MEMCHECK:-}" ] || FAULT_RVS=CKR_DEVICE_ERROR
+FAULT_ALL=${FAULT_ALL:-}
+FAULT_DIRS=${FAULT_DIRS:-}
+FAULT_ONLY=${FAULT_ONLY:-}
+
+faults_setup() {
+	softhsm_setup
+	[ -n "$PKCS11_TOOL" ] || skip_all "pkcs11-tool not installed"
+	[ -f "$FAULTY_MODULE" ] || skip_all "tests/faulty-pkcs11.so not built"
+	export P11FAULT_MODULE=$SOFTHSM2_MODULE
+	unset P11FAULT_AT P11FAULT_RV P11FAULT_LOG
+}
+
+# Spawning processes is most of a sweep's cost besides the commands themselves: these
+# helpers use few.  tree_state changes to $T: call it in $(...).
+tree_state() {
+	cd "$T" || return
+	find "$@" \( -type d -printf '%p d %m\n' \) -o -printf '%p %y %m %s %T@\n' 2>&1 |
+		LC_ALL=C sort
+}
+
+objects() {
+	local login=()
+	[ -n "${2:-}" ] && login=(--login --pin "$2")
+	"$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label "$1" "${login[@]}" -O \
+		2>/dev/null | awk '/^Using slot/ { next }
+			/^[^ ]/ { if (o != "") print o; o = $0; next }
+			{ sub(/^ +/, ""); o = o " | " $0 }
+			END { if (o != "") print o }' | LC_ALL=C sort
+}
+
+fault_snapshot() {
+	rm -rf "$T/snap-$1"
+	mkdir "$T/snap-$1"
+	(cd "$T" && cp -a tokens $FAULT_DIRS "snap-$1/")
+}
+
+fault_restore() {
+	local d paths=("${T:?}/tokens")
+	for d in $FAULT_DIRS; do paths+=("$T/$d"); done
+	rm -rf "${paths[@]}" && cp -a "$T/snap-$1/." "$T/"
+}
+
+fault_count() {
+	local name=$1
+	rm -f "$T/$name.calls"
+	"${name}_reset"
+	P11FAULT_LOG=$T/$name.calls "${name}_run" >"$T/out" 2>&1
+	fault_rc=$?
+	if [ "$fault_rc" -eq 0 ] && [ -s "$T/$name.calls" ]; then
+		ok "$name without faults makes $(wc -l <"$T/$name.calls") PKCS#11 calls"
+	else
+		not_ok "$name without faults (exit $fault_rc)"; diag "$T/out"
+		return 1
+	fi
+}
+
+# fault_bad WHY: records a problem of the current run.
+fault_bad() { fault_problems="$fault_problems $fault_rv@$fault_at($fault_called: $*)"; }
+
+# fault_reached CALL: whether this run called CALL before or at the failed call.
+fault_reached() {
+	awk -v call="$1" '$2 == call { found = 1 } / FAULT$/ { exit !found }' "$T/fault.calls"
+}
+
+# Reads a run: its calls ($T/fault.calls), then what it printed ($T/out).  Prints the call
+# that failed ("-" when the run made fewer calls: which object a search returns first may
+# differ from run to run, and with it the calls that follow), whether only cleanup calls
+# came after it, the error lines, whether the call or the code is named, whether a warning
+# names the call, and whether a sanitizer spoke.
+fault_awk='
+FNR == NR && / FAULT$/ { call = $2; c = 1 }
+FNR == NR && c && $2 !~ /^C_(Logout|CloseSession|Finalize)$/ { c = 0; t = 1 }
+FNR == NR { next }
+/^p11byok( [a-z-]+)?: / && !/^p11byok: warning: / { e++ }
+call != "" && index($0, call) || index($0, rv) { n = 1 }
+call != "" && /^p11byok: warning: / && index($0, call " ") && /failed/ { w = 1 }
+/Sanitizer|runtime error/ { s = 1 }
+END { print (call == "" ? "-" : call), (call != "" && !t), e + 0, n + 0, w + 0, s + 0 }'
+
+# fault_run NAME: one run with call fault_at failing with fault_rv, judged; 1 when the run
+# made fewer calls than that.
+fault_run() {
+	local cleanup errors named warned sanitizer
+	"${1}_reset"
+	rm -f "$T/fault.calls"
+	P11FAULT_LOG=$T/fault.calls P11FAULT_AT=$fault_at P11FAULT_RV=$fault_rv "${1}_run" \
+		>"$T/out" 2>&1
+	fault_rc=$?
+	read -r fault_called cleanup errors named warned sanitizer < <(awk -v rv="$fault_rv" \
+		"$fault_awk" "$T/fault.calls" "$T/out")
+	[ "$fault_called" != - ] || return 1
+	if [ "$sanitizer" -eq 1 ]; then
+		fault_bad "sanitizer report"
+	elif [ "$cleanup" -eq 1 ]; then
+		[ "$fault_rc" -eq 0 ] || fault_bad "exit $fault_rc after the work was done"
+		[ "$warned" -eq 1 ] || fault_bad "no warning naming $fault_called"
+	elif [ "$fault_rc" -ne 1 ] && [ "$fault_rc" -ne 3 ]; then
+		fault_bad "exit $fault_rc, want 1 or 3"
+	elif [ "$errors" -ne 1 ]; then
+		fault_bad "$errors error lines, want 1"
+	elif [ "$named" -ne 1 ]; then
+		fault_bad "the message names neither $fault_called nor $fault_rv"
+	fi
+	"${1}_after" "$fault_at"
+}
+
+fault_sweep() {
+	local name=$1 stride=${2:-3} j=0 i total runs positions
+	[ -n "$FAULT_ALL" ] && stride=1
+	if [ -n "$FAULT_ONLY" ] && ! grep -qw "$name" <<<"$FAULT_ONLY"; then
+		skip "$name: not in FAULT_ONLY"
+		return
+	fi
+	total=$(wc -l <"$T/$name.calls")
+	for fault_rv in $FAULT_RVS; do
+		fault_problems= positions= runs=0
+		for i in $(seq 1 "$total"); do
+			if [ "$j" -eq 0 ] || [ "$stride" -le 1 ] ||
+				[ $((i % stride)) -eq $((j % stride)) ]; then
+				positions="$positions $i"
+			fi
+		done
+		for fault_at in $positions; do
+			fault_run "$name" && runs=$((runs + 1))
+		done
+		if [ -z "$fault_problems" ]; then
+			ok "$name: $runs of $total call positions fail cleanly with $fault_rv"
+		else
+			not_ok "$name under faults:$fault_problems"
+		fi
+		j=$((j + 1))
+	done
+}
