@@ -370,6 +370,13 @@ world_create_key(struct p11 *p, CK_OBJECT_HANDLE *out)
 		{ CKA_WRAP_WITH_TRUSTED, &yes, sizeof yes },
 		{ CKA_SENSITIVE, &yes, sizeof yes },
 	};
+	/* What may be wrapped under it: modifiable keys, which the world's keys are and the
+	 * transfer keys and copies are not.  Without this a user could take a transfer key out
+	 * under the world key, unwrap it back as a decrypting session key, and read any key
+	 * wrapped under the real one.  */
+	CK_ATTRIBUTE wrap_tmpl[] = {
+		{ CKA_MODIFIABLE, &yes, sizeof yes },
+	};
 	CK_ATTRIBUTE t[] = {
 		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
 		{ CKA_VALUE_LEN, &bytes, sizeof bytes },
@@ -383,6 +390,7 @@ world_create_key(struct p11 *p, CK_OBJECT_HANDLE *out)
 		{ CKA_SENSITIVE, &yes, 1 }, { CKA_EXTRACTABLE, &no, 1 },
 		{ CKA_MODIFIABLE, &no, 1 },
 		{ CKA_UNWRAP_TEMPLATE, unwrap_tmpl, sizeof unwrap_tmpl },
+		{ CKA_WRAP_TEMPLATE, wrap_tmpl, sizeof wrap_tmpl },
 	};
 	CK_RV rv;
 

@@ -14,6 +14,11 @@
  *       false (weak-sensitive), or the same protection (same); prints "wrap=CKR_..." and
  *       "unwrap=CKR_...".
  *
+ *   p11-probe MODULE TOKEN-LABEL PIN-FILE wrap-transfer ID
+ *       the first step of taking a key out through its transfer key: wraps the transfer key
+ *       of ID (label byok-transfer-ID) under the world key; prints "wrap-transfer=CKR_..."
+ *       (the world key's wrap template must refuse it: CKR_KEY_NOT_WRAPPABLE).
+ *
  *   p11-probe MODULE TOKEN-LABEL PIN-FILE copy ID
  *       makes what modify-acls makes: a C_CopyObject of key ID labelled xferacld-ID with
  *       every usage flag off and not modifiable; prints "copy=CKR_...".
@@ -190,6 +195,23 @@ probe_wrap_untrusted(const char *id)
 }
 
 static int
+probe_wrap_transfer(const char *id)
+{
+	char label[160];
+	CK_OBJECT_HANDLE tk, wk = find(CKO_SECRET_KEY, "world", "byok-world-key");
+	unsigned char buf[512];
+	CK_ULONG len = sizeof buf;
+
+	snprintf(label, sizeof label, "byok-transfer-%s", id);
+	if ((tk = find(CKO_SECRET_KEY, label, label)) == CK_INVALID_HANDLE)
+		return die("no transfer key", CKR_OBJECT_HANDLE_INVALID);
+	if (wk == CK_INVALID_HANDLE)
+		return die("no world key", CKR_OBJECT_HANDLE_INVALID);
+	printf("wrap-transfer=%s\n", rvname(wrap(wk, tk, buf, &len)));
+	return 0;
+}
+
+static int
 probe_copy(const char *id)
 {
 	CK_OBJECT_HANDLE key = target(id), copy = CK_INVALID_HANDLE;
@@ -267,6 +289,8 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[4], "wrap-untrusted") == 0)
 		r = probe_wrap_untrusted(argv[5]);
+	else if (strcmp(argv[4], "wrap-transfer") == 0)
+		r = probe_wrap_transfer(argv[5]);
 	else if (strcmp(argv[4], "copy") == 0)
 		r = probe_copy(argv[5]);
 	else if (strcmp(argv[4], "unwrap") == 0)

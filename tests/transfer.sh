@@ -66,6 +66,16 @@ done
 if [ "$(grep -c 'byok-kek-' <($PW -O 2>/dev/null))" -eq 1 ]; then
 	ok "the KEK is installed once for four keys"
 else not_ok "KEK objects"; $PW -O 2>&1 | diag; fi
+# The user cannot take a transfer key out under the world key (to unwrap it back as a
+# decrypting key and read what it wraps): the world key's wrap template refuses it.
+if [ -x "${P11_PROBE:-}" ]; then
+	run "$P11_PROBE" "$SOFTHSM2_MODULE" byok-world "$T/pin" wrap-transfer rsa2048
+	grep -q "wrap-transfer=CKR_KEY_NOT_WRAPPABLE" "$T/out" &&
+		ok "a transfer key cannot be wrapped under the world key" ||
+		{ not_ok "a transfer key cannot be wrapped under the world key"; diag "$T/out" "$T/err"; }
+else
+	skip "tests/p11-probe not built"
+fi
 
 # --- step 4.2: package; every transfer key is gone afterwards ---
 for k in $keys; do
