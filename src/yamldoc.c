@@ -83,6 +83,15 @@ ydoc_load(const char *path, const char *what, struct ydoc **out)
 		goto out;
 	}
 	yaml_document_delete(&extra);
+	/* A quoted "\0" puts a NUL inside a value, and every reader sees a C string: the
+	 * value would be silently cut there ("ident: \"k\\0x\"" read as "k").  Refuse it.  */
+	for (yaml_node_t *n = doc->doc.nodes.start; n < doc->doc.nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE &&
+		    memchr(n->data.scalar.value, '\0', n->data.scalar.length) != NULL) {
+			msg_err("%s:%zu:%zu: a value holds a NUL character (\\0); remove it from the %s",
+			    path, n->start_mark.line + 1, n->start_mark.column + 1, what);
+			goto out;
+		}
 	*out = doc;
 	doc = NULL;
 	r = 0;

@@ -58,6 +58,10 @@ printf '%s\n' "$good" | sed 's/^  file: Test.zip/  file: [a, b]/' | manifest lis
 expect 2 "list.yaml:4:9: field 'file' in the toolset must be a single value" "wrong type" -- rg
 printf '%s\n' "$good" | sed 's/^code: TEST/code: test/' | manifest lower.yaml
 expect 2 "lower.yaml:2:7: region code 'test' must be upper-case" "lower-case code" -- rg
+# A quoted \0 would cut the value where every reader sees it end: the hash below would read
+# as a good one.
+printf '%s\n' "$good" | sed 's/^  sha256: \(.*\)/  sha256: "\1\\0junk"/' | manifest nul.yaml
+expect 2 "nul.yaml:5:11: a value holds a NUL character" "NUL inside a value" -- rg
 printf '%s\n---\n%s\n' "$good" "$good" | manifest two.yaml
 expect 2 "two.yaml:9:1: the region manifest holds more than one YAML document" \
 	"two YAML documents" -- rg

@@ -88,3 +88,37 @@ softhsm_token() {
 
 # p11 ARGS...: the tool on this test's SoftHSMv2 module.
 p11() { "$P11BYOK" --module "$SOFTHSM2_MODULE" --regions "$REGIONS" "$@"; }
+
+# b64url_decode TEXT: the bytes of unpadded base64url TEXT.
+b64url_decode() {
+	local n
+	n=$(printf '%s' "$1" | tr -- '-_' '+/')
+	while [ $(( ${#n} % 4 )) -ne 0 ]; do n="$n="; done
+	printf '%s' "$n" | base64 -d
+}
+# der_trim IN OUT: the DER object at the start of IN (SoftHSMv2 2.6.1 zero-pads PKCS#8).
+der_trim() {
+	local h len
+	h=$(xxd -p -l 4 "$1")
+	case ${h:2:2} in
+	82) len=$((0x${h:4:4} + 4)) ;;
+	81) len=$((0x${h:4:2} + 3)) ;;
+	*) len=$((0x${h:2:2} + 2)) ;;
+	esac
+	head -c "$len" "$1" >"$2"
+}
+# byok_open BYOK KEK_PRIVATE_PEM OUT: opens a .byok with the OpenSSL command line alone, an
+# implementation that is not ours: OAEP (SHA-1) of the leading modulus-length bytes gives
+# the AES key, RFC 5649 of the rest the wrapped key (PKCS#8, zero-padded, or raw AES) in OUT.
+byok_open() {
+	local mlen ct=$T/byok-open.ct
+	mlen=$(( $(openssl pkey -in "$2" -noout -text 2>/dev/null |
+		sed -n 's/.*Private-Key: (\([0-9]*\) bit.*/\1/p') / 8 ))
+	b64url_decode "$(jq -r .ciphertext "$1")" >"$ct"
+	head -c "$mlen" "$ct" >"$ct.oaep"
+	tail -c +$((mlen + 1)) "$ct" >"$ct.kwp"
+	openssl pkeyutl -decrypt -inkey "$2" -pkeyopt rsa_padding_mode:oaep \
+		-pkeyopt rsa_oaep_md:sha1 -pkeyopt rsa_mgf1_md:sha1 -in "$ct.oaep" -out "$ct.aes" &&
+	openssl enc -d -id-aes256-wrap-pad -K "$(xxd -p -c 64 "$ct.aes")" -iv A65959A6 \
+		-in "$ct.kwp" -out "$3"
+}

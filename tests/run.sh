@@ -241,4 +241,45 @@ assert "... records it, and makes no copy, transfer key or .byok" test -e \
 	! -e "$R/out/KeyTransferPackage-Batch-22.byok" -a "$(transfer_keys)" -eq 0
 expect 0 "\[1/1\] key-22 .*key existing, transfer copy made, package written" \
 	"the next run packages the ceremony's key" -- "$P11BYOK" run "$R/ceremony.yaml"
+
+# --- a key with its own KEK (a Key Vault PEM), opened by the OpenSSL command line ---
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$T/own.key" 2>/dev/null
+openssl pkey -in "$T/own.key" -pubout -out "$R/own.pem"
+header "$R/own.yaml"
+printf '  - ident: key-25\n    type: EC\n    curve: P-256\n    friendly_name: Own-25\n    kek_pem: own.pem\n    kek_id: https://own.vault.azure.net/keys/kek/25\n' \
+	>>"$R/own.yaml"
+expect 0 "key-25 .*package written" "a key with its own kek_pem is packaged for that KEK" -- \
+	"$P11BYOK" run "$R/own.yaml"
+grep -q "warning: the KEK from .*own.pem carries no attestation" "$T/err" &&
+	ok "... with the no-attestation warning for the PEM" || not_ok "... no-attestation warning"
+assert "... the .byok names that KEK's kid" test "$(jq -r .header.kid \
+	"$R/out/KeyTransferPackage-Own-25.byok")" = https://own.vault.azure.net/keys/kek/25
+byok_open "$R/out/KeyTransferPackage-Own-25.byok" "$T/own.key" "$T/own.p8" 2>"$T/err" &&
+	der_trim "$T/own.p8" "$T/own.der" &&
+	have=$(openssl pkey -inform DER -in "$T/own.der" -pubout -outform DER | sha256sum | cut -d' ' -f1)
+want=$(jq -r 'select(.command == "generate" and .ident == "key-25") | .public_key_sha256' \
+	"$R/kmdata/audit.log")
+assert "... and openssl opens it: the recovered key's public half is the generated one's" \
+	test -n "$want" -a "${have:-}" = "$want"
+
+# --- through pkcs11-spy: two keys, one module load, one SO and one user login, no secret ---
+if [ -n "$PKCS11_SPY" ] && [ -f "$PKCS11_SPY" ]; then
+	header "$R/spy.yaml"
+	printf '  - ident: key-%s\n    type: %s\n    %s\n    friendly_name: Spy-%s\n' \
+		23 EC "curve: P-256" 23 24 AES "size: 128" 24 >>"$R/spy.yaml"
+	PKCS11SPY=$SOFTHSM2_MODULE PKCS11SPY_OUTPUT=$T/spy.log run "$P11BYOK" --module "$PKCS11_SPY" \
+		run "$R/spy.yaml"
+	[ "$rc" -eq 0 ] && ok "a run through pkcs11-spy succeeds" || { not_ok "spy run"; diag "$T/err"; }
+	assert "... loading the module once (one C_Initialize)" \
+		test "$(grep -c 'C_Initialize$' "$T/spy.log")" -eq 1
+	assert "... with one SO login for the batch and one user login" test \
+		"$(grep -c 'C_Login$' "$T/spy.log")" -eq 2 -a "$(grep -c 'CKU_SO' "$T/spy.log")" -eq 1
+	if [ "$(grep -c 'C_WrapKey\|C_GetAttributeValue' "$T/spy.log")" -gt 10 ] &&
+		! grep -Eq 'CKA_(VALUE|PRIVATE_EXPONENT|PRIME_1|PRIME_2|EXPONENT_1|EXPONENT_2|COEFFICIENT) ' \
+		"$T/spy.log"; then
+		ok "pkcs11-spy: run never requests a secret attribute"
+	else not_ok "secret attributes in the spy log"; fi
+else
+	skip "pkcs11-spy not found: cannot trace the calls"
+fi
 done_testing

@@ -122,26 +122,6 @@ assert "AES: encrypted by the original, decrypted by the imported key" cmp -s "$
 # --- the same keys for a software KEK, opened by the OpenSSL command line alone ---
 kit_kek_soft || { echo "Bail out! the vendor kit's software KEK failed"; exit 1; }
 SOFT_PEM=$KIT_KEK_PEM SOFT_KEY=$KIT_KEK_PRIV_PEM SOFT_ID=$KIT_KEK_ID
-bits=$(openssl pkey -pubin -in "$SOFT_PEM" -text -noout | sed -n 's/.*(\([0-9]*\) bit).*/\1/p')
-mlen=$((bits / 8))
-# b64url_decode TEXT: the bytes of unpadded base64url TEXT.
-b64url_decode() {
-	local n
-	n=$(printf '%s' "$1" | tr -- '-_' '+/')
-	while [ $(( ${#n} % 4 )) -ne 0 ]; do n="$n="; done
-	printf '%s' "$n" | base64 -d
-}
-# der_trim IN OUT: the DER object at the start of IN (SoftHSMv2 2.6.1 zero-pads PKCS#8).
-der_trim() {
-	local h len
-	h=$(xxd -p -l 4 "$1")
-	case ${h:2:2} in
-	82) len=$((0x${h:4:4} + 4)) ;;
-	81) len=$((0x${h:4:2} + 3)) ;;
-	*) len=$((0x${h:2:2} + 2)) ;;
-	esac
-	head -c "$len" "$1" >"$2"
-}
 for k in $keys; do
 	IFS=: read -r id type size <<<"$k"
 	expect 0 "Result: SUCCESS" "modify-acls $id for a Key Vault PEM, cards 2 and 3" -- \
@@ -151,14 +131,7 @@ for k in $keys; do
 	expect 0 "Result: SUCCESS" "package $id for the PEM KEK" -- wp --token "$W" package \
 		--ident "$id" --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
 		--friendly-name "soft-$id" -o "$f"
-	b64url_decode "$(jq -r .ciphertext "$f")" >"$T/ct"
-	head -c "$mlen" "$T/ct" >"$T/oaep"
-	tail -c +$((mlen + 1)) "$T/ct" >"$T/kwp"
-	openssl pkeyutl -decrypt -inkey "$SOFT_KEY" -pkeyopt rsa_padding_mode:oaep \
-		-pkeyopt rsa_oaep_md:sha1 -pkeyopt rsa_mgf1_md:sha1 -in "$T/oaep" -out "$T/aes" \
-		2>"$T/err"
-	openssl enc -d -id-aes256-wrap-pad -K "$(xxd -p -c 64 "$T/aes")" -iv A65959A6 \
-		-in "$T/kwp" -out "$T/key" 2>>"$T/err"
+	byok_open "$f" "$SOFT_KEY" "$T/key" 2>"$T/err"
 	if [ "$type" = AES ]; then
 		openssl enc -d -aes-256-cbc -nopad -K "$(xxd -p -c 64 "$T/key")" -iv $IV \
 			-in "$T/aes.enc" -out "$T/dec" 2>/dev/null

@@ -93,6 +93,36 @@ main(void)
 		p[4] = '7';
 		rewrite(order);
 		ok(first_bad() == 5, "editing the last line is caught by audit.head");
+		p[4] = '4';
+	}
+	{
+		/* A crash after the line was appended, before audit.head was replaced. */
+		int order[] = { 0, 1, 2, 3, 4, -1 };
+		char old_head[256] = "";
+		FILE *f;
+		json_t *ev = audit_event("package");
+		rewrite(order);
+		if ((f = fopen(head_path, "r")) != NULL) {
+			(void)!fgets(old_head, sizeof old_head, f);
+			fclose(f);
+		}
+		ok(audit_append(dir, ev) == 0, "append a sixth event");
+		json_decref(ev);
+		if ((f = fopen(head_path, "w")) != NULL) {
+			fputs(old_head, f);
+			fclose(f);
+		}
+		ok(first_bad() == 0, "audit.head one line behind (interrupted write) still verifies");
+		ev = audit_event("package");
+		ok(audit_append(dir, ev) == 0, "the next append brings audit.head up to date");
+		json_decref(ev);
+		ok(audit_verify(log_path, head_path, &lines, &bad) == 0 && lines == 7,
+		    "7 lines verify after it");
+		if ((f = fopen(head_path, "w")) != NULL) {
+			fputs(old_head, f);
+			fclose(f);
+		}
+		ok(first_bad() == 7, "audit.head two lines behind is caught");
 	}
 	{
 		char cmd[300];

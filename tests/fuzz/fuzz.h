@@ -13,4 +13,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * Returns its descriptor (close it when done) and writes the path into PATH, or -1.  */
 int fuzz_file(const uint8_t *data, size_t size, char *path, size_t len);
 
+/* For parsers that take a directory and a fixed file name (kmdata/world, key records): a
+ * private directory made on first use and removed with its files at exit.  NULL when it
+ * cannot be made.  */
+const char *fuzz_dir(void);
+
+/* Writes DATA as fuzz_dir()/NAME, replacing what was there.  0, or -1.  */
+int fuzz_put(const char *name, const uint8_t *data, size_t size);
+
 #endif
