@@ -14,13 +14,19 @@
 #   BENCH_CHECK='CMD'   run (untimed) after every sample: proof the command did its work
 #   BENCH_RATIOS='J/K ...'  also print the median of the per-round ratios of command J to
 #                       command K (1-based, in the order given), e.g. '3/2'
+# calls NAME_A 'CMD A' ...
+#                 runs each command once more (after BENCH_RESET), untimed, with the PKCS#11
+#                 module logging every call (the commands must load tests/faulty-pkcs11.so,
+#                 which forwards to $P11FAULT_MODULE), and prints how many calls of each
+#                 kind it made: what the module was asked to do, whatever the clock says
 set -u
 BENCH_TIME=${BENCH_TIME:-/usr/bin/time}
 [ -x "$BENCH_TIME" ] || { echo "bench: GNU time is needed (apt-get install time)" >&2; exit 2; }
 
 machine() {
-	printf 'machine: %s cores, %s MiB memory, %s\n' "$(nproc)" \
-		"$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" "$(uname -srm)"
+	printf 'machine: %s cores, %s MiB memory, %s; load average %s\n' "$(nproc)" \
+		"$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" "$(uname -srm)" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # The wall time with nanosecond resolution, and GNU time's peak RSS.
@@ -83,4 +89,23 @@ pair() {
 			median)"
 	done
 	rm -rf "$dir"
+}
+
+calls() {
+	local log
+	log=$(mktemp)
+	printf '%-40s %9s %9s %9s %9s %9s %9s\n' "PKCS#11 calls per sample" searches "attr reads" \
+		generates wraps destroys all
+	while [ $# -gt 0 ]; do
+		: >"$log"
+		hook reset "${BENCH_RESET:-}" &&
+			P11FAULT_LOG=$log sh -c "$2" >/dev/null 2>&1 || { echo "bench: $1 failed" >&2;
+			rm -f "$log"; exit 1; }
+		awk -v name="$1" '{ n[$2]++; all++ } END {
+			printf "%-40s %9d %9d %9d %9d %9d %9d\n", name, n["C_FindObjectsInit"],
+			    n["C_GetAttributeValue"], n["C_GenerateKeyPair"] + n["C_GenerateKey"],
+			    n["C_WrapKey"], n["C_DestroyObject"], all }' "$log"
+		shift 2
+	done
+	rm -f "$log"
 }

@@ -17,6 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 n=${1:-200} runs=${2:-5}
 P11BYOK=${P11BYOK:-$here/../p11byok}
 WRAP_MIN=${WRAP_MIN:-$(dirname "$P11BYOK")/bench/wrap-min}
+FAULTY=${FAULTY_MODULE:-$(dirname "$P11BYOK")/tests/faulty-pkcs11.so}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/p11byok-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 . "$here/world.sh"
@@ -39,11 +40,19 @@ snapshot
 setup=$(($(date +%s) - t0))
 
 ids=$(echo $IDENTS)
-wrap_args="'$MODULE' byok-world '$dir/user.pin' $KEK_CKA_ID '$dir/out' $ids"
-loop="for id in $ids; do '$P11BYOK' --module '$MODULE' --kmdata '$dir/kmdata' \
---pin-file '$dir/user.pin' --offline off --quiet package --ident \$id --kek-pem '$KEK_PEM' \
---kek-id '$KEK_ID' --friendly-name Bench-\${id#bench-} \
+# commands MODULE RUNBOOK: the commands compared, as pair's NAME 'CMD' arguments in $cmds.
+commands() {
+	local wrap_args="'$1' byok-world '$dir/user.pin' $KEK_CKA_ID '$dir/out' $ids"
+	cmds=(
+	"wrap-min --fsync (baseline)" "'$WRAP_MIN' --fsync $wrap_args"
+	"wrap-min, no fsync" "'$WRAP_MIN' $wrap_args"
+	"p11byok run" "'$P11BYOK' --quiet run '$2'"
+	"p11byok package loop" "for id in $ids; do '$P11BYOK' --module '$1' \
+--kmdata '$dir/kmdata' --pin-file '$dir/user.pin' --offline off --quiet package --ident \$id \
+--kek-pem '$KEK_PEM' --kek-id '$KEK_ID' --friendly-name Bench-\${id#bench-} \
 -o '$dir/out/KeyTransferPackage-Bench-'\${id#bench-}.byok || exit 1; done"
+	)
+}
 
 machine
 echo "$n RSA-2048 keys per sample, $runs rounds, token snapshot restored before each sample" \
@@ -56,8 +65,10 @@ BENCH_RESET=$RESTORE
 BENCH_CHECK="test \$(ls '$dir/out' | wc -l) -eq $n -a \$(ls '$dir'/tokens/*/ | wc -l) -eq \
 $((objects - 2 * n))"
 BENCH_RATIOS="4/3"
-pair "$runs" \
-	"wrap-min --fsync (baseline)" "'$WRAP_MIN' --fsync $wrap_args" \
-	"wrap-min, no fsync" "'$WRAP_MIN' $wrap_args" \
-	"p11byok run" "'$P11BYOK' --quiet run '$dir/runbook.yaml'" \
-	"p11byok package loop" "$loop"
+commands "$MODULE" "$dir/runbook.yaml"
+pair "$runs" "${cmds[@]}"
+if [ -f "$FAULTY" ]; then
+	sed "s|^module: .*|module: $FAULTY|" "$dir/runbook.yaml" >"$dir/runbook-calls.yaml"
+	commands "$FAULTY" "$dir/runbook-calls.yaml"
+	P11FAULT_MODULE=$MODULE calls "${cmds[@]}"
+fi
