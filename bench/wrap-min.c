@@ -175,7 +175,8 @@ main(int argc, char **argv)
 	label_len = strlen(argv[2]);
 	memcpy(label, argv[2], label_len < 32 ? label_len : 32);
 	for (CK_ULONG i = 0; i < nslots && !found; i++)
-		if (f->C_GetTokenInfo(slots[i], &ti) == CKR_OK && memcmp(ti.label, label, 32) == 0) {
+		if (f->C_GetTokenInfo(slots[i], &ti) == CKR_OK &&
+		    memcmp(ti.label, label, 32) == 0) {
 			slot = slots[i];
 			found = 1;
 		}

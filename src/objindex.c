@@ -76,13 +76,15 @@ objindex_scan(struct p11 *p, struct objindex **out)
 	for (size_t i = 0; i < idx->n; i++) {
 		struct object *o = &idx->o[i];
 		CK_ATTRIBUTE t[] = {
-			{ CKA_CLASS, &o->cls, sizeof o->cls }, { CKA_KEY_TYPE, &o->kt, sizeof o->kt },
-			{ CKA_ID, o->id, sizeof o->id }, { CKA_LABEL, o->label, sizeof o->label },
+			{ CKA_CLASS, &o->cls, sizeof o->cls },
+			{ CKA_KEY_TYPE, &o->kt, sizeof o->kt },
+			{ CKA_ID, o->id, sizeof o->id },
+			{ CKA_LABEL, o->label, sizeof o->label },
 		};
 		rv = p11_fn(p)->C_GetAttributeValue(p11_session(p), o->h, t, 4);
 		/* These three still fill in every attribute they can (PKCS#11 2.40 §5.7). */
-		if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID && rv != CKR_BUFFER_TOO_SMALL &&
-		    rv != CKR_ATTRIBUTE_SENSITIVE)
+		if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID &&
+		    rv != CKR_BUFFER_TOO_SMALL && rv != CKR_ATTRIBUTE_SENSITIVE)
 			goto out;
 		if (t[0].ulValueLen != sizeof o->cls)
 			o->cls = (CK_OBJECT_CLASS)-1;

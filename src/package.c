@@ -63,7 +63,8 @@ package_key_known(struct p11 *p, const struct kek *kek, const char *ident, const
 	res->native = false;
 	res->ciphertext_len = 0;
 	res->type = known->type;
-	if (target == CK_INVALID_HANDLE && (r = keyfind_target(p, ident, &target, &res->type)) != 0)
+	if (target == CK_INVALID_HANDLE &&
+	    (r = keyfind_target(p, ident, &target, &res->type)) != 0)
 		goto out;
 	r = P11BYOK_EFAIL;
 	if (copy == CK_INVALID_HANDLE && (rv = transfer_find_copy(p, ident, &copy)) != CKR_OK) {
@@ -77,7 +78,8 @@ package_key_known(struct p11 *p, const struct kek *kek, const char *ident, const
 		r = P11BYOK_EUSAGE;
 		goto out;
 	}
-	if (kek_obj == CK_INVALID_HANDLE && (rv = transfer_find_kek(p, kek->key, &kek_obj)) != CKR_OK) {
+	if (kek_obj == CK_INVALID_HANDLE &&
+	    (rv = transfer_find_kek(p, kek->key, &kek_obj)) != CKR_OK) {
 		msg_ck(rv, "cannot search token '%s' for the KEK", p11_token_label(p));
 		goto out;
 	}
