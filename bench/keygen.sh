@@ -15,6 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 n2048=${1:-50} n3072=${2:-20} np256=${3:-50} runs=${4:-5}
 P11BYOK=${P11BYOK:-$here/../p11byok}
+FAULTY=${FAULTY_MODULE:-$(dirname "$P11BYOK")/tests/faulty-pkcs11.so}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/p11byok-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 . "$here/world.sh"
@@ -25,25 +26,32 @@ runbook "$dir/runbook.yaml" "$n2048:RSA:2048" "$n3072:RSA:3072" "$np256:EC:P-256
 snapshot
 total=$((n2048 + n3072 + np256))
 
-# One command line per key for each loop; the ident's type and size choose the options.
-tool=
-gen=
-for id in $IDENTS; do
-	case $id in
-	bench-rsa-2048-*) kt=rsa:2048 spec="type=RSA size=2048" ;;
-	bench-rsa-3072-*) kt=rsa:3072 spec="type=RSA size=3072" ;;
-	bench-ec-p-256-*) kt=EC:prime256v1 spec="type=EC curve=P-256" ;;
-	esac
-	hexid=$(printf '%s' "$id" | od -An -tx1 | tr -d ' \n')
-	# The bench's own PIN, on argv only because pkcs11-tool takes it nowhere else.
-	tool="$tool'$PKCS11_TOOL' --module '$MODULE' --token-label byok-world --login \
+# commands MODULE RUNBOOK: the commands compared, as pair's NAME 'CMD' arguments in $cmds;
+# each loop is one command line per key, its type and size chosen by the ident.
+commands() {
+	local tool= gen= id kt spec hexid
+	for id in $IDENTS; do
+		case $id in
+		bench-rsa-2048-*) kt=rsa:2048 spec="type=RSA size=2048" ;;
+		bench-rsa-3072-*) kt=rsa:3072 spec="type=RSA size=3072" ;;
+		bench-ec-p-256-*) kt=EC:prime256v1 spec="type=EC curve=P-256" ;;
+		esac
+		hexid=$(printf '%s' "$id" | od -An -tx1 | tr -d ' \n')
+		# The bench's own PIN, on argv only because pkcs11-tool takes it nowhere else.
+		tool="$tool'$PKCS11_TOOL' --module '$1' --token-label byok-world --login \
 --pin '$PIN' --keypairgen --key-type $kt --id $hexid --label $id --private --sensitive \
 >/dev/null || exit 1
 "
-	gen="$gen'$P11BYOK' --module '$MODULE' --kmdata '$dir/kmdata' --pin-file '$dir/user.pin' \
+		gen="$gen'$P11BYOK' --module '$1' --kmdata '$dir/kmdata' --pin-file '$dir/user.pin' \
 --offline off --quiet generate $spec protect=module ident=$id plainname=$id || exit 1
 "
-done
+	done
+	cmds=(
+	"pkcs11-tool --keypairgen loop (baseline)" "$tool"
+	"p11byok run --generate-only" "'$P11BYOK' --quiet run '$2' --generate-only"
+	"p11byok generate loop" "$gen"
+	)
+}
 
 machine
 echo "$n2048 RSA-2048 + $n3072 RSA-3072 + $np256 EC P-256 keys per sample, $runs rounds," \
@@ -55,7 +63,26 @@ objects=$(ls "$dir"/tokens/*/ | wc -l)
 BENCH_RESET=$RESTORE
 BENCH_CHECK="test \$(ls '$dir'/tokens/*/ | wc -l) -eq $((objects + 4 * total))"
 BENCH_RATIOS="3/2"
-pair "$runs" \
-	"pkcs11-tool --keypairgen loop (baseline)" "$tool" \
-	"p11byok run --generate-only" "'$P11BYOK' --quiet run '$dir/runbook.yaml' --generate-only" \
-	"p11byok generate loop" "$gen"
+commands "$MODULE" "$dir/runbook.yaml"
+pair "$runs" "${cmds[@]}"
+if [ -f "$FAULTY" ]; then
+	sed "s|^module: .*|module: $FAULTY|" "$dir/runbook.yaml" >"$dir/runbook-calls.yaml"
+	commands "$FAULTY" "$dir/runbook-calls.yaml"
+	P11FAULT_MODULE=$MODULE calls "${cmds[@]}"
+fi
+# BENCH_PHASES=1: where `run --generate-only` spends its time (perf uprobes, root only).
+if [ "${BENCH_PHASES:-0}" = 1 ]; then
+	echo "inside one more p11byok run --generate-only (module calls, then p11byok's steps):"
+	phases "'$P11BYOK' --quiet run '$dir/runbook.yaml' --generate-only" \
+		"$MODULE:C_Initialize" "$MODULE:C_Login" "$MODULE:C_GenerateKeyPair" \
+		"$MODULE:C_WrapKey" "$MODULE:C_FindObjectsInit" "$MODULE:C_GetAttributeValue" \
+		"$P11BYOK:keygen_generate" "$P11BYOK:world_load" "$P11BYOK:keyrecord_simple_save" \
+		"$P11BYOK:keygen_audit"
+	commands "$MODULE" "$dir/runbook.yaml"
+	for i in 0 4; do
+		echo "inside one more ${cmds[$i]}:"
+		phases "${cmds[$((i + 1))]}" "$MODULE:C_Initialize" "$MODULE:C_Login" \
+			"$MODULE:C_GenerateKeyPair" "$MODULE:C_WrapKey" "$MODULE:C_FindObjectsInit" \
+			"$MODULE:C_GetAttributeValue"
+	done
+fi

@@ -19,6 +19,12 @@
 #                 module logging every call (the commands must load tests/faulty-pkcs11.so,
 #                 which forwards to $P11FAULT_MODULE), and prints how many calls of each
 #                 kind it made: what the module was asked to do, whatever the clock says
+# phases 'CMD' BINARY:FUNCTION...
+#                 runs CMD once (after BENCH_RESET) under perf with a uprobe on the entry and
+#                 return of each FUNCTION of BINARY (a library or program), and prints the
+#                 wall time spent inside each (calls nested in another listed function count
+#                 in both) and the total: where the time goes, off-CPU waits (fsync)
+#                 included.  Needs perf and root (uprobes); removes its probes afterwards.
 set -u
 BENCH_TIME=${BENCH_TIME:-/usr/bin/time}
 [ -x "$BENCH_TIME" ] || { echo "bench: GNU time is needed (apt-get install time)" >&2; exit 2; }
@@ -108,4 +114,38 @@ calls() {
 		shift 2
 	done
 	rm -f "$log"
+}
+
+phases() {
+	local cmd=$1 spec fn data t0 t1 rc=0 list=
+	shift
+	data=$(mktemp -d)
+	for spec in "$@"; do
+		fn=${spec##*:}
+		list="$list $fn"
+		perf probe -q -x "${spec%:*}" -a "p11bench:$fn=$fn" -a "p11bench:${fn}_ret=$fn%return" \
+			2>"$data/err" || { echo "bench: cannot probe $spec: $(head -n 1 "$data/err")" >&2;
+			rc=1; break; }
+	done
+	if [ "$rc" -eq 0 ] && hook reset "${BENCH_RESET:-}"; then
+		t0=$(date +%s%N)
+		perf record -q -e 'p11bench:*' -o "$data/perf.data" -- sh -c "$cmd" >/dev/null \
+			2>"$data/err" || rc=1
+		t1=$(date +%s%N)
+		perf script -i "$data/perf.data" -F event,time 2>/dev/null | awk -v total=$(((t1 - t0) / 1000)) \
+			-v list="$list" '
+			{ t = $1; sub(/:$/, "", t); ev = $2; sub(/^p11bench:/, "", ev); sub(/:$/, "", ev)
+			  if (ev ~ /_ret__return$/) { f = substr(ev, 1, length(ev) - 12)
+				if (f in start) { sum[f] += t - start[f]; n[f]++; delete start[f] } }
+			  else start[ev] = t }
+			END { printf "%-32s %8s %10s %8s\n", "inside", "calls", "seconds", "share"
+			  k = split(list, order, " ")
+			  for (i = 1; i <= k; i++) { f = order[i]
+				printf "%-32s %8d %10.3f %7.1f%%\n", f, n[f], sum[f], 100 * sum[f] / (total / 1e6) }
+			  printf "%-32s %8s %10.3f %7.1f%%\n", "(whole command, wall)", "", total / 1e6, 100 }'
+	fi
+	perf probe -q -d 'p11bench:*' >/dev/null 2>&1
+	[ "$rc" -eq 0 ] || echo "bench: phases of '$cmd' failed: $(head -n 3 "$data/err")" >&2
+	rm -rf "$data"
+	return "$rc"
 }

@@ -72,3 +72,16 @@ if [ -f "$FAULTY" ]; then
 	commands "$FAULTY" "$dir/runbook-calls.yaml"
 	P11FAULT_MODULE=$MODULE calls "${cmds[@]}"
 fi
+# BENCH_PHASES=1: where the time goes (perf uprobes, root only): inside one more sample of
+# the baseline and of run.
+if [ "${BENCH_PHASES:-0}" = 1 ]; then
+	commands "$MODULE" "$dir/runbook.yaml"
+	echo "inside one more ${cmds[0]}:"
+	phases "${cmds[1]}" "$MODULE:C_Initialize" "$MODULE:C_Login" \
+		"$MODULE:C_FindObjectsInit" "$MODULE:C_WrapKey" "$MODULE:C_DestroyObject"
+	echo "inside one more ${cmds[4]} (module calls, then p11byok's steps):"
+	phases "${cmds[5]}" "$MODULE:C_Initialize" "$MODULE:C_Login" \
+		"$MODULE:C_FindObjectsInit" "$MODULE:C_GetAttributeValue" "$MODULE:C_WrapKey" \
+		"$MODULE:C_DestroyObject" "$P11BYOK:runplan_new" "$P11BYOK:objindex_scan" \
+		"$P11BYOK:package_key_known" "$P11BYOK:byok_write" "$P11BYOK:audit_append"
+fi
