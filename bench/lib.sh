@@ -19,7 +19,7 @@
 #                 module logging every call (the commands must load tests/faulty-pkcs11.so,
 #                 which forwards to $P11FAULT_MODULE), and prints how many calls of each
 #                 kind it made: what the module was asked to do, whatever the clock says
-# phases 'CMD' BINARY:FUNCTION...
+# phases NAME 'CMD' BINARY:FUNCTION...
 #                 runs CMD once (after BENCH_RESET) under perf with a uprobe on the entry and
 #                 return of each FUNCTION of BINARY (a library or program), and prints the
 #                 wall time spent inside each (calls nested in another listed function count
@@ -117,15 +117,16 @@ calls() {
 }
 
 phases() {
-	local cmd=$1 spec fn data t0 t1 rc=0 list=
-	shift
+	local name=$1 cmd=$2 spec fn data t0 t1 rc=0 list=
+	shift 2
+	echo "inside one more $name:"
 	data=$(mktemp -d)
 	for spec in "$@"; do
 		fn=${spec##*:}
 		list="$list $fn"
 		perf probe -q -x "${spec%:*}" -a "p11bench:$fn=$fn" -a "p11bench:${fn}_ret=$fn%return" \
-			2>"$data/err" || { echo "bench: cannot probe $spec: $(head -n 1 "$data/err")" >&2;
-			rc=1; break; }
+			>"$data/err" 2>&1 || { echo "bench: cannot probe $spec (perf probe -l: is" \
+			"another probe there?): $(head -n 1 "$data/err")" >&2; rc=1; break; }
 	done
 	if [ "$rc" -eq 0 ] && hook reset "${BENCH_RESET:-}"; then
 		t0=$(date +%s%N)
@@ -145,7 +146,7 @@ phases() {
 			  printf "%-32s %8s %10.3f %7.1f%%\n", "(whole command, wall)", "", total / 1e6, 100 }'
 	fi
 	perf probe -q -d 'p11bench:*' >/dev/null 2>&1
-	[ "$rc" -eq 0 ] || echo "bench: phases of '$cmd' failed: $(head -n 3 "$data/err")" >&2
+	[ "$rc" -eq 0 ] || echo "bench: phases of $name failed: $(head -n 3 "$data/err")" >&2
 	rm -rf "$data"
 	return "$rc"
 }

@@ -66,22 +66,21 @@ BENCH_CHECK="test \$(ls '$dir/out' | wc -l) -eq $n -a \$(ls '$dir'/tokens/*/ | w
 $((objects - 2 * n))"
 BENCH_RATIOS="4/3"
 commands "$MODULE" "$dir/runbook.yaml"
-pair "$runs" "${cmds[@]}"
-if [ -f "$FAULTY" ]; then
+[ "$runs" -eq 0 ] || pair "$runs" "${cmds[@]}"
+if [ "$runs" -gt 0 ] && [ -f "$FAULTY" ]; then
 	sed "s|^module: .*|module: $FAULTY|" "$dir/runbook.yaml" >"$dir/runbook-calls.yaml"
 	commands "$FAULTY" "$dir/runbook-calls.yaml"
 	P11FAULT_MODULE=$MODULE calls "${cmds[@]}"
 fi
-# BENCH_PHASES=1: where the time goes (perf uprobes, root only): inside one more sample of
-# the baseline and of run.
+# BENCH_PHASES=1: where the time goes (perf uprobes, root only), inside one more sample of
+# the baseline and of run.  RUNS 0 skips the timed rounds and the call counts.
 if [ "${BENCH_PHASES:-0}" = 1 ]; then
 	commands "$MODULE" "$dir/runbook.yaml"
-	echo "inside one more ${cmds[0]}:"
-	phases "${cmds[1]}" "$MODULE:C_Initialize" "$MODULE:C_Login" \
+	phases "${cmds[0]}" "${cmds[1]}" "$MODULE:C_Initialize" "$MODULE:C_Login" \
 		"$MODULE:C_FindObjectsInit" "$MODULE:C_WrapKey" "$MODULE:C_DestroyObject"
-	echo "inside one more ${cmds[4]} (module calls, then p11byok's steps):"
-	phases "${cmds[5]}" "$MODULE:C_Initialize" "$MODULE:C_Login" \
-		"$MODULE:C_FindObjectsInit" "$MODULE:C_GetAttributeValue" "$MODULE:C_WrapKey" \
-		"$MODULE:C_DestroyObject" "$P11BYOK:runplan_new" "$P11BYOK:objindex_scan" \
-		"$P11BYOK:package_key_known" "$P11BYOK:byok_write" "$P11BYOK:audit_append"
+	phases "${cmds[4]} (module calls, then p11byok's steps)" "${cmds[5]}" \
+		"$MODULE:C_Initialize" "$MODULE:C_Login" "$MODULE:C_FindObjectsInit" \
+		"$MODULE:C_GetAttributeValue" "$MODULE:C_WrapKey" "$MODULE:C_DestroyObject" \
+		"$P11BYOK:runplan_new" "$P11BYOK:objindex_scan" "$P11BYOK:package_key_known" \
+		"$P11BYOK:byok_write" "$P11BYOK:audit_append"
 fi

@@ -35,7 +35,7 @@ if [ -f "${FAULTY_MODULE:-}" ]; then
 else
 	skip "tests/faulty-pkcs11.so not built: no call counts"
 fi
-run bash "$top_srcdir/bench/keygen.sh" 1 0 1 1
+run bash "$top_srcdir/bench/keygen.sh" 0 0 1 1
 if [ "$rc" -eq 0 ] && grep -q "^pkcs11-tool --keypairgen loop (baseline) .* 1.00x$" "$T/out" &&
 	grep -q "^p11byok run --generate-only .*x$" "$T/out" &&
 	grep -q "^p11byok generate loop .*x$" "$T/out"; then ok "bench/keygen.sh prints its table"
