@@ -11,22 +11,34 @@
 #include <string.h>
 
 /* Worlds made before the world key had its wrap template let a transfer key be taken out
- * under it: say so while transfer keys are about to exist.  */
-static void
+ * under it: say so while transfer keys are about to exist.  0, or P11BYOK_EFAIL when the
+ * token fails to answer.  */
+static int
 check_world_key(struct p11 *p)
 {
 	CK_OBJECT_HANDLE wk = CK_INVALID_HANDLE;
 	/* The length only: the value of an attribute array is an array of pointers. */
 	CK_ATTRIBUTE a = { CKA_WRAP_TEMPLATE, NULL, 0 };
+	CK_RV rv;
 
-	if (world_find_key(p, &wk) != CKR_OK || wk == CK_INVALID_HANDLE)
-		return;
-	if (p11_fn(p)->C_GetAttributeValue(p11_session(p), wk, &a, 1) != CKR_OK ||
-	    a.ulValueLen == 0 || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+	if ((rv = world_find_key(p, &wk)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the world backup key", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (wk == CK_INVALID_HANDLE)
+		return 0;
+	rv = p11_fn(p)->C_GetAttributeValue(p11_session(p), wk, &a, 1);
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID) {
+		msg_ck(rv, "cannot read the wrap template of the world key on token '%s' "
+		    "(C_GetAttributeValue)", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (rv != CKR_OK || a.ulValueLen == 0 || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
 		msg_warn("the world key of token '%s' has no wrap template (a world made by an "
 		    "older p11byok): while a transfer key exists, a holder of the user PIN could "
 		    "take keys out through it; make a new world before transferring more keys",
 		    p11_token_label(p));
+	return 0;
 }
 
 int
@@ -55,7 +67,7 @@ acls_admin(struct p11 *p, struct quorum *q, const struct world *w,
 			objs[nk] = r == 0 ? obj : CK_INVALID_HANDLE;
 	}
 	if (r == 0 && nidents > 0)
-		check_world_key(p);
+		r = check_world_key(p);
 	for (; r == 0 && made < nidents; made++)
 		r = transfer_create_transfer_key(p, idents[made], &obj);
 	/* All or nothing: the failed batch is run again as a whole. */

@@ -7,10 +7,10 @@
 #include "audit.h"
 #include "cli.h"
 #include "jsonout.h"
-#include "keyfind.h"
 #include "keygen.h"
 #include "manifest.h"
 #include "msg.h"
+#include "objindex.h"
 #include "offline.h"
 #include "p11.h"
 #include "package.h"
@@ -173,19 +173,18 @@ out:
 }
 
 /* The key of K on the token: there already (recorded), recovered (a run cut short after the
- * token made it), or generated now; recorded and audited either way.  */
+ * token made it), or generated now; recorded and audited either way.  IDX is the token as
+ * the batch began; a key there already goes into KNOWN for package.  */
 static int
-key_step(const struct runplan *rp, struct p11 *p, const struct runplan_key *k,
-    struct outcome *o)
+key_step(const struct runplan *rp, struct p11 *p, const struct objindex *idx,
+    const struct runplan_key *k, struct outcome *o, struct package_handles *known)
 {
 	const struct config_key *ck = k->ck;
 	struct keygen_result res;
-	CK_OBJECT_HANDLE h;
-	enum key_type type;
+	enum key_type type = KEY_RSA;
+	CK_OBJECT_HANDLE h = objindex_target(idx, ck->ident, &type);
 	int r;
 
-	if ((r = keyfind_lookup(p, ck->ident, &h, &type)) != 0)
-		return r;
 	if (k->recorded) {
 		if (h == CK_INVALID_HANDLE) {
 			msg_err("key '%s' has a record in kmdata but is not on token '%s': re-create "
@@ -194,6 +193,8 @@ key_step(const struct runplan *rp, struct p11 *p, const struct runplan_key *k,
 			return P11BYOK_EUSAGE;
 		}
 		o->generate = "existing";
+		known->target = h;
+		known->type = type;
 		return 0;
 	}
 	if (h != CK_INVALID_HANDLE) {
@@ -212,18 +213,21 @@ key_step(const struct runplan *rp, struct p11 *p, const struct runplan_key *k,
 	return r;
 }
 
-/* The user half of one key: its key, its transfer copy, its .byok. */
+/* The user half of one key: its key, its transfer copy, its .byok.  Objects already on the
+ * token come from IDX, not from a search each (see objindex.h); *KEK_OBJ is the handle of
+ * K's KEK once found.  */
 static int
-key_steps(const struct runplan *rp, struct p11 *p, const struct world *w,
-    struct runplan_key *k, struct outcome *o)
+key_steps(const struct runplan *rp, struct p11 *p, const struct objindex *idx,
+    const struct world *w, struct runplan_key *k, struct outcome *o, CK_OBJECT_HANDLE *kek_obj)
 {
+	struct package_handles known = { CK_INVALID_HANDLE, CK_INVALID_HANDLE,
+		CK_INVALID_HANDLE, CK_INVALID_HANDLE, KEY_RSA };
 	struct acls_result ares;
 	struct package_result pres;
 	CK_OBJECT_HANDLE copy;
-	CK_RV rv;
 	int r;
 
-	if ((r = key_step(rp, p, k, o)) != 0)
+	if ((r = key_step(rp, p, idx, k, o, &known)) != 0)
 		return r;
 	if (rp->generate_only) {
 		o->acls = o->package = "not run";
@@ -234,11 +238,7 @@ key_steps(const struct runplan *rp, struct p11 *p, const struct world *w,
 		o->package = "existing";
 		return 0;
 	}
-	if ((rv = transfer_find_copy(p, k->ck->ident, &copy)) != CKR_OK) {
-		msg_ck(rv, "cannot search token '%s' for the transfer copy of '%s'",
-		    p11_token_label(p), k->ck->ident);
-		return P11BYOK_EFAIL;
-	}
+	copy = objindex_copy(idx, k->ck->ident);
 	o->acls = "existing";
 	if (!k->acls_recorded || copy == CK_INVALID_HANDLE) {
 		o->acls = "made";
@@ -247,9 +247,14 @@ key_steps(const struct runplan *rp, struct p11 *p, const struct world *w,
 			return r;
 		k->acls_recorded = true;
 	}
-	if ((r = package_key(p, k->kek->kek, k->ck->ident, k->byok, false,
-	    k->ck->subscription_id, rp->kmdata, &pres)) != 0)
+	/* A copy made just now is not in IDX: package finds it. */
+	known.copy = copy;
+	known.kek = *kek_obj;
+	known.transfer = objindex_transfer_key(idx, k->ck->ident);
+	if ((r = package_key_known(p, k->kek->kek, k->ck->ident, k->byok, false,
+	    k->ck->subscription_id, rp->kmdata, &known, &pres)) != 0)
 		return r;
+	*kek_obj = known.kek;
 	k->packaged = true;
 	o->transfer_made = false;
 	o->package = "written";
@@ -273,9 +278,12 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
     const struct world *w, struct outcome *o)
 {
 	struct progress *pr = NULL;
+	struct objindex *idx = NULL;
+	CK_OBJECT_HANDLE *kek_obj = NULL;
 	json_t *keys = NULL;
 	size_t made = 0, packaged = 0;
 	char name[32];
+	CK_RV rv;
 	int r;
 
 	if (!rp->generate_only && (r = output_dir(rp->output_dir)) != 0)
@@ -292,10 +300,23 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 	}
 	if ((r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
 		return r;
+	/* One pass over the token for the whole batch (objindex.h says why). */
+	if ((rv = objindex_scan(p, &idx)) != CKR_OK) {
+		msg_ck(rv, "cannot list the objects of token '%s'", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if ((kek_obj = calloc(rp->nkeks + 1, sizeof *kek_obj)) == NULL) {
+		msg_err("out of memory");
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	for (size_t i = 0; i < rp->nkeks; i++)
+		kek_obj[i] = CK_INVALID_HANDLE;
 	pr = progress_new(rp->nkeys);
 	for (size_t i = 0; i < rp->nkeys; i++) {
 		struct runplan_key *k = &rp->keys[i];
-		if ((r = key_steps(rp, p, w, k, &o[i])) != 0) {
+		CK_OBJECT_HANDLE *ko = k->kek ? &kek_obj[k->kek - rp->keks] : &kek_obj[rp->nkeks];
+		if ((r = key_steps(rp, p, idx, w, k, &o[i], ko)) != 0) {
 			/* The error itself is the line above; this says where the batch stands. */
 			msg_out("Stopped at key '%s' (%s:%zu) with %zu of %zu keys done: fix what the "
 			    "error says and run again; finished keys are not done twice\n",
@@ -333,6 +354,8 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
 	progress_free(pr);
+	objindex_free(idx);
+	free(kek_obj);
 	return r;
 }
 

@@ -45,14 +45,25 @@ int
 package_key(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
     bool force, const char *subscription, const char *kmdata, struct package_result *res)
 {
-	CK_OBJECT_HANDLE target, copy, kek_obj, transfer = CK_INVALID_HANDLE;
+	struct package_handles known = { CK_INVALID_HANDLE, CK_INVALID_HANDLE,
+		CK_INVALID_HANDLE, CK_INVALID_HANDLE, KEY_RSA };
+	return package_key_known(p, kek, ident, path, force, subscription, kmdata, &known, res);
+}
+
+int
+package_key_known(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
+    bool force, const char *subscription, const char *kmdata, struct package_handles *known,
+    struct package_result *res)
+{
+	CK_OBJECT_HANDLE target = known->target, copy = known->copy, kek_obj = known->kek;
+	CK_OBJECT_HANDLE transfer = known->transfer;
 	struct byok b = { 0 };
 	char gen[256];
 	const char *step = "";
 	bool transfer_made = false;
 	json_t *ev = NULL;
 	CK_RV rv;
-	int r;
+	int r = 0;
 
 	res->native = false;
 	res->ciphertext_len = 0;
@@ -67,10 +78,12 @@ package_key(struct p11 *p, const struct kek *kek, const char *ident, const char 
 		    "generator field", p11_module_path(p));
 		goto out;
 	}
-	if ((r = keyfind_target(p, ident, &target, &res->type)) != 0)
+	res->type = known->type;
+	if (target == CK_INVALID_HANDLE &&
+	    (r = keyfind_target(p, ident, &target, &res->type)) != 0)
 		goto out;
 	r = P11BYOK_EFAIL;
-	if ((rv = transfer_find_copy(p, ident, &copy)) != CKR_OK) {
+	if (copy == CK_INVALID_HANDLE && (rv = transfer_find_copy(p, ident, &copy)) != CKR_OK) {
 		msg_ck(rv, "cannot search token '%s' for the transfer copy of '%s'",
 		    p11_token_label(p), ident);
 		goto out;
@@ -81,7 +94,8 @@ package_key(struct p11 *p, const struct kek *kek, const char *ident, const char 
 		r = P11BYOK_EUSAGE;
 		goto out;
 	}
-	if ((rv = transfer_find_kek(p, kek->key, &kek_obj)) != CKR_OK) {
+	if (kek_obj == CK_INVALID_HANDLE &&
+	    (rv = transfer_find_kek(p, kek->key, &kek_obj)) != CKR_OK) {
 		msg_ck(rv, "cannot search token '%s' for the KEK", p11_token_label(p));
 		goto out;
 	}
@@ -92,12 +106,14 @@ package_key(struct p11 *p, const struct kek *kek, const char *ident, const char 
 		r = P11BYOK_EUSAGE;
 		goto out;
 	}
+	known->kek = kek_obj;
 	if ((rv = wrap_has_native(p, &res->native)) != CKR_OK) {
 		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
 		goto out;
 	}
 	if (!res->native) {
-		if ((rv = transfer_find_transfer_key(p, ident, &transfer)) != CKR_OK) {
+		if (transfer == CK_INVALID_HANDLE &&
+		    (rv = transfer_find_transfer_key(p, ident, &transfer)) != CKR_OK) {
 			msg_ck(rv, "cannot search token '%s' for the transfer key of '%s'",
 			    p11_token_label(p), ident);
 			goto out;
@@ -110,6 +126,8 @@ package_key(struct p11 *p, const struct kek *kek, const char *ident, const char 
 			goto out;
 		}
 		transfer_made = true;
+	} else {
+		transfer = CK_INVALID_HANDLE;
 	}
 	if ((rv = wrap_byok(p, kek_obj, transfer, copy, &b.ciphertext, &b.ciphertext_len, &step))
 	    != CKR_OK) {
@@ -117,11 +135,15 @@ package_key(struct p11 *p, const struct kek *kek, const char *ident, const char 
 		    step);
 		goto out;
 	}
-	/* The transfer key is single-use: gone before the file exists.  When it cannot be
-	 * destroyed, the command fails and out: tries once more.  */
+	/* The transfer key is single-use: gone before the file exists.  The one just used is
+	 * destroyed by its handle (no search); on a failure the label sweep below runs.  */
 	if (transfer_made) {
-		if (transfer_destroy_transfer_keys(p, ident) < 0)
+		if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), transfer)) != CKR_OK) {
+			msg_ck(rv, "cannot destroy the transfer key of '%s' on token '%s': destroy it "
+			    "before anything else (p11byok package retries this)", ident,
+			    p11_token_label(p));
 			goto out;
+		}
 		transfer_made = false;
 	}
 	b.kid = kek->kid;

@@ -24,6 +24,21 @@ struct package_result {
 int package_key(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
     bool force, const char *subscription, const char *kmdata, struct package_result *res);
 
+/* Handles a batch already knows, so that package_key_known need not search the token for
+ * them (a search costs a pass over every object on SoftHSMv2); CK_INVALID_HANDLE where
+ * unknown.  TYPE is TARGET's type when TARGET is given.  */
+struct package_handles {
+	CK_OBJECT_HANDLE target, copy, kek, transfer;
+	enum key_type type;
+};
+
+/* As package_key, with the handles in KNOWN taken as found; the others are looked up on the
+ * token as package_key does, and KNOWN->kek is set to the KEK object found, for the next key
+ * of a batch.  */
+int package_key_known(struct p11 *p, const struct kek *kek, const char *ident,
+    const char *path, bool force, const char *subscription, const char *kmdata,
+    struct package_handles *known, struct package_result *res);
+
 /* Checks the .byok at PATH that a rerun finds (never rewritten): it must parse, name KEK's
  * kid, and hold a ciphertext of the shape a TYPE key wrapped for KEK has.  Returns 0, or
  * P11BYOK_EUSAGE after one line saying to move it away.  */

@@ -3,6 +3,7 @@
 #include "runplan.h"
 #include "keyrecord.h"
 #include "msg.h"
+#include "objindex.h"
 #include "package.h"
 #include "transfer.h"
 #include "wrap.h"
@@ -174,6 +175,7 @@ out:
 int
 runplan_survey_token(struct runplan *rp, struct p11 *p)
 {
+	struct objindex *idx = NULL;
 	CK_OBJECT_HANDLE h;
 	CK_RV rv;
 
@@ -188,17 +190,18 @@ runplan_survey_token(struct runplan *rp, struct p11 *p)
 		}
 		rp->keks[i].installed = h != CK_INVALID_HANDLE;
 	}
+	/* One pass over the token, not a search per key (objindex.h says why). */
+	if ((rv = objindex_scan(p, &idx)) != CKR_OK) {
+		msg_ck(rv, "cannot list the objects of token '%s'", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
 	for (size_t i = 0; i < rp->nkeys; i++) {
 		struct runplan_key *k = &rp->keys[i];
-		if ((rv = transfer_find_transfer_key(p, k->ck->ident, &h)) != CKR_OK) {
-			msg_ck(rv, "cannot search token '%s' for the transfer key of '%s'",
-			    p11_token_label(p), k->ck->ident);
-			return P11BYOK_EFAIL;
-		}
-		k->transfer_key = h != CK_INVALID_HANDLE;
+		k->transfer_key = objindex_transfer_key(idx, k->ck->ident) != CK_INVALID_HANDLE;
 		if (!k->packaged && k->kek != NULL)
 			k->kek->needed = true;
 	}
+	objindex_free(idx);
 	return 0;
 }
 

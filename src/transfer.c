@@ -11,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRANSFER_PREFIX "byok-transfer-"
-#define COPY_PREFIX "xferacld-"
-
 static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 
 static int
@@ -135,7 +132,7 @@ transfer_uninstall_kek(struct p11 *p, CK_OBJECT_HANDLE kek)
 static void
 transfer_label(const char *ident, char *buf, size_t len)
 {
-	snprintf(buf, len, TRANSFER_PREFIX "%s", ident);
+	snprintf(buf, len, TRANSFER_KEY_PREFIX "%s", ident);
 }
 
 CK_RV
@@ -178,8 +175,8 @@ transfer_destroy_transfer_keys(struct p11 *p, const char *ident)
 		size_t llen = 0;
 		/* Without an ident, only keys labelled as transfer keys are ours to destroy. */
 		if (ident == NULL && (p11attr_get(p, h[i], CKA_LABEL, &l, &llen) != CKR_OK ||
-		    llen < strlen(TRANSFER_PREFIX) ||
-		    memcmp(l, TRANSFER_PREFIX, strlen(TRANSFER_PREFIX)) != 0)) {
+		    llen < strlen(TRANSFER_KEY_PREFIX) ||
+		    memcmp(l, TRANSFER_KEY_PREFIX, strlen(TRANSFER_KEY_PREFIX)) != 0)) {
 			free(l);
 			continue;
 		}
@@ -204,7 +201,7 @@ transfer_create_transfer_key(struct p11 *p, const char *ident, CK_OBJECT_HANDLE 
 	char label[128], id[128];
 	CK_RV rv;
 
-	snprintf(id, sizeof id, TRANSFER_PREFIX "%s", ident);
+	snprintf(id, sizeof id, TRANSFER_KEY_PREFIX "%s", ident);
 	if (transfer_destroy_transfer_keys(p, ident) < 0)
 		return P11BYOK_EFAIL;
 	transfer_label(ident, label, sizeof label);
@@ -238,7 +235,7 @@ transfer_find_copy(struct p11 *p, const char *ident, CK_OBJECT_HANDLE *out)
 	CK_ULONG n = 0;
 	CK_RV rv;
 
-	snprintf(label, sizeof label, COPY_PREFIX "%s", ident);
+	snprintf(label, sizeof label, TRANSFER_COPY_PREFIX "%s", ident);
 	t[0].ulValueLen = strlen(label);
 	if ((rv = p11attr_find(p, t, 1, out, 1, &n)) != CKR_OK || n == 0)
 		*out = CK_INVALID_HANDLE;
@@ -262,7 +259,7 @@ transfer_make_copy(struct p11 *p, CK_OBJECT_HANDLE target, const char *ident,
 		*reused = true;
 		return 0;
 	}
-	snprintf(label, sizeof label, COPY_PREFIX "%s", ident);
+	snprintf(label, sizeof label, TRANSFER_COPY_PREFIX "%s", ident);
 	/* The class chooses the template: a guess would make a wrong copy or a misleading
 	 * error.  */
 	if ((rv = p11attr_ulong(p, target, CKA_CLASS, &cls)) != CKR_OK) {

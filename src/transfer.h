@@ -16,6 +16,10 @@
  * so the same KEK is found again and never installed twice.  */
 #define KEK_ID_LEN 16
 
+/* Labels: the transfer key of IDENT is byok-transfer-IDENT, its copy xferacld-IDENT. */
+#define TRANSFER_KEY_PREFIX "byok-transfer-"
+#define TRANSFER_COPY_PREFIX "xferacld-"
+
 /* Finds the trusted KEK object for KEK (an RSA public key) on the token; CK_INVALID_HANDLE
  * when absent.  Returns CKR_OK or the module's CK_RV.  */
 CK_RV transfer_find_kek(struct p11 *p, EVP_PKEY *kek, CK_OBJECT_HANDLE *out);

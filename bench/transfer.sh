@@ -1,0 +1,86 @@
+#!/bin/bash
+# bench/transfer.sh [N] [RUNS]: batch transfer of N RSA-2048 keys (default 200) that are
+# already generated and modify-acls'd, RUNS rounds (default 5), each sample starting from the
+# same token snapshot (restored, untimed, before every sample: packaging uses up the transfer
+# keys).  Alternating in rounds:
+#   wrap-min --fsync (baseline)  bench/wrap-min.c: only the PKCS#11 calls of the composed wrap,
+#                                the output fsync'd as p11byok fsyncs a .byok
+#   wrap-min, no fsync           the same without any fsync
+#   p11byok run                  the runbook of the N keys: one process, one login
+#   p11byok package loop         a shell loop, one `p11byok package` per key
+# Targets (issue 8): run within 1.10x of the baseline; run at least 5x faster than the loop.
+# Set-up (untimed, once): world init, `run --generate-only`, then `modify-acls` per key, which
+# costs a card quorum (scrypt, about 1 s) each.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+n=${1:-200} runs=${2:-5}
+P11BYOK=${P11BYOK:-$here/../p11byok}
+WRAP_MIN=${WRAP_MIN:-$(dirname "$P11BYOK")/bench/wrap-min}
+FAULTY=${FAULTY_MODULE:-$(dirname "$P11BYOK")/tests/faulty-pkcs11.so}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/p11byok-bench.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+. "$here/world.sh"
+if [ ! -x "$WRAP_MIN" ]; then
+	make -C "$(dirname "$P11BYOK")" bench/wrap-min >/dev/null ||
+		{ echo "bench: cannot build $WRAP_MIN (make bench/wrap-min)" >&2; exit 2; }
+fi
+
+t0=$(date +%s)
+world_init
+runbook "$dir/runbook.yaml" "$n:RSA:2048"
+"$P11BYOK" --quiet run "$dir/runbook.yaml" --generate-only >/dev/null ||
+	{ echo "bench: run --generate-only failed" >&2; exit 1; }
+for id in $IDENTS; do
+	p11 modify-acls --ident "$id" --kek-pem "$KEK_PEM" --kek-id "$KEK_ID" \
+		--card "$dir/cards/card-1-of-1.acs" --card-pass-file "$dir/card.pass" \
+		>/dev/null 2>&1 || { echo "bench: modify-acls $id failed" >&2; exit 1; }
+done
+snapshot
+setup=$(($(date +%s) - t0))
+
+ids=$(echo $IDENTS)
+# commands MODULE RUNBOOK: the commands compared, as pair's NAME 'CMD' arguments in $cmds.
+commands() {
+	local wrap_args="'$1' byok-world '$dir/user.pin' $KEK_CKA_ID '$dir/out' $ids"
+	cmds=(
+	"wrap-min --fsync (baseline)" "'$WRAP_MIN' --fsync $wrap_args"
+	"wrap-min, no fsync" "'$WRAP_MIN' $wrap_args"
+	"p11byok run" "'$P11BYOK' --quiet run '$2'"
+	"p11byok package loop" "for id in $ids; do '$P11BYOK' --module '$1' \
+--kmdata '$dir/kmdata' --pin-file '$dir/user.pin' --offline off --quiet package --ident \$id \
+--kek-pem '$KEK_PEM' --kek-id '$KEK_ID' --friendly-name Bench-\${id#bench-} \
+-o '$dir/out/KeyTransferPackage-Bench-'\${id#bench-}.byok || exit 1; done"
+	)
+}
+
+machine
+echo "$n RSA-2048 keys per sample, $runs rounds, token snapshot restored before each sample" \
+	"(set-up took ${setup} s); module $MODULE"
+# Each sample must leave N files in the output dir and no transfer key on the token:
+# SoftHSMv2 keeps an object in NAME.object and NAME.lock, so N transfer keys fewer is 2N
+# files fewer.
+objects=$(ls "$dir"/tokens/*/ | wc -l)
+BENCH_RESET=$RESTORE
+BENCH_CHECK="test \$(ls '$dir/out' | wc -l) -eq $n -a \$(ls '$dir'/tokens/*/ | wc -l) -eq \
+$((objects - 2 * n))"
+BENCH_RATIOS="4/3"
+commands "$MODULE" "$dir/runbook.yaml"
+[ "$runs" -eq 0 ] || pair "$runs" "${cmds[@]}"
+if [ "$runs" -gt 0 ] && [ -f "$FAULTY" ]; then
+	sed "s|^module: .*|module: $FAULTY|" "$dir/runbook.yaml" >"$dir/runbook-calls.yaml"
+	commands "$FAULTY" "$dir/runbook-calls.yaml"
+	P11FAULT_MODULE=$MODULE calls "${cmds[@]}"
+fi
+# BENCH_PHASES=1: where the time goes (perf uprobes, root only), inside one more sample of
+# the baseline and of run.  RUNS 0 skips the timed rounds and the call counts.
+if [ "${BENCH_PHASES:-0}" = 1 ]; then
+	commands "$MODULE" "$dir/runbook.yaml"
+	phases "${cmds[0]}" "${cmds[1]}" "$MODULE:C_Initialize" "$MODULE:C_Login" \
+		"$MODULE:C_FindObjectsInit" "$MODULE:C_WrapKey" "$MODULE:C_DestroyObject"
+	phases "${cmds[4]} (module calls, then p11byok's steps)" "${cmds[5]}" \
+		"$MODULE:C_Initialize" "$MODULE:C_Login" "$MODULE:C_FindObjectsInit" \
+		"$MODULE:C_GetAttributeValue" "$MODULE:C_WrapKey" "$MODULE:C_DestroyObject" \
+		"$P11BYOK:runplan_new" "$P11BYOK:objindex_scan" "$P11BYOK:package_key_known" \
+		"$P11BYOK:byok_write" "$P11BYOK:audit_append"
+fi
