@@ -22,28 +22,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-	OPT_IDENT = OPT_COMMAND_BASE, OPT_REGION, OPT_KEK_PEM, OPT_KEK_ID, OPT_TOOLSET_DIR,
-	OPT_ROOT_HASH,
-};
+enum { OPT_IDENT = OPT_COMMAND_BASE };
 
 struct args {
-	const char *ident, *region, *kek_pem, *kek_id, *toolset_dir, *root_hash;
+	const char *ident;
+	struct kek_source kek;
 };
 
 static int
 check_args(const struct command *cmd, const struct args *a, const char *kmdata)
 {
+	int r;
+
 	if (a->ident == NULL)
 		return cli_usage_error(cmd, "--ident is required");
 	if (!keyspec_valid_ident(a->ident))
 		return cli_usage_error(cmd, "--ident '%s' must be 1 to 64 digits, lower-case "
 		    "letters and dashes", a->ident);
-	if ((a->region != NULL) == (a->kek_pem != NULL))
-		return cli_usage_error(cmd, "give --region R (attested KEK package) or --kek-pem F "
-		    "with --kek-id KID (KEK downloaded from Key Vault)");
-	if ((a->kek_pem != NULL) != (a->kek_id != NULL))
-		return cli_usage_error(cmd, "--kek-pem and --kek-id go together");
+	if ((r = kek_source_check(cmd, &a->kek)) != 0)
+		return r;
 	if (kmdata == NULL)
 		return cli_usage_error(cmd, "no kmdata directory: pass --kmdata DIR or set "
 		    "P11BYOK_KMDATA (the world and key records live there)");
@@ -55,11 +52,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "ident", required_argument, NULL, OPT_IDENT },
-		{ "region", required_argument, NULL, OPT_REGION },
-		{ "kek-pem", required_argument, NULL, OPT_KEK_PEM },
-		{ "kek-id", required_argument, NULL, OPT_KEK_ID },
-		{ "toolset-dir", required_argument, NULL, OPT_TOOLSET_DIR },
-		{ "root-hash", required_argument, NULL, OPT_ROOT_HASH },
+		KEK_LONGOPTS,
 		QUORUM_LONGOPTS,
 		CLI_GLOBAL_OPTIONS
 	};
@@ -83,13 +76,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_IDENT: a.ident = optarg; break;
-		case OPT_REGION: a.region = optarg; break;
-		case OPT_KEK_PEM: a.kek_pem = optarg; break;
-		case OPT_KEK_ID: a.kek_id = optarg; break;
-		case OPT_TOOLSET_DIR: a.toolset_dir = optarg; break;
-		case OPT_ROOT_HASH: a.root_hash = optarg; break;
 		default:
-			if ((r = quorum_option(q, c, optarg)) == CLI_CONTINUE)
+			if (kek_source_option(&a.kek, c, optarg) == CLI_CONTINUE ||
+			    quorum_option(q, c, optarg) == CLI_CONTINUE)
 				break;
 			if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
 				goto out;
@@ -102,8 +91,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 
 	/* Nothing is installed as trusted that was not verified (or, from a PEM, checked). */
-	if ((r = kek_load(ctx, a.region, a.toolset_dir, a.root_hash, a.kek_pem, a.kek_id,
-	    &kek)) != 0)
+	if ((r = kek_load(ctx, &a.kek, &kek)) != 0)
 		goto out;
 	if ((r = offline_check(ctx_offline(ctx), "modify-acls")) != 0 ||
 	    (r = world_load(kmdata, &w)) != 0 ||
@@ -135,7 +123,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 
 	/* The user half: SO and user cannot be logged in at once. */
 	if ((r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
-	    (r = acls_copy(p, kmdata, w, a.ident, kek, a.region, native, kek_reused, &res)) != 0)
+	    (r = acls_copy(p, kmdata, w, a.ident, kek, a.kek.region, native, kek_reused, &res)) != 0)
 		goto out;
 	transfer_made = false;
 	kek_new = CK_INVALID_HANDLE;
@@ -176,11 +164,7 @@ out:
 
 static const struct opt_doc opts[] = {
 	{ "--ident", "ID", "the key to prepare for transfer (made by generate)" },
-	{ "--region", "R", "the region whose attested KEK package to install (verified first)" },
-	{ "--toolset-dir", "DIR", "where the region's KEK and world packages are (default .)" },
-	{ "--root-hash", "H", "pin another vendor root than the region manifest's" },
-	{ "--kek-pem", "F", "the KEK downloaded from Key Vault, a PEM public key (no attestation)" },
-	{ "--kek-id", "KID", "the Key Vault key id of that KEK" },
+	KEK_OPT_DOCS,
 	QUORUM_OPT_DOCS,
 	{ NULL, NULL, NULL },
 };

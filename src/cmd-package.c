@@ -15,13 +15,13 @@
 #include <string.h>
 
 enum {
-	OPT_IDENT = OPT_COMMAND_BASE, OPT_REGION, OPT_KEK_PEM, OPT_KEK_ID, OPT_FRIENDLY,
-	OPT_SUBSCRIPTION, OPT_OUTPUT, OPT_FORCE, OPT_VAULT, OPT_TOOLSET_DIR, OPT_ROOT_HASH,
+	OPT_IDENT = OPT_COMMAND_BASE, OPT_FRIENDLY, OPT_SUBSCRIPTION, OPT_OUTPUT, OPT_FORCE,
+	OPT_VAULT,
 };
 
 struct args {
-	const char *ident, *region, *kek_pem, *kek_id, *friendly, *subscription, *output;
-	const char *vault, *toolset_dir, *root_hash;
+	const char *ident, *friendly, *subscription, *output, *vault;
+	struct kek_source kek;
 	bool force;
 };
 
@@ -39,15 +39,7 @@ check_args(const struct command *cmd, const struct args *a)
 	if (a->subscription != NULL && !keyspec_valid_guid(a->subscription))
 		return cli_usage_error(cmd, "--subscription-id '%s' is not a GUID "
 		    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", a->subscription);
-	if ((a->region != NULL) == (a->kek_pem != NULL))
-		return cli_usage_error(cmd, "give --region R (attested KEK package) or --kek-pem F "
-		    "with --kek-id KID (KEK downloaded from Key Vault)");
-	if (a->root_hash != NULL && a->region == NULL)
-		return cli_usage_error(cmd, "--root-hash goes with --region (it pins the root of "
-		    "the region's KEK package)");
-	if ((a->kek_pem != NULL) != (a->kek_id != NULL))
-		return cli_usage_error(cmd, "--kek-pem and --kek-id go together");
-	return 0;
+	return kek_source_check(cmd, &a->kek);
 }
 
 static int
@@ -55,16 +47,12 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "ident", required_argument, NULL, OPT_IDENT },
-		{ "region", required_argument, NULL, OPT_REGION },
-		{ "kek-pem", required_argument, NULL, OPT_KEK_PEM },
-		{ "kek-id", required_argument, NULL, OPT_KEK_ID },
+		KEK_LONGOPTS,
 		{ "friendly-name", required_argument, NULL, OPT_FRIENDLY },
 		{ "subscription-id", required_argument, NULL, OPT_SUBSCRIPTION },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "vault-name", required_argument, NULL, OPT_VAULT },
-		{ "toolset-dir", required_argument, NULL, OPT_TOOLSET_DIR },
-		{ "root-hash", required_argument, NULL, OPT_ROOT_HASH },
 		CLI_GLOBAL_OPTIONS
 	};
 	struct args a = { 0 };
@@ -77,18 +65,15 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_IDENT: a.ident = optarg; break;
-		case OPT_REGION: a.region = optarg; break;
-		case OPT_KEK_PEM: a.kek_pem = optarg; break;
-		case OPT_KEK_ID: a.kek_id = optarg; break;
 		case OPT_FRIENDLY: a.friendly = optarg; break;
 		case OPT_SUBSCRIPTION: a.subscription = optarg; break;
 		case 'o':
 		case OPT_OUTPUT: a.output = optarg; break;
 		case OPT_FORCE: a.force = true; break;
 		case OPT_VAULT: a.vault = optarg; break;
-		case OPT_TOOLSET_DIR: a.toolset_dir = optarg; break;
-		case OPT_ROOT_HASH: a.root_hash = optarg; break;
 		default:
+			if (kek_source_option(&a.kek, c, optarg) == CLI_CONTINUE)
+				break;
 			if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
 				return r;
 		}
@@ -107,8 +92,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if ((r = fs_check_output(path, a.force, FS_RESERVE)) != 0)
 		return r;
 	/* Nothing is wrapped under a KEK that was not verified (or, from a PEM, checked). */
-	if ((r = kek_load(ctx, a.region, a.toolset_dir, a.root_hash, a.kek_pem, a.kek_id,
-	    &kek)) != 0)
+	if ((r = kek_load(ctx, &a.kek, &kek)) != 0)
 		goto out;
 	if ((r = offline_check(ctx_offline(ctx), "package")) != 0)
 		goto out;
@@ -147,11 +131,7 @@ out:
 
 static const struct opt_doc opts[] = {
 	{ "--ident", "ID", "the key to package (its modify-acls must have run)" },
-	{ "--region", "R", "the region whose attested KEK package to use (verified first)" },
-	{ "--kek-pem", "F", "the KEK downloaded from Key Vault, a PEM public key (no attestation)" },
-	{ "--kek-id", "KID", "the Key Vault key id of that KEK (goes into the .byok header)" },
-	{ "--toolset-dir", "DIR", "where the region's KEK and world packages are (default .)" },
-	{ "--root-hash", "H", "vendor root key hash to verify them to (default: the manifest's)" },
+	KEK_OPT_DOCS,
 	{ "--friendly-name", "NAME", "names KeyTransferPackage-NAME.byok and the Key Vault key" },
 	{ "--subscription-id", "GUID", "the Azure subscription, for the printed upload line" },
 	{ "--vault-name", "V", "the Key Vault, for the printed upload lines (default VAULT)" },

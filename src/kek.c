@@ -136,15 +136,42 @@ out:
 }
 
 int
-kek_load(struct ctx *ctx, const char *region, const char *toolset_dir,
-    const char *root_hash, const char *kek_pem, const char *kek_id, struct kek **out)
+kek_source_option(struct kek_source *src, int opt, const char *arg)
+{
+	switch (opt) {
+	case KEK_OPT_REGION: src->region = arg; break;
+	case KEK_OPT_TOOLSET_DIR: src->toolset_dir = arg; break;
+	case KEK_OPT_ROOT_HASH: src->root_hash = arg; break;
+	case KEK_OPT_PEM: src->pem = arg; break;
+	case KEK_OPT_ID: src->id = arg; break;
+	default: return -2;
+	}
+	return CLI_CONTINUE;
+}
+
+int
+kek_source_check(const struct command *cmd, const struct kek_source *src)
+{
+	if ((src->region != NULL) == (src->pem != NULL))
+		return cli_usage_error(cmd, "give --region R (attested KEK package) or --kek-pem F "
+		    "with --kek-id KID (KEK downloaded from Key Vault)");
+	if (src->root_hash != NULL && src->region == NULL)
+		return cli_usage_error(cmd, "--root-hash goes with --region (it pins the root of "
+		    "the region's KEK package)");
+	if ((src->pem != NULL) != (src->id != NULL))
+		return cli_usage_error(cmd, "--kek-pem and --kek-id go together");
+	return 0;
+}
+
+int
+kek_load(struct ctx *ctx, const struct kek_source *src, struct kek **out)
 {
 	int r;
 
-	if (region != NULL)
-		return kek_from_region(ctx, region, toolset_dir, root_hash, out);
-	if ((r = kek_from_pem(kek_pem, kek_id, out)) == 0)
+	if (src->region != NULL)
+		return kek_from_region(ctx, src->region, src->toolset_dir, src->root_hash, out);
+	if ((r = kek_from_pem(src->pem, src->id, out)) == 0)
 		msg_warn("the KEK from %s carries no attestation (the current Azure method): "
-		    "check its fingerprint %s against Key Vault", kek_pem, (*out)->fingerprint);
+		    "check its fingerprint %s against Key Vault", src->pem, (*out)->fingerprint);
 	return r;
 }

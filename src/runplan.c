@@ -36,6 +36,7 @@ kek_of(struct ctx *ctx, struct runplan *rp, const struct config_key *ck,
 	const char *kid = ck->kek_pem ? ck->kek_id : cfg->kek_id;
 	const char *region = ck->kek_pem ? NULL : cfg->region;
 	struct runplan_kek *k;
+	struct kek_source src;
 	int r;
 
 	for (size_t i = 0; i < rp->nkeks; i++) {
@@ -47,7 +48,8 @@ kek_of(struct ctx *ctx, struct runplan *rp, const struct config_key *ck,
 		}
 	}
 	k = &rp->keks[rp->nkeks];
-	if ((r = kek_load(ctx, region, cfg->toolset_dir, cfg->root_hash, pem, kid, &k->kek)) != 0)
+	src = (struct kek_source){ region, cfg->toolset_dir, cfg->root_hash, pem, kid };
+	if ((r = kek_load(ctx, &src, &k->kek)) != 0)
 		return r;
 	k->region = region;
 	k->pem = region ? NULL : pem;

@@ -231,6 +231,14 @@ row 2 "card $T/adir is a directory: give the path of a file" "modify-acls --card
 when "$RO" row 2 "cannot write in the kmdata directory $T/kmro: Read-only file system" "modify-acls on a read-only kmdata keeps the transfer key it had" -- wp --kmdata "$T/kmro" modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" "${cards[@]}"
 when "$FULL" row 3 "the kmdata directory $T/kmfull has no room for a 64 KiB file" "modify-acls on a full kmdata refuses before the token" -- wp --kmdata "$T/kmfull" modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" "${cards[@]}"
 
+# The KEK options, one parser (kek_source_check) for modify-acls and package.
+for c in "modify-acls --ident k1" "package --ident k1 --friendly-name k1"; do
+	row 2 "give --region R \(attested KEK package\) or --kek-pem F with --kek-id KID" "${c%% *} with both --region and --kek-pem" -- wp $c --region NA --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID"
+	row 2 "give --region R \(attested KEK package\) or --kek-pem F" "${c%% *} without any KEK" -- wp $c
+	row 2 "--kek-pem and --kek-id go together" "${c%% *} --kek-pem without --kek-id" -- wp $c --kek-pem "$KIT_KEK_PEM"
+	row 2 "--root-hash goes with --region" "${c%% *} --root-hash with a Key Vault PEM" -- wp $c --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" --root-hash "$KIT_ROOT_HASH"
+done
+
 # --- package: the transfer key survives every refusal ---
 row 2 "cannot write $T/adir: it is a directory; give a file name" "package -o names a directory, with --force" -- pk -o "$T/adir" --force
 row 2 "cannot write $T/o/dangling.byok: it is a symbolic link, .*give the real path" "package -o names a dangling link: its target is not made" -- pk -o "$T/o/dangling.byok"
