@@ -65,13 +65,7 @@ BENCH_RESET=$RESTORE
 BENCH_CHECK="test \$(ls '$dir/out' | wc -l) -eq $n -a \$(ls '$dir'/tokens/*/ | wc -l) -eq \
 $((objects - 2 * n))"
 BENCH_RATIOS="4/3"
-commands "$MODULE" "$dir/runbook.yaml"
-[ "$runs" -eq 0 ] || pair "$runs" "${cmds[@]}"
-if [ "$runs" -gt 0 ] && [ -f "$FAULTY" ]; then
-	sed "s|^module: .*|module: $FAULTY|" "$dir/runbook.yaml" >"$dir/runbook-calls.yaml"
-	commands "$FAULTY" "$dir/runbook-calls.yaml"
-	P11FAULT_MODULE=$MODULE calls "${cmds[@]}"
-fi
+measure "$dir/runbook.yaml"
 # BENCH_PHASES=1: where the time goes (perf uprobes, root only), inside one more sample of
 # the baseline and of run.  RUNS 0 skips the timed rounds and the call counts.
 if [ "${BENCH_PHASES:-0}" = 1 ]; then

@@ -12,6 +12,9 @@
 # snapshot            copies the token directory, kmdata and output dir aside
 # RESTORE             a shell command putting the snapshot back (BENCH_RESET)
 # p11 ARGS...         p11byok on the bench's module, kmdata and PIN
+# measure RUNBOOK     the timed rounds ($runs) of the commands the script's
+#                     `commands MODULE RUNBOOK` puts in $cmds, then their PKCS#11 call
+#                     counts through tests/faulty-pkcs11.so ($FAULTY, when built)
 
 : "${top_srcdir:=$(cd "$here/.." && pwd)}"
 MODULE=${SOFTHSM2_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
@@ -81,4 +84,14 @@ snapshot() {
 	chmod 700 "$dir/out"
 	cp -a "$dir/tokens" "$dir/kmdata" "$dir/out" "$dir/snap/"
 	RESTORE="cd '$dir' && rm -rf tokens kmdata out && cp -a snap/tokens snap/kmdata snap/out ."
+}
+
+measure() {
+	commands "$MODULE" "$1"
+	[ "$runs" -eq 0 ] || pair "$runs" "${cmds[@]}"
+	if [ "$runs" -gt 0 ] && [ -f "$FAULTY" ]; then
+		sed "s|^module: .*|module: $FAULTY|" "$1" >"${1%.yaml}-calls.yaml"
+		commands "$FAULTY" "${1%.yaml}-calls.yaml"
+		P11FAULT_MODULE=$MODULE calls "${cmds[@]}"
+	fi
 }
