@@ -75,6 +75,16 @@ add_bool(struct tmpl *t, CK_ATTRIBUTE_TYPE type, bool v)
 	add(t, type, v ? &yes : &no, sizeof(CK_BBOOL));
 }
 
+/* CKA_ID = IDENT and CKA_LABEL = LABEL, from the template's own copies. */
+static void
+add_names(struct tmpl *t, const char *ident, const char *label)
+{
+	snprintf(t->id, sizeof t->id, "%s", ident);
+	snprintf(t->label, sizeof t->label, "%s", label);
+	add(t, CKA_ID, t->id, strlen(t->id));
+	add(t, CKA_LABEL, t->label, strlen(t->label));
+}
+
 /* The protection and usage every target key has, at generation and at restore alike
  * (DESIGN.md §2): the restore template must never be weaker than this.  */
 static void
@@ -85,10 +95,7 @@ key_template(struct tmpl *t, enum key_type type, const char *ident, const char *
 	add_bool(t, CKA_SENSITIVE, true);
 	add_bool(t, CKA_EXTRACTABLE, true);
 	add_bool(t, CKA_WRAP_WITH_TRUSTED, true);
-	snprintf(t->id, sizeof t->id, "%s", ident);
-	snprintf(t->label, sizeof t->label, "%s", label);
-	add(t, CKA_ID, t->id, strlen(t->id));
-	add(t, CKA_LABEL, t->label, strlen(t->label));
+	add_names(t, ident, label);
 	add_bool(t, CKA_DERIVE, false);
 	add_bool(t, CKA_UNWRAP, false);
 	switch (type) {
@@ -118,10 +125,7 @@ pub_template(struct tmpl *t, enum key_type type, const char *ident, const char *
 {
 	add_bool(t, CKA_TOKEN, true);
 	add_bool(t, CKA_PRIVATE, false);
-	snprintf(t->id, sizeof t->id, "%s", ident);
-	snprintf(t->label, sizeof t->label, "%s", label);
-	add(t, CKA_ID, t->id, strlen(t->id));
-	add(t, CKA_LABEL, t->label, strlen(t->label));
+	add_names(t, ident, label);
 	add_bool(t, CKA_VERIFY, true);
 	add_bool(t, CKA_ENCRYPT, type == KEY_RSA);
 	add_bool(t, CKA_WRAP, false);
