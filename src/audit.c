@@ -32,15 +32,12 @@ audit_event(const char *command)
 	return json_pack("{s:s, s:s}", "time", when, "command", command);
 }
 
-int
-audit_add_file(json_t *event, const char *path)
+static int
+add_file_hash(json_t *event, const char *path, const unsigned char d[SHA256_LEN])
 {
-	unsigned char d[SHA256_LEN];
 	char hex[2 * SHA256_LEN + 1];
 	json_t *files = json_object_get(event, "files");
 
-	if (digest_sha256_file(path, d) != 0)
-		return P11BYOK_EFAIL;
 	hex_encode(d, SHA256_LEN, hex, 0);
 	if (files == NULL) {
 		files = json_array();
@@ -49,6 +46,29 @@ audit_add_file(json_t *event, const char *path)
 	}
 	return json_array_append_new(files, json_pack("{s:s, s:s}", "path", path, "sha256", hex))
 	    == 0 ? 0 : P11BYOK_EFAIL;
+}
+
+int
+audit_add_file(json_t *event, const char *path)
+{
+	unsigned char d[SHA256_LEN];
+
+	if (digest_sha256_file(path, d) != 0)
+		return P11BYOK_EFAIL;
+	return add_file_hash(event, path, d);
+}
+
+int
+audit_add_data(json_t *event, const char *path, const void *data, size_t len)
+{
+	unsigned char d[SHA256_LEN];
+	unsigned int dlen = 0;
+
+	if (EVP_Digest(data, len, d, &dlen, EVP_sha256(), NULL) != 1) {
+		msg_err("cannot compute the SHA-256 of %s", path);
+		return P11BYOK_EFAIL;
+	}
+	return add_file_hash(event, path, d);
 }
 
 static void
@@ -86,6 +106,60 @@ last_line_hash(FILE *f, char hex[2 * SHA256_LEN + 1], size_t *count)
 	free(last);
 	free(line);
 	return 0;
+}
+
+/* The suffix every line ends with: its own SHA-256, over the line without it. */
+#define HASH_KEY ",\"hash\":\""
+#define SEAL_LEN (sizeof HASH_KEY - 1 + 2 * SHA256_LEN + 2)
+
+/* EVENT as its log line: "seq" (its 1-based line number) and "prev" (the SHA-256 of the
+ * line before) go last, then "hash", the SHA-256 of the line up to it, so a line edited
+ * in place is caught at that line and a deleted or moved one where its number no longer
+ * fits.  Returns the text, which the caller frees, or NULL.  */
+static char *
+seal(json_t *event, size_t seq, const char *prev)
+{
+	char hex[2 * SHA256_LEN + 1], *body, *line = NULL;
+	size_t n;
+
+	json_object_del(event, "seq");
+	json_object_del(event, "prev");
+	json_object_del(event, "hash");
+	if (json_object_set_new(event, "seq", json_integer((json_int_t)seq)) != 0 ||
+	    json_object_set_new(event, "prev", json_string(prev)) != 0 ||
+	    (body = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		return NULL;
+	n = strlen(body);
+	sha256_hex(body, n, hex);
+	if (asprintf(&line, "%.*s" HASH_KEY "%s\"}", (int)(n - 1), body, hex) < 0)
+		line = NULL;
+	free(body);
+	return line;
+}
+
+/* Whether LINE (N bytes) ends in the hash of the rest of it, as seal made it. */
+static bool
+seal_holds(const char *line, size_t n)
+{
+	char hex[2 * SHA256_LEN + 1], *body;
+	const char *tail;
+	size_t blen;
+	bool holds;
+
+	if (n <= SEAL_LEN || strncmp(line + n - SEAL_LEN, HASH_KEY, sizeof HASH_KEY - 1) != 0 ||
+	    line[n - 1] != '}' || line[n - 2] != '"')
+		return false;
+	tail = line + n - SEAL_LEN + sizeof HASH_KEY - 1;
+	blen = n - SEAL_LEN;
+	if ((body = malloc(blen + 2)) == NULL)
+		return false;
+	memcpy(body, line, blen);
+	body[blen] = '}';
+	body[blen + 1] = '\0';
+	sha256_hex(body, blen + 1, hex);
+	holds = strncmp(tail, hex, 2 * SHA256_LEN) == 0;
+	free(body);
+	return holds;
 }
 
 int
@@ -126,10 +200,7 @@ audit_append(const char *kmdata, json_t *event)
 		msg_err("out of memory reading the audit log %s", path);
 		goto out;
 	}
-	/* "prev" goes last so every earlier field is covered by the next line's hash. */
-	json_object_del(event, "prev");
-	if (json_object_set_new(event, "prev", json_string(prev)) != 0 ||
-	    (text = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+	if ((text = seal(event, count + 1, prev)) == NULL) {
 		msg_err("out of memory writing the audit log");
 		goto out;
 	}
@@ -186,19 +257,86 @@ audit_check_writable(const char *kmdata)
 	return 0;
 }
 
-int
-audit_verify(const char *path, const char *head, size_t *lines, size_t *bad_line)
+/* Checks line NO (N bytes) of the log, whose predecessor hashed to PREV; fills V and
+ * returns false at the first fault.  */
+static bool
+check_line(const char *line, size_t n, size_t no, const char *prev, struct audit_verdict *v)
 {
-	int r = P11BYOK_EUSAGE;
+	json_t *ev = NULL;
+	const char *claimed;
+	json_int_t seq;
+	bool good = false;
+
+	v->bad_line = no;
+	if (n >= LINE_MAX_BYTES || !seal_holds(line, n) ||
+	    (ev = json_loads(line, 0, NULL)) == NULL) {
+		v->why = "this line was edited: it does not match the SHA-256 it carries";
+		goto out;
+	}
+	seq = json_integer_value(json_object_get(ev, "seq"));
+	claimed = json_string_value(json_object_get(ev, "prev"));
+	if (seq > (json_int_t)no) {
+		v->why = "a line is missing here: this one was written as a later line";
+	} else if (seq < (json_int_t)no) {
+		v->why = "this line is out of place: it was written as an earlier line";
+	} else if (claimed == NULL || strcmp(claimed, prev) != 0) {
+		/* Both lines hold their own hash: the earlier one was rewritten whole. */
+		v->bad_line = no > 1 ? no - 1 : no;
+		v->why = no > 1 ? "this line was rewritten: the next line records another SHA-256 "
+		    "for it" : "this line records a predecessor: lines before it are missing";
+	} else {
+		good = true;
+		v->bad_line = 0;
+	}
+out:
+	json_decref(ev);
+	return good;
+}
+
+/* Checks the end of an intact chain of V->lines lines against the head file HEAD. */
+static int
+check_head(const char *head, const char *before_last, struct audit_verdict *v)
+{
+	char *text = NULL, want[2 * SHA256_LEN + 1];
+	size_t count = 0, no = v->lines;
+	int r = 0;
+
+	if (fs_read_file(head, "audit head", 256, &text, NULL) != 0)
+		return P11BYOK_EUSAGE;
+	v->head_checked = true;
+	if (sscanf(text, "%zu %64s", &count, want) != 2) {
+		v->bad_line = no + 1;
+		v->why = "the head file is not one p11byok wrote";
+		r = P11BYOK_EFAIL;
+	} else if (no > 0 && count == no - 1 && strcmp(want, before_last) == 0) {
+		/* The log line is fsync'd before the head is replaced: a crash between the two
+		 * leaves the head one line behind, not a gap. */
+		v->head_behind = true;
+	} else if (count > no) {
+		v->bad_line = no + 1;
+		v->why = "lines are missing at the end: the head records more";
+		r = P11BYOK_EFAIL;
+	} else if (count != no || strcmp(want, v->last_hash) != 0) {
+		v->bad_line = count < no ? count + 1 : no;
+		v->why = count < no ? "lines were added after the last one the head records" :
+		    "the last line is not the one the head records: it was rewritten";
+		r = P11BYOK_EFAIL;
+	}
+	free(text);
+	return r;
+}
+
+int
+audit_verify(const char *path, const char *head, struct audit_verdict *v)
+{
 	char prev[2 * SHA256_LEN + 1] = "", before_last[2 * SHA256_LEN + 1] = "";
 	char *line = NULL;
-	size_t cap = 0, no = 0;
+	size_t cap = 0;
 	ssize_t n;
 	FILE *f;
-	int fd;
+	int fd, r = 0;
 
-	*lines = 0;
-	*bad_line = 0;
+	memset(v, 0, sizeof *v);
 	if ((fd = fs_open_input(path, "audit log")) < 0)
 		return P11BYOK_EUSAGE;
 	if ((f = fdopen(fd, "r")) == NULL) {
@@ -206,52 +344,113 @@ audit_verify(const char *path, const char *head, size_t *lines, size_t *bad_line
 		close(fd);
 		return P11BYOK_EUSAGE;
 	}
-	r = 0;
 	while ((n = getline(&line, &cap, f)) > 0) {
-		json_t *ev;
-		const char *claimed;
-		no++;
+		v->lines++;
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
-		ev = n < LINE_MAX_BYTES ? json_loads(line, 0, NULL) : NULL;
-		claimed = json_string_value(json_object_get(ev, "prev"));
-		if (claimed == NULL || strcmp(claimed, prev) != 0) {
-			json_decref(ev);
-			*bad_line = no;
+		if (!check_line(line, (size_t)n, v->lines, prev, v)) {
 			r = P11BYOK_EFAIL;
 			break;
 		}
-		json_decref(ev);
 		memcpy(before_last, prev, sizeof prev);
 		sha256_hex(line, (size_t)n, prev);
 	}
-	*lines = no;
 	free(line);
 	fclose(f);
-	if (r == 0 && head != NULL) {
-		char *text = NULL, want[2 * SHA256_LEN + 1];
-		size_t count = 0;
-		if (access(head, F_OK) != 0 && errno == ENOENT) {
-			msg_err("no audit head %s beside the log %s: keep audit.head with audit.log "
-			    "(it is how a deleted last line is seen)", head, path);
-			r = P11BYOK_EUSAGE;
-		} else if (fs_read_file(head, "audit head", 256, &text, NULL) == 0) {
-			if (sscanf(text, "%zu %64s", &count, want) == 2 && no > 0 &&
-			    count == no - 1 && strcmp(want, before_last) == 0) {
-				/* The log line is fsync'd before the head is replaced: a crash
-				 * between the two leaves the head one line behind, not a gap. */
-				msg_warn("%s is one line behind the log (a write interrupted between "
-				    "the two); the chain is intact and the next audit line updates it",
-				    head);
-			} else if (sscanf(text, "%zu %64s", &count, want) != 2 || count != no ||
-			    strcmp(want, prev) != 0) {
-				*bad_line = count > no ? no + 1 : no;
-				r = P11BYOK_EFAIL;
+	memcpy(v->last_hash, prev, sizeof prev);
+	if (r == 0 && head != NULL)
+		r = check_head(head, before_last, v);
+	return r;
+}
+
+/* --- what a log records ------------------------------------------------------------- */
+
+struct audit_log {
+	json_t **events;
+	size_t n;
+};
+
+int
+audit_log_load(const char *kmdata, struct audit_log **out)
+{
+	struct audit_log *log = calloc(1, sizeof *log);
+	char path[4096], *text = NULL, *line, *save = NULL;
+	size_t len = 0, cap = 0;
+	int r = P11BYOK_EFAIL;
+
+	*out = NULL;
+	if (log == NULL) {
+		msg_err("out of memory");
+		return r;
+	}
+	snprintf(path, sizeof path, "%s/audit.log", kmdata);
+	if (access(path, F_OK) == 0) {
+		if ((r = fs_read_file(path, "audit log", (size_t)1 << 30, &text, &len)) != 0)
+			goto out;
+		r = P11BYOK_EFAIL;
+		for (line = strtok_r(text, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			json_t *ev = json_loads(line, 0, NULL);
+			if (ev == NULL)
+				continue;	/* audit verify reports it; it records nothing */
+			if (log->n == cap) {
+				json_t **grown = realloc(log->events, (cap = cap ? 2 * cap : 64) *
+				    sizeof *grown);
+				if (grown == NULL) {
+					json_decref(ev);
+					msg_err("out of memory reading %s", path);
+					goto out;
+				}
+				log->events = grown;
 			}
-			free(text);
-		} else {
-			r = P11BYOK_EUSAGE;
+			log->events[log->n++] = ev;
 		}
 	}
+	*out = log;
+	log = NULL;
+	r = 0;
+out:
+	free(text);
+	audit_log_free(log);
 	return r;
+}
+
+/* Whether EV lists a file with the SHA-256 HEX. */
+static bool
+lists_file(json_t *ev, const char *hex)
+{
+	size_t i;
+	json_t *file;
+
+	json_array_foreach(json_object_get(ev, "files"), i, file)
+		if (strcmp(json_string_value(json_object_get(file, "sha256")) ?: "", hex) == 0)
+			return true;
+	return false;
+}
+
+bool
+audit_log_has(const struct audit_log *log, const char *command, const char *ident,
+    const char *sha256)
+{
+	for (size_t i = 0; log != NULL && i < log->n; i++) {
+		json_t *ev = log->events[i];
+		const char *result = json_string_value(json_object_get(ev, "result"));
+		if (strcmp(json_string_value(json_object_get(ev, "command")) ?: "", command) == 0 &&
+		    strcmp(json_string_value(json_object_get(ev, "ident")) ?: "", ident) == 0 &&
+		    result != NULL && strcmp(result, "FAILURE") != 0 &&
+		    (sha256 == NULL || lists_file(ev, sha256)))
+			return true;
+	}
+	return false;
+}
+
+void
+audit_log_free(struct audit_log *log)
+{
+	if (log == NULL)
+		return;
+	for (size_t i = 0; i < log->n; i++)
+		json_decref(log->events[i]);
+	free(log->events);
+	free(log);
 }

@@ -148,10 +148,9 @@ out:
 	return r;
 }
 
-int
-byok_write(const char *path, const struct byok *b, bool force)
+char *
+byok_encode(const struct byok *b)
 {
-	int r = P11BYOK_EFAIL;
 	char *ct = NULL, *text = NULL;
 	json_t *doc = NULL;
 
@@ -159,16 +158,11 @@ byok_write(const char *path, const struct byok *b, bool force)
 	    (doc = json_pack("{s:s, s:{s:s, s:s, s:s}, s:s, s:s}", "schema_version",
 	    SCHEMA_VERSION, "header", "kid", b->kid, "alg", "dir", "enc", ENC, "ciphertext", ct,
 	    "generator", b->generator ? b->generator : PACKAGE " " VERSION)) == NULL ||
-	    (text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
-		msg_err("out of memory writing %s", path);
-		goto out;
-	}
-	r = fs_write_atomic(path, text, strlen(text), 0600, force);
-out:
-	free(text);
+	    (text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
+		msg_err("out of memory writing a .byok");
 	free(ct);
 	json_decref(doc);
-	return r;
+	return text;
 }
 
 enum byok_kind

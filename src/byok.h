@@ -22,8 +22,9 @@ struct byok {
  * P11BYOK_EUSAGE after one line naming PATH (and line:column for JSON syntax).  */
 int byok_read(const char *path, struct byok **out);
 
-/* Writes B to PATH as JSON, mode 0600, atomically; refuses an existing PATH without FORCE. */
-int byok_write(const char *path, const struct byok *b, bool force);
+/* B as the .byok's JSON text, which the caller frees; NULL after one line when out of
+ * memory.  */
+char *byok_encode(const struct byok *b);
 
 void byok_free(struct byok *b);
 

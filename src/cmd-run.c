@@ -227,7 +227,8 @@ key_steps(const struct runplan *rp, struct p11 *p, const struct objindex *idx,
 	CK_OBJECT_HANDLE copy;
 	int r;
 
-	if ((r = key_step(rp, p, idx, k, o, &known)) != 0)
+	if ((r = runplan_record_unaudited(rp, p, k)) != 0 ||
+	    (r = key_step(rp, p, idx, k, o, &known)) != 0)
 		return r;
 	if (rp->generate_only) {
 		o->acls = o->package = "not run";

@@ -3,6 +3,7 @@
 #include "fsutil.h"
 #include "msg.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -218,28 +219,30 @@ fs_check_output(const char *path, bool force, size_t reserve)
 }
 
 int
-fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool force)
+fs_stage(struct fs_staged *st, const char *path, const void *data, size_t len, mode_t mode,
+    bool force)
 {
-	int r, fd = -1, dfd = -1;
-	char *tmp = NULL, *dircopy = NULL;
-	const char *dir;
+	int r, fd = -1;
+	char *dircopy = NULL;
 
+	st->path = path;
+	st->tmp = NULL;
+	st->force = force;
 	if ((r = check_existing(path, force)) != 0)
 		return r;
 	r = P11BYOK_EFAIL;
-	if ((dircopy = strdup(path)) == NULL ||
-	    asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
+	if (asprintf(&st->tmp, "%s.tmp.XXXXXX", path) < 0) {
+		st->tmp = NULL;
 		msg_err("out of memory writing %s", path);
 		goto out;
 	}
-	dir = dirname(dircopy);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+	if ((fd = mkostemp(st->tmp, O_CLOEXEC)) < 0) {
+		dircopy = strdup(path);
 		msg_err("cannot create a file in %s: %s; check the directory exists and is writable",
-		    dir, strerror(errno));
+		    dircopy ? dirname(dircopy) : path, strerror(errno));
 		r = P11BYOK_EUSAGE;
-		free(tmp);
-		tmp = NULL;
+		free(st->tmp);
+		st->tmp = NULL;
 		goto out;
 	}
 	if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
@@ -247,44 +250,102 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, boo
 		    "write elsewhere", path, strerror(errno));
 		goto out;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
+	r = close(fd);
+	fd = -1;
+	if (r < 0) {
+		r = P11BYOK_EFAIL;
 		msg_err("cannot write %s: %s; nothing was left there: free some space or "
 		    "write elsewhere", path, strerror(errno));
 		goto out;
 	}
-	fd = -1;
-	if (force) {
-		if (rename(tmp, path) < 0) {
-			msg_err("cannot rename into %s: %s", path, strerror(errno));
-			goto out;
-		}
-	} else if (link(tmp, path) < 0) {
-		/* link() refuses an existing name atomically, closing the race with lstat(). */
-		if (errno == EEXIST) {
-			msg_err("%s already exists: move it away or pass --force to replace it", path);
-			r = P11BYOK_EUSAGE;
-		} else {
-			msg_err("cannot create %s: %s", path, strerror(errno));
-		}
-		goto out;
-	} else {
-		unlink(tmp);
-	}
-	free(tmp);
-	tmp = NULL;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		fsync(dfd);
 	r = 0;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
+	if (r != 0)
+		fs_discard(st);
 	free(dircopy);
 	return r;
+}
+
+int
+fs_commit(struct fs_staged *st)
+{
+	int r = P11BYOK_EFAIL, dfd;
+	char *dircopy = NULL;
+
+	if (st->force) {
+		if (rename(st->tmp, st->path) < 0) {
+			msg_err("cannot rename into %s: %s", st->path, strerror(errno));
+			goto out;
+		}
+	} else if (link(st->tmp, st->path) < 0) {
+		/* link() refuses an existing name atomically, closing the race with lstat(). */
+		if (errno == EEXIST) {
+			msg_err("%s already exists: move it away or pass --force to replace it",
+			    st->path);
+			r = P11BYOK_EUSAGE;
+		} else {
+			msg_err("cannot create %s: %s", st->path, strerror(errno));
+		}
+		goto out;
+	} else {
+		unlink(st->tmp);
+	}
+	free(st->tmp);
+	st->tmp = NULL;
+	if ((dircopy = strdup(st->path)) != NULL &&
+	    (dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	r = 0;
+out:
+	fs_discard(st);
+	free(dircopy);
+	return r;
+}
+
+void
+fs_discard(struct fs_staged *st)
+{
+	if (st->tmp != NULL) {
+		unlink(st->tmp);
+		free(st->tmp);
+		st->tmp = NULL;
+	}
+}
+
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool force)
+{
+	struct fs_staged st;
+	int r;
+
+	if ((r = fs_stage(&st, path, data, len, mode, force)) != 0)
+		return r;
+	return fs_commit(&st);
+}
+
+void
+fs_sweep_staged(const char *path)
+{
+	char *dircopy = strdup(path);
+	const char *base = fs_basename(path);
+	size_t blen = strlen(base);
+	struct dirent *de;
+	DIR *d;
+
+	if (dircopy == NULL || (d = opendir(dirname(dircopy))) == NULL) {
+		free(dircopy);
+		return;
+	}
+	/* Exactly BASE.tmp.XXXXXX, as fs_stage names them: nothing else is touched. */
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, base, blen) == 0 &&
+		    strncmp(de->d_name + blen, ".tmp.", 5) == 0 &&
+		    strlen(de->d_name + blen + 5) == 6)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	free(dircopy);
 }

@@ -24,6 +24,27 @@ int fs_read_file(const char *path, const char *what, size_t max, char **out, siz
  * P11BYOK_EFAIL (I/O), after printing one line.  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool force);
 
+/* A file written in two halves, for a caller that must record it between them (the
+ * .byok's audit line goes before the file exists): fs_stage writes DATA to a temp file
+ * beside PATH, fsync'd, with the checks of fs_write_atomic; fs_commit then puts it at PATH
+ * (refusing an existing PATH without FORCE), and fs_discard drops it.  Both end the
+ * staging: the temp file is gone after either.  PATH must outlive the staging.  Each
+ * returns 0 or the exit code after one line, as fs_write_atomic; a failed fs_stage leaves
+ * nothing to discard.  */
+struct fs_staged {
+	const char *path;
+	char *tmp;
+	bool force;
+};
+int fs_stage(struct fs_staged *st, const char *path, const void *data, size_t len,
+    mode_t mode, bool force);
+int fs_commit(struct fs_staged *st);
+void fs_discard(struct fs_staged *st);
+
+/* Removes the temp files fs_stage left beside PATH when a process was killed between
+ * staging and committing (PATH.tmp.XXXXXX, nothing else).  */
+void fs_sweep_staged(const char *path);
+
 /* Space a check below reserves: more than any record, .byok or audit line p11byok writes. */
 #define FS_RESERVE (64 * 1024)
 

@@ -3,6 +3,7 @@
 #include "package.h"
 #include "audit.h"
 #include "byok.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "keyfind.h"
 #include "msg.h"
@@ -41,6 +42,50 @@ generator(struct p11 *p, char *buf, size_t len)
 	return CKR_OK;
 }
 
+/* Writes B to PATH with its audit line first: the file is staged, its SHA-256 logged, and
+ * only then put at PATH, so every .byok that exists is in the log (a rerun refuses one that
+ * is not: anyone with the KEK's public key can make a .byok).  A kill between the two
+ * leaves a line for a file that is not there; the temp file is swept by the next package
+ * of PATH.  */
+static int
+record_and_write(const struct byok *b, const char *path, bool force, const char *ident,
+    const struct kek *kek, const char *subscription, struct p11 *p, const char *kmdata)
+{
+	struct fs_staged st;
+	char *text = byok_encode(b);
+	json_t *ev = NULL;
+	int r = P11BYOK_EFAIL;
+
+	if (text == NULL)
+		return r;
+	fs_sweep_staged(path);
+	if ((r = fs_stage(&st, path, text, strlen(text), 0600, force)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
+	if ((ev = audit_event("package")) == NULL) {
+		msg_err("out of memory");
+		fs_discard(&st);
+		goto out;
+	}
+	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+	json_object_set_new(ev, "ident", json_string(ident));
+	json_object_set_new(ev, "kek_id", json_string(kek->kid));
+	json_object_set_new(ev, "kek_fingerprint", json_string(kek->fingerprint));
+	json_object_set_new(ev, "kek_attested", json_boolean(kek->attested));
+	if (subscription != NULL)
+		json_object_set_new(ev, "subscription_id", json_string(subscription));
+	json_object_set_new(ev, "result", json_string("SUCCESS"));
+	if (audit_add_data(ev, path, text, strlen(text)) != 0 || audit_append(kmdata, ev) != 0) {
+		fs_discard(&st);	/* an unrecorded .byok would be an untraceable copy */
+		goto out;
+	}
+	r = fs_commit(&st);
+out:
+	json_decref(ev);
+	free(text);
+	return r;
+}
+
 int
 package_key(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
     bool force, const char *subscription, const char *kmdata, struct package_result *res)
@@ -61,7 +106,6 @@ package_key_known(struct p11 *p, const struct kek *kek, const char *ident, const
 	char gen[256];
 	const char *step = "";
 	bool transfer_made = false;
-	json_t *ev = NULL;
 	CK_RV rv;
 	int r = 0;
 
@@ -148,37 +192,40 @@ package_key_known(struct p11 *p, const struct kek *kek, const char *ident, const
 	}
 	b.kid = kek->kid;
 	b.generator = gen;
-	if ((r = byok_write(path, &b, force)) != 0)
+	if ((r = record_and_write(&b, path, force, ident, kek, subscription, p, kmdata)) != 0)
 		goto out;
-	r = P11BYOK_EFAIL;
-	if ((ev = audit_event("package")) == NULL)
-		goto out;
-	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
-	json_object_set_new(ev, "ident", json_string(ident));
-	json_object_set_new(ev, "kek_id", json_string(kek->kid));
-	json_object_set_new(ev, "kek_fingerprint", json_string(kek->fingerprint));
-	json_object_set_new(ev, "kek_attested", json_boolean(kek->attested));
-	if (subscription != NULL)
-		json_object_set_new(ev, "subscription_id", json_string(subscription));
-	json_object_set_new(ev, "result", json_string("SUCCESS"));
-	if (audit_add_file(ev, path) != 0 || audit_append(kmdata, ev) != 0) {
-		unlink(path);	/* an unrecorded .byok would be an untraceable copy of the key */
-		goto out;
-	}
-
 	res->ciphertext_len = b.ciphertext_len;
 	r = 0;
 out:
 	/* On every path: a transfer key that was not used up is destroyed now. */
 	if (transfer_made && transfer_destroy_transfer_keys(p, ident) < 0 && r == 0)
 		r = P11BYOK_EFAIL;
-	json_decref(ev);
 	free(b.ciphertext);
 	return r;
 }
 
+/* Whether LOG records the .byok at PATH as packaged for IDENT: its SHA-256 in a package
+ * line.  The KEK is public, so a .byok anyone made would pass every other check.  */
+static int
+check_recorded(const char *path, const char *ident, const struct audit_log *log)
+{
+	unsigned char d[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+
+	if (digest_sha256_file(path, d) != 0)
+		return P11BYOK_EUSAGE;
+	hex_encode(d, SHA256_LEN, hex, 0);
+	if (audit_log_has(log, "package", ident, hex))
+		return 0;
+	msg_err("%s exists but the audit log has no package line for '%s' with its SHA-256 %s: "
+	    "p11byok did not write it for this key; move it away and run again", path, ident,
+	    hex);
+	return P11BYOK_EUSAGE;
+}
+
 int
-package_check_existing(const char *path, const struct kek *kek, enum key_type type)
+package_check_existing(const char *path, const char *ident, const struct kek *kek,
+    enum key_type type, const struct audit_log *log)
 {
 	static const enum byok_kind kinds[] = { [KEY_RSA] = BYOK_RSA, [KEY_EC] = BYOK_EC,
 		[KEY_AES] = BYOK_AES };
@@ -199,6 +246,8 @@ package_check_existing(const char *path, const struct kek *kek, enum key_type ty
 		    "RSA-%u KEK: move it away and run again", path, b->ciphertext_len,
 		    package_kty(type), kek->bits);
 		r = P11BYOK_EUSAGE;
+	} else {
+		r = check_recorded(path, ident, log);
 	}
 	byok_free(b);
 	return r;

@@ -40,9 +40,12 @@ int package_key_known(struct p11 *p, const struct kek *kek, const char *ident,
     struct package_handles *known, struct package_result *res);
 
 /* Checks the .byok at PATH that a rerun finds (never rewritten): it must parse, name KEK's
- * kid, and hold a ciphertext of the shape a TYPE key wrapped for KEK has.  Returns 0, or
- * P11BYOK_EUSAGE after one line saying to move it away.  */
-int package_check_existing(const char *path, const struct kek *kek, enum key_type type);
+ * kid, hold a ciphertext of the shape a TYPE key wrapped for KEK has, and be recorded in
+ * LOG as packaged for IDENT with its SHA-256.  Returns 0, or P11BYOK_EUSAGE after one line
+ * saying to move it away.  */
+struct audit_log;
+int package_check_existing(const char *path, const char *ident, const struct kek *kek,
+    enum key_type type, const struct audit_log *log);
 
 /* The Azure key type for the upload line: RSA-HSM, EC-HSM or oct-HSM. */
 const char *package_kty(enum key_type type);

@@ -1,6 +1,8 @@
 /* runplan.c: what `run` has left to do; see runplan.h. */
 #include "config.h"
 #include "runplan.h"
+#include "audit.h"
+#include "digest.h"
 #include "keyrecord.h"
 #include "msg.h"
 #include "objindex.h"
@@ -23,6 +25,7 @@ runplan_free(struct runplan *rp)
 		kek_free(rp->keks[i].kek);
 	free(rp->keks);
 	free(rp->keys);
+	audit_log_free(rp->log);
 	free(rp);
 }
 
@@ -75,6 +78,22 @@ exists(const char *path, bool *yes)
 	return P11BYOK_EUSAGE;
 }
 
+/* Whether the record at PATH, found done, lacks the COMMAND line that lists it in the
+ * audit log: a run killed between writing it and logging it.  */
+static int
+unaudited(const struct runplan *rp, const char *command, const char *ident, const char *path,
+    bool *yes)
+{
+	unsigned char d[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+
+	if (digest_sha256_file(path, d) != 0)
+		return P11BYOK_EUSAGE;
+	hex_encode(d, SHA256_LEN, hex, 0);
+	*yes = !audit_log_has(rp->log, command, ident, hex);
+	return 0;
+}
+
 /* A key record that exists must describe the runbook's key: a key is never made twice. */
 static int
 check_record(const struct runplan *rp, const struct runplan_key *k)
@@ -122,6 +141,42 @@ check_acls(const struct runplan *rp, struct runplan_key *k)
 		return r;
 	k->acls_recorded = strcmp(x->kek_fingerprint, k->kek->kek->fingerprint) == 0;
 	key_xferacld_free(x);
+	return k->acls_recorded ? unaudited(rp, "modify-acls", k->ck->ident, path,
+	    &k->acls_unaudited) : 0;
+}
+
+int
+runplan_record_unaudited(const struct runplan *rp, struct p11 *p, struct runplan_key *k)
+{
+	static const char *const commands[] = { "generate", "modify-acls" };
+	bool *flags[] = { &k->generate_unaudited, &k->acls_unaudited };
+	char path[4096];
+
+	for (size_t i = 0; i < 2; i++) {
+		json_t *ev;
+		int r;
+		if (!*flags[i])
+			continue;
+		if (i == 0)
+			keyrecord_simple_path(rp->kmdata, k->ck->ident, path, sizeof path);
+		else
+			keyrecord_xferacld_path(rp->kmdata, k->ck->ident, path, sizeof path);
+		if ((ev = audit_event(commands[i])) == NULL) {
+			msg_err("out of memory");
+			return P11BYOK_EFAIL;
+		}
+		json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+		json_object_set_new(ev, "world_hash", json_string(rp->world_hash));
+		json_object_set_new(ev, "ident", json_string(k->ck->ident));
+		json_object_set_new(ev, "result", json_string("RECOVERED"));
+		json_object_set_new(ev, "note", json_string("found done by run with no audit "
+		    "line (a run cut short after the record was written)"));
+		r = audit_add_file(ev, path) == 0 ? audit_append(rp->kmdata, ev) : P11BYOK_EFAIL;
+		json_decref(ev);
+		if (r != 0)
+			return r;
+		*flags[i] = false;
+	}
 	return 0;
 }
 
@@ -144,6 +199,8 @@ runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
 	rp->world_hash = world_hash;
 	rp->generate_only = generate_only;
 	rp->output_dir = cfg->output_dir ? cfg->output_dir : ".";
+	if ((r = audit_log_load(kmdata, &rp->log)) != 0)
+		goto out;
 	for (size_t i = 0; i < cfg->nkeys; i++) {
 		struct runplan_key *k = &rp->keys[rp->nkeys++];
 		k->ck = &cfg->keys[i];
@@ -155,15 +212,17 @@ runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
 			goto out;
 		}
 		if ((r = exists(path, &k->recorded)) != 0 ||
-		    (k->recorded && (r = check_record(rp, k)) != 0))
+		    (k->recorded && (r = check_record(rp, k)) != 0) ||
+		    (k->recorded && (r = unaudited(rp, "generate", k->ck->ident, path,
+		    &k->generate_unaudited)) != 0))
 			goto out;
 		if (generate_only)
 			continue;
 		if ((r = kek_of(ctx, rp, k->ck, &k->kek)) != 0 ||
 		    (r = check_acls(rp, k)) != 0 ||
 		    (r = exists(k->byok, &k->packaged)) != 0 ||
-		    (k->packaged && (r = package_check_existing(k->byok, k->kek->kek,
-		    k->ck->spec.type)) != 0))
+		    (k->packaged && (r = package_check_existing(k->byok, k->ck->ident,
+		    k->kek->kek, k->ck->spec.type, rp->log)) != 0))
 			goto out;
 	}
 	*out = rp;

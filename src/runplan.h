@@ -14,6 +14,7 @@
 #include "runbook.h"
 
 struct ctx;
+struct audit_log;
 
 /* One KEK of the batch: the runbook's, or a key's own Key Vault PEM. */
 struct runplan_kek {
@@ -32,6 +33,8 @@ struct runplan_key {
 	bool acls_recorded;		/* key_xferacld_ID exists for this KEK */
 	bool packaged;			/* the .byok exists and fits the key and KEK */
 	bool transfer_key;		/* its transfer key is on the token */
+	bool generate_unaudited;	/* recorded, but no generate line lists the record */
+	bool acls_unaudited;		/* acls_recorded, but no modify-acls line lists it */
 };
 
 struct runplan {
@@ -43,6 +46,7 @@ struct runplan {
 	size_t nkeys;
 	bool native;			/* the module has CKM_RSA_AES_KEY_WRAP */
 	bool generate_only;		/* run --generate-only: no KEK, no copy, no .byok */
+	struct audit_log *log;		/* kmdata/audit.log as the run began */
 };
 
 /* With GENERATE_ONLY, only the records are read: keys get no KEK (NULL) and no .byok.
@@ -54,6 +58,11 @@ struct runplan {
 int runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
     const char *world_hash, bool generate_only, struct runplan **out);
 void runplan_free(struct runplan *rp);
+
+/* Appends a RECOVERED audit line for each step of K found done without its own line (a
+ * run killed between writing a record and logging it), so every record is in the log.
+ * Returns 0 or the exit code after one line.  */
+int runplan_record_unaudited(const struct runplan *rp, struct p11 *p, struct runplan_key *k);
 
 /* Reads the token's public objects (P's session, no login needed): which KEKs are installed
  * and which transfer keys exist; and whether the module wraps natively.  Marks the KEKs still

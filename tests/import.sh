@@ -136,26 +136,54 @@ expect 0 "Lines: +4" "audit verify: four imports, chain intact" -- \
 if grep -q '"command":"import"' "$T/kmdata/audit.log" && ! grep -q '1234' "$T/kmdata/audit.log"
 then ok "the audit log records the imports and holds no PIN"; else not_ok "audit content"; fi
 cp "$T/kmdata/audit.log" "$T/audit.orig"
-sed -i '2s/"import"/"imp0rt"/' "$T/kmdata/audit.log"
-expect 1 "audit.log:3: the hash chain breaks here" "an edited line 2 is caught at line 3" -- \
-	"$P11BYOK" audit verify "$T/kmdata/audit.log"
-sed '3d' "$T/audit.orig" >"$T/kmdata/audit.log"
-expect 1 "audit.log:3: the hash chain breaks here" "a deleted line 3 is caught at line 3" -- \
-	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+# Every line, edited in place or deleted, is caught at that line; the last one deleted, by
+# audit.head.
+for n in 1 2 3 4; do
+	sed "${n}s/\"import\"/\"imp0rt\"/" "$T/audit.orig" >"$T/kmdata/audit.log"
+	expect 1 "audit.log:$n: this line was edited" "an edited line $n is caught at line $n" -- \
+		"$P11BYOK" audit verify "$T/kmdata/audit.log"
+	sed "${n}d" "$T/audit.orig" >"$T/kmdata/audit.log"
+	if [ $n -lt 4 ]; then
+		expect 1 "audit.log:$n: a line is missing here" "a deleted line $n is caught at line $n" \
+			-- "$P11BYOK" --kmdata "$T/kmdata" audit verify
+	else
+		expect 1 "lines are missing at the end" "a deleted last line is caught by audit.head" \
+			-- "$P11BYOK" --kmdata "$T/kmdata" audit verify
+	fi
+done
 awk 'NR == 2 { two = $0; next } NR == 3 { print; print two; next } { print }' \
 	"$T/audit.orig" >"$T/kmdata/audit.log"
-expect 1 "audit.log:2: the hash chain breaks here" "lines 2 and 3 swapped are caught at line 2" -- \
+expect 1 "audit.log:2: a line is missing here" "lines 2 and 3 swapped are caught at line 2" -- \
 	"$P11BYOK" --kmdata "$T/kmdata" audit verify
 { sed -n 1p "$T/audit.orig"; sed -n 4p "$T/audit.orig"; sed -n 2,3p "$T/audit.orig"; } \
 	>"$T/kmdata/audit.log"
-expect 1 "audit.log:2: the hash chain breaks here" "the last line moved up is caught at line 2" -- \
+expect 1 "audit.log:2: a line is missing here" "the last line moved up is caught at line 2" -- \
 	"$P11BYOK" --kmdata "$T/kmdata" audit verify
-sed '$d' "$T/audit.orig" >"$T/kmdata/audit.log"
-expect 1 "line 4 and after are missing" "a deleted last line is caught" -- \
+{ sed -n 1p "$T/audit.orig"; sed -n 3p "$T/audit.orig"; sed -n 2p "$T/audit.orig";
+	sed -n 4p "$T/audit.orig"; } >"$T/kmdata/audit.log"
+expect 1 "audit.log:2: a line is missing here" "line 2 moved down is caught at line 2" -- \
 	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+{ cat "$T/audit.orig"; sed -n 2p "$T/audit.orig"; } >"$T/kmdata/audit.log"
+expect 1 "audit.log:5: this line is out of place" "a line copied to the end is caught there" -- \
+	"$P11BYOK" audit verify "$T/kmdata/audit.log"
+# A copy of the log without its head (handed to an auditor): every line is checked, the end
+# is not, and says so; --head names the head to check it against.
+mkdir -p "$T/copy"
+sed '$d' "$T/audit.orig" >"$T/copy/audit.log"
+expect 0 "every line is checked but not the end" "a log without audit.head beside it: \
+lines checked, end unchecked, with a warning" -- "$P11BYOK" audit verify "$T/copy/audit.log"
+expect 1 "lines are missing at the end" "--head catches the copy's missing last line" -- \
+	"$P11BYOK" audit verify "$T/copy/audit.log" --head "$T/kmdata/audit.head"
+expect 2 "cannot open audit head $T/copy/none" "--head naming no file" -- \
+	"$P11BYOK" audit verify "$T/copy/audit.log" --head "$T/copy/none"
+last=$(tail -n 1 "$T/audit.orig" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+cp "$T/audit.orig" "$T/kmdata/audit.log"
+expect 0 "Last line: SHA-256 $last" "audit verify prints the last line's SHA-256 to keep apart" \
+	-- "$P11BYOK" --kmdata "$T/kmdata" audit verify
 cp "$T/audit.orig" "$T/kmdata/audit.log"
 run "$P11BYOK" --kmdata "$T/kmdata" audit verify --json
-if jq -e '.intact and .lines == 4 and .result == "SUCCESS"' "$T/out" >/dev/null; then
+if jq -e '.intact and .lines == 4 and .result == "SUCCESS" and .head_checked and
+	.last_line_sha256 == "'"$last"'"' "$T/out" >/dev/null; then
 	ok "audit verify --json"; else not_ok "audit verify --json"; diag "$T/out"; fi
 
 # --- malformed files, for inspect and import alike ---

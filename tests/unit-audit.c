@@ -4,6 +4,7 @@
 #include "msg.h"
 #include "tap.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +33,41 @@ rewrite(const int *order)
 	fclose(f);
 }
 
+static struct audit_verdict v;
+
 static int
 first_bad(void)
 {
-	size_t lines, bad;
-	return audit_verify(log_path, head_path, &lines, &bad) == 0 ? 0 : (int)bad;
+	return audit_verify(log_path, head_path, &v) == 0 ? 0 : (int)v.bad_line;
+}
+
+/* Line NO of the saved log with its ident changed to IDENT_TO and its own hash recomputed:
+ * a rewrite by someone who knows the format.  */
+static void
+reseal(int no, const char *ident_to)
+{
+	json_t *ev = json_loads(saved[no], 0, NULL);
+	json_object_set_new(ev, "ident", json_string(ident_to));
+	json_object_del(ev, "hash");
+	{
+		/* Seal it as audit_append does: dump, hash, append the hash field. */
+		char *body = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		unsigned char d[32];
+		char hex[65];
+		unsigned int dl = 0;
+		EVP_Digest(body, strlen(body), d, &dl, EVP_sha256(), NULL);
+		for (int i = 0; i < 32; i++)
+			sprintf(hex + 2 * i, "%02x", d[i]);
+		body[strlen(body) - 1] = '\0';
+		snprintf(saved[no], sizeof saved[0], "%s,\"hash\":\"%s\"}\n", body, hex);
+		free(body);
+	}
+	json_decref(ev);
 }
 
 int
 main(void)
 {
-	size_t lines = 0, bad = 0;
 	if (mkdtemp(dir) == NULL)
 		return 99;
 	snprintf(log_path, sizeof log_path, "%s/audit.log", dir);
@@ -55,17 +80,26 @@ main(void)
 		ok(audit_append(dir, ev) == 0, "append event %d", i);
 		json_decref(ev);
 	}
-	ok(audit_verify(log_path, head_path, &lines, &bad) == 0 && lines == 5, "5 lines verify");
+	ok(audit_verify(log_path, head_path, &v) == 0 && v.lines == 5, "5 lines verify");
 	load();
 	{
 		int order[] = { 0, 1, 2, 3, 4, -1 };
 		char *p = strstr(saved[2], "key-2");
 		p[4] = '9';
 		rewrite(order);
-		ok(first_bad() == 4, "editing line 3 is caught at line 4 (its hash is in line 4)");
+		ok(first_bad() == 3, "editing line 3 is caught at line 3 (its own hash)");
 		p[4] = '2';
 		rewrite(order);
 		ok(first_bad() == 0, "undoing the edit verifies again");
+	}
+	{
+		int order[] = { 0, 1, 2, 3, 4, -1 };
+		char keep[512];
+		memcpy(keep, saved[1], sizeof keep);
+		reseal(1, "key-X");
+		rewrite(order);
+		ok(first_bad() == 2, "line 2 rewritten with its hash recomputed is caught at line 2");
+		memcpy(saved[1], keep, sizeof keep);
 	}
 	{
 		int order[] = { 0, 1, 3, 4, -1 };
@@ -92,8 +126,16 @@ main(void)
 		char *p = strstr(saved[4], "key-4");
 		p[4] = '7';
 		rewrite(order);
-		ok(first_bad() == 5, "editing the last line is caught by audit.head");
+		ok(first_bad() == 5, "editing the last line is caught at line 5");
 		p[4] = '4';
+		{
+			char keep[512];
+			memcpy(keep, saved[4], sizeof keep);
+			reseal(4, "key-7");
+			rewrite(order);
+			ok(first_bad() == 5, "the last line rewritten whole is caught by audit.head");
+			memcpy(saved[4], keep, sizeof keep);
+		}
 	}
 	{
 		/* A crash after the line was appended, before audit.head was replaced. */
@@ -116,13 +158,13 @@ main(void)
 		ev = audit_event("package");
 		ok(audit_append(dir, ev) == 0, "the next append brings audit.head up to date");
 		json_decref(ev);
-		ok(audit_verify(log_path, head_path, &lines, &bad) == 0 && lines == 7,
+		ok(audit_verify(log_path, head_path, &v) == 0 && v.lines == 7,
 		    "7 lines verify after it");
 		if ((f = fopen(head_path, "w")) != NULL) {
 			fputs(old_head, f);
 			fclose(f);
 		}
-		ok(first_bad() == 7, "audit.head two lines behind is caught");
+		ok(first_bad() == 6, "audit.head two lines behind is caught at the first line it does not count");
 	}
 	{
 		char cmd[300];

@@ -1,0 +1,86 @@
+/* killpoint.c: an LD_PRELOAD library that kills the process with SIGKILL just before a
+ * chosen file-system call, to test what a crash between two writes leaves and what the
+ * next run does with it (a window no PKCS#11 call marks, so tests/faulty-pkcs11.so cannot
+ * reach it).
+ *
+ *   KILLPOINT=CALL:SUFFIX:N   die before the Nth CALL on a path ending in SUFFIX
+ *     CALL  append  open(2) with O_APPEND (an audit line about to be added)
+ *           link    link(2), the new name (a staged file about to be put in place)
+ *
+ * Anything else passes straight through.  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int seen;
+
+/* Whether this CALL on PATH is the one to die before. */
+static int
+is_killpoint(const char *call, const char *path)
+{
+	const char *spec = getenv("KILLPOINT");
+	char want_call[16], suffix[256];
+	size_t plen, slen;
+	int n;
+
+	if (spec == NULL || sscanf(spec, "%15[^:]:%255[^:]:%d", want_call, suffix, &n) != 3 ||
+	    strcmp(want_call, call) != 0)
+		return 0;
+	plen = strlen(path);
+	slen = strlen(suffix);
+	return plen >= slen && strcmp(path + plen - slen, suffix) == 0 && ++seen == n;
+}
+
+static int
+forward_open(const char *name, const char *path, int flags, mode_t mode)
+{
+	int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT,
+	    name);
+	if ((flags & O_APPEND) && is_killpoint("append", path))
+		kill(getpid(), SIGKILL);
+	return real(path, flags, mode);
+}
+
+int
+open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	if (flags & O_CREAT) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	return forward_open("open", path, flags, mode);
+}
+
+int
+open64(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	if (flags & O_CREAT) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	return forward_open("open64", path, flags, mode);
+}
+
+int
+link(const char *from, const char *to)
+{
+	int (*real)(const char *, const char *) = (int (*)(const char *, const char *))dlsym(
+	    RTLD_NEXT, "link");
+	if (is_killpoint("link", to))
+		kill(getpid(), SIGKILL);
+	return real(from, to);
+}
