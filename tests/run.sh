@@ -202,6 +202,9 @@ jq '.header.kid = "https://other.vault.azure.net/keys/k/1"' \
 	"$R/out/KeyTransferPackage-Batch-01.byok" >"$R/out/KeyTransferPackage-Batch-21.byok"
 refuse 2 "made for KEK 'https://other.vault.azure.net/keys/k/1'" \
 	"a .byok in the way made for another KEK is refused" "$R/one.yaml"
+cp "$R/out/KeyTransferPackage-Batch-01.byok" "$R/out/KeyTransferPackage-Batch-21.byok"
+refuse 2 "KeyTransferPackage-Batch-21.byok exists but the audit log has no package line for 'key-21'" \
+	"a .byok in the way that fits the key but was never written for it is refused" "$R/one.yaml"
 echo '{' >"$R/out/KeyTransferPackage-Batch-21.byok"
 refuse 2 "KeyTransferPackage-Batch-21.byok:.*malformed JSON" "a broken .byok in the way is refused, naming it" \
 	"$R/one.yaml"
@@ -229,6 +232,42 @@ expect 0 "key-21 .*key generated, transfer copy made, package written" \
 	"a new key in a runbook is generated, copied and packaged" -- "$P11BYOK" run "$R/one.yaml"
 assert "... with the quorum making exactly its one transfer key" \
 	grep -q "installing 0 KEKs and making 1 transfer key" "$T/out"
+
+# --- killed between two file writes, run again: nothing lost, nothing recorded twice ---
+# tests/killpoint.so kills the run just before its Nth audit line (a step done on the token
+# or on disk, not yet logged) or just before the .byok goes in place (written, its audit
+# line already there).  A one-key run appends generate (1), modify-acls (2), package (3).
+crashed() {	# crashed N KILLPOINT DESC: key-N through a kill at KILLPOINT, then a rerun
+	local id=$1 point=$2 desc=$3 book=$R/crash-$1.yaml
+	sed "s/key-21/key-$id/; s/Batch-21/Batch-$id/" "$R/one.yaml" >"$book"
+	LD_PRELOAD=$KILLPOINT_LIB KILLPOINT=$point \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		run "$P11BYOK" run "$book"
+	[ "$rc" -eq 137 ] && ok "key-$id: killed $desc" ||
+		{ not_ok "key-$id: killed $desc: exit $rc, want 137"; diag "$T/err"; }
+	expect 0 "key-$id .*package written" "... the rerun finishes key-$id" -- \
+		"$P11BYOK" run "$book"
+	assert "... one key-$id on the token, one record, one .byok, no staged file left" test \
+		"$($PW -O 2>/dev/null | grep -c "label: *key-$id$")" -eq 2 -a \
+		-e "$R/kmdata/key_simple_key-$id" -a -e "$R/out/KeyTransferPackage-Batch-$id.byok" -a \
+		-z "$(find "$R/out" "$R/kmdata" -name '*.tmp.*')"
+	# A .byok whose line was written but which never reached its name is packaged again: the
+	# file on disk is the one the last package line records.
+	assert "... and the .byok is the one its last package line records" test "$(jq -r \
+		"select(.command == \"package\" and .ident == \"key-$id\") | .files[0].sha256" \
+		"$R/kmdata/audit.log" | tail -n 1)" = \
+		"$(sha256sum <"$R/out/KeyTransferPackage-Batch-$id.byok" | cut -d' ' -f1)"
+}
+crashed 26 append:audit.log:1 "after generating, before its audit line"
+assert "... the rerun logs the generated key as RECOVERED" test "$(jq -r \
+	'select(.command == "generate" and .ident == "key-26") | .result' "$R/kmdata/audit.log")" = RECOVERED
+crashed 27 append:audit.log:2 "after the transfer copy, before its audit line"
+assert "... the rerun logs the transfer copy as RECOVERED" test "$(jq -r \
+	'select(.command == "modify-acls" and .ident == "key-27") | .result' "$R/kmdata/audit.log")" = RECOVERED
+crashed 28 append:audit.log:3 "with the .byok staged, before its package line"
+crashed 29 link:.byok:1 "with the package line written, before the .byok goes in place"
+expect 0 "intact" "the audit log verifies after the crashes" -- \
+	"$P11BYOK" --kmdata "$R/kmdata" audit verify
 
 # --- --generate-only: the key ceremony now, the packages later ---
 sed 's/key-21/key-22/; s/Batch-21/Batch-22/' "$R/one.yaml" >"$R/ceremony.yaml"
