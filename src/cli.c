@@ -20,12 +20,42 @@ const struct opt_doc cli_global_opts[] = {
 	    "gives one (module, token, kmdata, regions, pin_file, offline)" },
 	{ "--offline", "POLICY", "require, warn (default) or off: what generate, modify-acls and "
 	    "package do when a network interface other than loopback is up" },
-	{ "--json", NULL, "one JSON document on stdout; human text goes to stderr" },
+	{ "--json", NULL, "one JSON document on stdout; human text goes to stderr. A command "
+	    "that fails before printing its own prints {command, result: FAILURE, exit_code, "
+	    "error}" },
 	{ "--quiet", NULL, "print only errors, warnings and results" },
 	{ "--verbose", NULL, "print each step" },
 	{ "--help", NULL, "show this help" },
 	{ NULL, NULL, NULL },
 };
+
+static char **args;
+
+void
+cli_set_argv(char **argv)
+{
+	args = argv;
+}
+
+/* getopt_long (opterr 0) returned '?': says which option was wrong, in one line (optopt
+ * is 0 for an unknown option, the option's value for a missing or unwanted argument).  Just past it,
+ * args[optind - 1] is the option it stopped at (glibc has permuted any operands behind).  */
+static void
+bad_option(const struct command *cmd)
+{
+	const char *arg = args != NULL && optind > 0 ? args[optind - 1] : "?";
+	int len = (int)strcspn(arg, "=");
+	const char *sp = *cmd->name ? " " : "";
+	if (optopt != 0 && arg[len] == '=')
+		msg_err("option '%.*s' takes no value: '" PACKAGE "%s%s --help' describes it",
+		    len, arg, sp, cmd->name);
+	else if (optopt != 0)
+		msg_err("option '%.*s' needs a value: '" PACKAGE "%s%s --help' describes it", len,
+		    arg, sp, cmd->name);
+	else
+		msg_err("unrecognized option '%.*s': '" PACKAGE "%s%s --help' lists the options",
+		    len, arg, sp, cmd->name);
+}
 
 int
 cli_common_option(struct ctx *ctx, const struct command *cmd, int opt, const char *arg)
@@ -49,9 +79,7 @@ cli_common_option(struct ctx *ctx, const struct command *cmd, int opt, const cha
 		cli_print_help(cmd, stdout);
 		return P11BYOK_OK;
 	default:
-		/* getopt_long has already said what was wrong with the option. */
-		fprintf(stderr, "Try '" PACKAGE "%s%s --help'.\n", *cmd->name ? " " : "",
-		    cmd->name);
+		bad_option(cmd);
 		return P11BYOK_EUSAGE;
 	}
 	if (rc < 0) {
@@ -68,6 +96,9 @@ cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	fprintf(stderr, PACKAGE " %s: ", cmd->name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	msg_remember_error(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nusage: " PACKAGE " %s %s\nTry '" PACKAGE " %s --help'.\n",
 	    cmd->name, cmd->synopsis, cmd->name);

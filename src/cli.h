@@ -49,6 +49,9 @@ struct command {
 
 extern const struct opt_doc cli_global_opts[];
 
+/* The argument vector getopt is parsing, so a bad option can be named. */
+void cli_set_argv(char **argv);
+
 /* Handles an option every command accepts (global ones, --help, getopt's '?').  Returns
  * CLI_CONTINUE to keep parsing, or the exit code the command should return now.  */
 #define CLI_CONTINUE (-1)

@@ -274,6 +274,30 @@ key_json(const struct runplan_key *k, const struct outcome *o)
 	    "generate", o->generate, "modify_acls", o->acls, "package", o->package);
 }
 
+/* The batch's document: the first DONE keys; STOPPED_AT names the key that failed (the
+ * result is then FAILURE, with the error line), or is NULL.  */
+static json_t *
+batch_json(const struct runplan *rp, struct p11 *p, const struct world *w,
+    const struct outcome *o, size_t done, size_t made, size_t packaged, const char *stopped_at)
+{
+	json_t *keys = json_array(), *doc;
+	const char *error = msg_first_error();
+	if (keys != NULL)
+		for (size_t i = 0; i < done; i++)
+			json_array_append_new(keys, key_json(&rp->keys[i], &o[i]));
+	doc = json_pack("{s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:o, s:s}", "runbook",
+	    rp->cfg->path, "dry_run", 0, "token", p11_token_label(p), "token_serial",
+	    p11_token_serial(p), "world_hash", w->hash, "generated", (json_int_t)made, "packaged",
+	    (json_int_t)packaged, "keys", keys, "result", stopped_at ? "FAILURE" : "SUCCESS");
+	if (doc != NULL && stopped_at != NULL &&
+	    (json_object_set_new(doc, "stopped_at", json_string(stopped_at)) != 0 ||
+	    json_object_set_new(doc, "error", json_string(error ? error : "failed")) != 0)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
 static int
 batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
     const struct world *w, struct outcome *o)
@@ -281,7 +305,6 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 	struct progress *pr = NULL;
 	struct objindex *idx = NULL;
 	CK_OBJECT_HANDLE *kek_obj = NULL;
-	json_t *keys = NULL;
 	size_t made = 0, packaged = 0;
 	char name[32];
 	CK_RV rv;
@@ -322,6 +345,8 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 			msg_out("Stopped at key '%s' (%s:%zu) with %zu of %zu keys done: fix what the "
 			    "error says and run again; finished keys are not done twice\n",
 			    k->ck->ident, rp->cfg->path, k->ck->line, i, rp->nkeys);
+			if (msg_json())
+				json_emit(batch_json(rp, p, w, o, i, made, packaged, k->ck->ident));
 			goto out;
 		}
 		made += strcmp(o[i].generate, "existing") != 0;
@@ -341,16 +366,8 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 	else
 		msg_out("Keys:     %zu (%zu generated or recovered now); packages: %zu written, "
 		    "%zu already there\n", rp->nkeys, made, packaged, rp->nkeys - packaged);
-	if (msg_json()) {
-		if ((keys = json_array()) != NULL)
-			for (size_t i = 0; i < rp->nkeys; i++)
-				json_array_append_new(keys, key_json(&rp->keys[i], &o[i]));
-		r = json_emit(json_pack("{s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:o, s:s}",
-		    "runbook", rp->cfg->path, "dry_run", 0, "token", p11_token_label(p),
-		    "token_serial", p11_token_serial(p), "world_hash", w->hash,
-		    "generated", (json_int_t)made, "packaged", (json_int_t)packaged, "keys", keys,
-		    "result", "SUCCESS"));
-	}
+	if (msg_json())
+		r = json_emit(batch_json(rp, p, w, o, rp->nkeys, made, packaged, NULL));
 	if (r == 0)
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
@@ -483,7 +500,8 @@ const struct command cmd_run = {
 	"progress bar with the count and rate when stderr is a terminal. Each step appends its "
 	"own audit event (generate, modify-acls, package). --json fields: runbook, dry_run, "
 	"token, token_serial, world_hash, generated, packaged, keys[] (ident, key_type, kid, "
-	"kek_fingerprint, file, generate, modify_acls, package), result; with --dry-run: "
+	"kek_fingerprint, file, generate, modify_acls, package; the keys done), result, and "
+	"when a key fails stopped_at and error; with --dry-run: "
 	"runbook, dry_run, token, token_serial, quorum, keks_to_install, transfer_keys_to_make, "
 	"keys[] (ident, key_type, file, kek_fingerprint, generate, modify_acls, package as "
 	"booleans: whether that step would run).",

@@ -35,8 +35,10 @@ const struct format_doc formats[] = {
 	  "native (CKM_RSA_AES_KEY_WRAP or the composed wrap), created. Mode 0600." },
 	{ "KMDATA/audit.log and KMDATA/audit.head",
 	  "One JSON object per line: time, command, and what the command knows (token_serial, "
-	  "world_hash, ident, key_type, kek_id, kek_fingerprint, files [{path, sha256}], result), "
-	  "then prev, the SHA-256 of the previous line (\"\" for the first). audit.head holds the "
+	  "world_hash, ident, key_type, kek_id, kek_fingerprint, files [{path, sha256}]), "
+	  "result (SUCCESS, FAILURE, or RECOVERED: a step a crash left unlogged, logged by the "
+	  "rerun), then seq (its line number), prev (the SHA-256 of the previous line, \"\" for "
+	  "the first) and hash (the SHA-256 of the line up to that field). audit.head holds the "
 	  "line count and the SHA-256 of the last line, so a deleted last line is seen. Never "
 	  "holds a secret." },
 	{ "KeyTransferPackage-NAME.byok (JSON)",

@@ -3,10 +3,13 @@
 #include "jsonout.h"
 #include "msg.h"
 
+static bool emitted;
+
 int
 json_emit(json_t *doc)
 {
 	int rc;
+	emitted = true;
 	if (doc == NULL) {
 		msg_err("out of memory building the JSON output");
 		return P11BYOK_EFAIL;
@@ -18,4 +21,15 @@ json_emit(json_t *doc)
 		return P11BYOK_EFAIL;
 	}
 	return 0;
+}
+
+int
+json_emit_failure(const char *command, int exit_code)
+{
+	const char *error = msg_first_error();
+	if (emitted)
+		return exit_code;
+	json_emit(json_pack("{s:s?, s:s, s:i, s:s}", "command", command, "result", "FAILURE",
+	    "exit_code", exit_code, "error", error != NULL ? error : "failed"));
+	return exit_code;
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "cli.h"
 #include "formats.h"
+#include "jsonout.h"
 #include "msg.h"
 #include "secret.h"
 
@@ -51,6 +52,17 @@ usage(FILE *f)
 	    "1 operation failed,\n2 usage or input error, 3 environment error.\n");
 }
 
+/* Whether --json is among the options, even past one getopt stopped at: a usage error
+ * under --json still owes the caller its failure document.  */
+static bool
+asks_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
 static const struct command *
 find(const char *name)
 {
@@ -70,8 +82,9 @@ main(int argc, char **argv)
 		CLI_GLOBAL_OPTIONS
 	};
 	static const struct command top = { "", "COMMAND [ARGS]", "", NULL, NULL, NULL };
-	const struct command *cmd;
+	const struct command *cmd = NULL;
 	static char prog[64];
+	bool json = asks_json(argc, argv);
 	struct ctx *ctx = NULL;
 	int c, r = P11BYOK_EUSAGE;
 
@@ -83,7 +96,9 @@ main(int argc, char **argv)
 		msg_err("out of memory");
 		return P11BYOK_EFAIL;
 	}
-	opterr = 1;
+	/* cli_common_option says what was wrong with an option, as one remembered line. */
+	opterr = 0;
+	cli_set_argv(argv);
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VERSION:
@@ -123,9 +138,12 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	argv[0] = prog;
+	cli_set_argv(argv);
 	optind = 0;	/* glibc: restart getopt from argv[1] */
 	r = cmd->run(ctx, cmd, argc, argv);
 out:
 	ctx_free(ctx);
+	if (r != P11BYOK_OK && (json || msg_json()))
+		json_emit_failure(cmd != NULL ? cmd->name : NULL, r);
 	return r;
 }

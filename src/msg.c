@@ -7,6 +7,8 @@
 #include <string.h>
 
 static bool quiet, verbose, json, bar_shown;
+/* The first error said, without the program name: the failure document's "error". */
+static char first_error[2048];
 
 void msg_set_quiet(bool q) { quiet = q; }
 void msg_set_verbose(bool v) { verbose = v; }
@@ -36,15 +38,33 @@ msg_bar(const char *text)
 	bar_shown = true;
 }
 
-static void
-vline(FILE *f, const char *prefix, const char *fmt, va_list ap, const char *suffix)
+void
+msg_remember_error(const char *fmt, va_list ap)
 {
+	if (first_error[0] == '\0')
+		vsnprintf(first_error, sizeof first_error, fmt, ap);
+}
+
+const char *
+msg_first_error(void)
+{
+	return first_error[0] ? first_error : NULL;
+}
+
+/* Writes one line.  An error line (ERROR) is also remembered, suffix and all. */
+static void
+vline(FILE *f, const char *prefix, const char *fmt, va_list ap, const char *suffix, bool error)
+{
+	char line[sizeof first_error];
 	clear_bar();
 	fflush(stdout);
+	vsnprintf(line, sizeof line, fmt, ap);
+	if (suffix != NULL && strlen(line) + strlen(suffix) < sizeof line)
+		strcat(line, suffix);
+	if (error && first_error[0] == '\0')
+		snprintf(first_error, sizeof first_error, "%s", line);
 	fputs(prefix, f);
-	vfprintf(f, fmt, ap);
-	if (suffix != NULL)
-		fputs(suffix, f);
+	fputs(line, f);
 	fputc('\n', f);
 	fflush(f);
 }
@@ -54,7 +74,7 @@ msg_err(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vline(stderr, PACKAGE ": ", fmt, ap, NULL);
+	vline(stderr, PACKAGE ": ", fmt, ap, NULL, true);
 	va_end(ap);
 }
 
@@ -63,7 +83,7 @@ msg_warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vline(stderr, PACKAGE ": warning: ", fmt, ap, NULL);
+	vline(stderr, PACKAGE ": warning: ", fmt, ap, NULL, false);
 	va_end(ap);
 }
 
@@ -87,7 +107,7 @@ msg_debug(const char *fmt, ...)
 	if (!verbose)
 		return;
 	va_start(ap, fmt);
-	vline(stderr, PACKAGE ": ", fmt, ap, NULL);
+	vline(stderr, PACKAGE ": ", fmt, ap, NULL, false);
 	va_end(ap);
 }
 
@@ -98,7 +118,7 @@ msg_ck(CK_RV rv, const char *fmt, ...)
 	va_list ap;
 	snprintf(suffix, sizeof suffix, ": %s (%s)", p11_kit_strerror(rv), ck_rv_name(rv));
 	va_start(ap, fmt);
-	vline(stderr, PACKAGE ": ", fmt, ap, suffix);
+	vline(stderr, PACKAGE ": ", fmt, ap, suffix, true);
 	va_end(ap);
 }
 
@@ -116,7 +136,7 @@ msg_ssl(const char *fmt, ...)
 		}
 	}
 	va_start(ap, fmt);
-	vline(stderr, PACKAGE ": ", fmt, ap, suffix);
+	vline(stderr, PACKAGE ": ", fmt, ap, suffix, true);
 	va_end(ap);
 }
 

@@ -38,6 +38,12 @@ void msg_ck(CK_RV rv, const char *fmt, ...) MSG_PRINTF(2, 3);
 /* Error line ending with the drained OpenSSL error queue. */
 void msg_ssl(const char *fmt, ...) MSG_PRINTF(1, 2);
 
+/* The first error line said (msg_err, msg_ck, msg_ssl, or one remembered), without the
+ * program name, or NULL: the "error" of the --json failure document.  */
+const char *msg_first_error(void);
+/* Remembers an error line printed some other way (getopt's, a usage error's). */
+void msg_remember_error(const char *fmt, va_list ap);
+
 /* The CKR_ name of rv ("CKR_PIN_INCORRECT"), or "CKR_0x..." in a static buffer. */
 const char *ck_rv_name(CK_RV rv);
 /* Shows TEXT (one line, no newline) as the progress bar on stderr's last line, replacing

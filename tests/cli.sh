@@ -37,6 +37,39 @@ expect 2 "give at most one region" "regions takes one region" -- "$P11BYOK" regi
 expect 0 "United States" "global options work after the command" -- \
 	"$P11BYOK" regions --regions "$REGIONS" NA
 
+# Under --json a failing command still prints exactly one document: its own, or the
+# failure document with the first error line.
+onedoc() {	# onedoc CODE COMMAND DESC -- ARGS...: exactly one failure document, for COMMAND
+	local code=$1 command=$2 desc=$3
+	shift 4
+	run "$@"
+	if [ "$rc" -eq "$code" ] && [ "$(jq -s length "$T/out" 2>/dev/null)" = 1 ] &&
+		jq -e --arg c "$command" --argjson x "$code" --arg e "$(grep -v '^p11byok: warning: ' "$T/err" |
+		head -n 1 | sed 's/^p11byok[a-z -]*: //')" '.result == "FAILURE" and .exit_code == $x and
+		(.command // "") == $c and .error == $e' "$T/out" >/dev/null; then
+		ok "--json: $desc prints one failure document"
+	else
+		not_ok "--json: $desc prints one failure document (exit $rc)"; diag "$T/out" "$T/err"
+	fi
+}
+for c in $commands; do
+	onedoc 2 "$c" "$c with an unknown option" -- "$P11BYOK" --json "$c" --no-such-option
+done
+onedoc 2 "" "an unknown command" -- "$P11BYOK" --json frobnicate
+onedoc 2 "" "no command" -- "$P11BYOK" --json
+onedoc 2 inspect "--json after the command, on a file that is not a .byok" -- \
+	"$P11BYOK" inspect /etc/hostname --json
+onedoc 3 generate "a module that does not load" -- "$P11BYOK" --json --module "$T/none.so" \
+	--kmdata "$T" generate --ident k1 --plainname k1 --type AES --size 256
+onedoc 2 audit "audit verify of a missing log" -- "$P11BYOK" --json --kmdata "$T/none" audit verify
+printf '{"not":"a sealed line"}\n' >"$T/audit.log"
+run "$P11BYOK" --json audit verify "$T/audit.log"
+assert "--json: a broken audit log prints audit's own document only, intact false" test \
+	"$rc" -eq 1 -a "$(jq -s 'length' "$T/out")" = 1 -a "$(jq -r '.intact' "$T/out")" = false
+run "$P11BYOK" --json regions --regions "$REGIONS" NA
+assert "--json: a command that succeeds prints its own document only" test "$rc" -eq 0 -a \
+	"$(jq -s 'length' "$T/out")" = 1 -a "$(jq -r 'type' "$T/out")" = array
+
 man=$top_builddir/p11byok.1
 if [ -f "$man" ]; then
 	missing=

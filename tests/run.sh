@@ -205,6 +205,11 @@ refuse 2 "made for KEK 'https://other.vault.azure.net/keys/k/1'" \
 cp "$R/out/KeyTransferPackage-Batch-01.byok" "$R/out/KeyTransferPackage-Batch-21.byok"
 refuse 2 "KeyTransferPackage-Batch-21.byok exists but the audit log has no package line for 'key-21'" \
 	"a .byok in the way that fits the key but was never written for it is refused" "$R/one.yaml"
+run "$P11BYOK" --json run "$R/one.yaml"
+assert "--json: refused while planning, run prints the failure document with the error" \
+	test "$rc" -eq 2 -a "$(jq -s length "$T/out")" = 1 -a \
+	"$(jq -r '.command + " " + .result' "$T/out")" = "run FAILURE" -a \
+	"$(jq -r .error "$T/out" | grep -c "^$R/out/KeyTransferPackage-Batch-21.byok exists but .* no package line")" = 1
 echo '{' >"$R/out/KeyTransferPackage-Batch-21.byok"
 refuse 2 "KeyTransferPackage-Batch-21.byok:.*malformed JSON" "a broken .byok in the way is refused, naming it" \
 	"$R/one.yaml"
@@ -226,6 +231,11 @@ refuse 2 "give it once, without --config" "a runbook and --config together are r
 $PW --delete-object --type privkey --label key-01 >/dev/null 2>&1
 refuse 2 "key 'key-01' has a record in kmdata but is not on token .*p11byok restore key-01" \
 	"a recorded key missing from the token points to restore" "$R/runbook.yaml"
+run "$P11BYOK" --json run "$R/runbook.yaml"
+assert "--json: a key that fails in the batch gives run's document: FAILURE, stopped_at, error" \
+	test "$rc" -eq 2 -a "$(jq -s length "$T/out")" = 1 -a \
+	"$(jq -r '.result + " " + .stopped_at + " " + (.keys | length | tostring)' "$T/out")" = \
+	"FAILURE key-01 0" -a "$(jq -r .error "$T/out" | grep -c "p11byok restore key-01")" = 1
 
 # --- one more key, from the one-key runbook: the quorum makes one transfer key ---
 expect 0 "key-21 .*key generated, transfer copy made, package written" \
