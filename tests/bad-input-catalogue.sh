@@ -265,7 +265,8 @@ row 2 "malformed token URI 'http://cloud'" "import --unwrap-key that is no PKCS#
 # --- audit ---
 row 2 "audit log $T/adir is a directory: give the path of a file" "audit verify of a directory" -- pb audit verify "$T/adir"
 row 2 "audit log $T/fifo is not a regular file" "audit verify of a FIFO" -- pb audit verify "$T/fifo"
-row 2 "no audit head $T/audit.head beside the log $T/lonely.log: keep audit.head with audit.log" "audit verify of a log copied without its head" -- pb audit verify "$T/lonely.log"
+row 2 "cannot open audit head $T/nohead: No such file or directory; check the path" "audit verify --head of a missing file" -- pb audit verify "$T/lonely.log" --head "$T/nohead"
+row 2 "audit head $T/adir is a directory: give the path of a file" "audit verify --head of a directory" -- pb audit verify "$T/lonely.log" --head "$T/adir"
 row 2 "cannot open audit log $T/nokm/audit.log: No such file or directory; check the path" "audit verify with a kmdata that does not exist" -- pb --kmdata "$T/nokm" audit verify
 row 2 "give at most one log file" "audit verify of two logs" -- pb audit verify "$T/lonely.log" "$T/km/audit.log"
 

@@ -126,6 +126,6 @@ P11BYOK_PIN=1234 expect 0 "warning: using the PIN from P11BYOK_PIN" \
 expect 2 "give exactly one toolset file" "verify-toolset without a file" -- \
 	"$P11BYOK" verify-toolset
 expect 2 "unexpected argument 'extra'" "doctor with an argument" -- p11 doctor extra
-expect 2 "option '--region' requires an argument" "option without its value" -- \
+expect 2 "option '--region' needs a value: 'p11byok [a-z-]+ --help' describes it" "option without its value" -- \
 	"$P11BYOK" verify-toolset x --region
 done_testing
