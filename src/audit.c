@@ -1,5 +1,6 @@
 /* audit.c: the hash-chained audit log; see audit.h. */
 #include "config.h"
+#include "audit-failure.h"
 #include "audit.h"
 #include "digest.h"
 #include "fsutil.h"
@@ -254,6 +255,7 @@ audit_check_writable(const char *kmdata)
 			return P11BYOK_EUSAGE;
 		}
 	}
+	audit_failure_arm(kmdata);
 	return 0;
 }
 
@@ -441,6 +443,35 @@ audit_log_has(const struct audit_log *log, const char *command, const char *iden
 		    (sha256 == NULL || lists_file(ev, sha256)))
 			return true;
 	}
+	return false;
+}
+
+/* Whether EV (not a FAILURE) names the KEK with FINGERPRINT, itself or in keks_installed. */
+static bool
+names_kek(json_t *ev, const char *fingerprint)
+{
+	const char *result = json_string_value(json_object_get(ev, "result"));
+	json_t *kek;
+	size_t i;
+
+	if (result == NULL || strcmp(result, "FAILURE") == 0)
+		return false;
+	if (strcmp(json_string_value(json_object_get(ev, "kek_fingerprint")) ?: "",
+	    fingerprint) == 0)
+		return true;
+	json_array_foreach(json_object_get(ev, "keks_installed"), i, kek)
+		if (strcmp(json_string_value(json_object_get(kek, "kek_fingerprint")) ?: "",
+		    fingerprint) == 0)
+			return true;
+	return false;
+}
+
+bool
+audit_log_has_kek(const struct audit_log *log, const char *fingerprint)
+{
+	for (size_t i = 0; log != NULL && i < log->n; i++)
+		if (names_kek(log->events[i], fingerprint))
+			return true;
 	return false;
 }
 

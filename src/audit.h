@@ -62,6 +62,9 @@ int audit_log_load(const char *kmdata, struct audit_log **out);
  * SHA-256 SHA256 (hex) unless that is NULL.  */
 bool audit_log_has(const struct audit_log *log, const char *command, const char *ident,
     const char *sha256);
+/* Whether LOG has an event that did not fail naming the KEK with FINGERPRINT (hex): a
+ * modify-acls or package line, or a run quorum line that installed it.  */
+bool audit_log_has_kek(const struct audit_log *log, const char *fingerprint);
 void audit_log_free(struct audit_log *log);
 
 #endif

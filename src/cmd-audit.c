@@ -106,7 +106,9 @@ const struct command cmd_audit = {
 	"check the audit log's hash chain (default: KMDATA/audit.log)",
 	"Every command that changes the token or writes a file appends a JSON line to "
 	"KMDATA/audit.log: time, command, token serial, world hash, key ident, KEK fingerprint, "
-	"output files with their SHA-256, result; then 'seq' (its line number), 'prev' (the "
+	"output files with their SHA-256, result (SUCCESS; FAILURE with exit_code and error for "
+	"a command that failed once it could change things; RECOVERED for a step a crash left "
+	"unlogged, logged by the rerun); then 'seq' (its line number), 'prev' (the "
 	"SHA-256 of the line before) and 'hash' (the SHA-256 of the line up to that field). "
 	"KMDATA/audit.head records the line count and the last line's SHA-256. 'audit verify' "
 	"checks every line and reports the first broken one as FILE:LINE (exit 1): a line "

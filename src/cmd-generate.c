@@ -1,6 +1,7 @@
 /* cmd-generate.c: p11byok generate — seed step 3.5 (generatekey --generate simple ...):
  * a world-bound key born on the token, backed up under the world key in key_simple_ID.  */
 #include "config.h"
+#include "audit-failure.h"
 #include "audit.h"
 #include "cli.h"
 #include "jsonout.h"
@@ -136,6 +137,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	plainname = a.v[6] != NULL ? a.v[6] : a.v[5];
 	keyspec_name(&ks, name, sizeof name);
 
+	audit_failure_note("ident", a.v[5]);
 	if ((r = offline_check(ctx_offline(ctx), "generate")) != 0 ||
 	    (r = audit_check_writable(ctx_kmdata(ctx))) != 0)	/* before a key is made */
 		goto out;

@@ -6,6 +6,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "jsonout.h"
+#include "audit-failure.h"
 #include "audit.h"
 #include "msg.h"
 #include "p11.h"
@@ -158,6 +159,10 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "--label must be 1 to 128 characters");
 	if ((r = byok_read(file, &b)) != 0 || (r = audit_check_writable(ctx_kmdata(ctx))) != 0)
 		goto out;
+	audit_failure_note("file", file);
+	if (ctx_kmdata(ctx) == NULL)
+		msg_warn("no kmdata: this import goes in no audit log; give --kmdata DIR (or set "
+		    "P11BYOK_KMDATA) to record it");
 	if (label_opt != NULL)
 		snprintf(label, sizeof label, "%s", label_opt);
 	else

@@ -4,6 +4,7 @@
  * user, make the reduced-permission copy of the key that package wraps.  */
 #include "config.h"
 #include "acls.h"
+#include "audit-failure.h"
 #include "audit.h"
 #include "cli.h"
 #include "jsonout.h"
@@ -93,6 +94,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	/* Nothing is installed as trusted that was not verified (or, from a PEM, checked). */
 	if ((r = kek_load(ctx, &a.kek, &kek)) != 0)
 		goto out;
+	audit_failure_note("ident", a.ident);
 	if ((r = offline_check(ctx_offline(ctx), "modify-acls")) != 0 ||
 	    (r = world_load(kmdata, &w)) != 0 ||
 	    (r = keyrecord_simple_load(kmdata, a.ident, &ks)) != 0 ||

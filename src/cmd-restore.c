@@ -1,6 +1,7 @@
 /* cmd-restore.c: p11byok restore ID — re-creates a deleted world-bound key from its backup
  * in kmdata/key_simple_ID, on the world's token, with every protection it was born with.  */
 #include "config.h"
+#include "audit-failure.h"
 #include "audit.h"
 #include "cli.h"
 #include "jsonout.h"
@@ -23,6 +24,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 
 	if ((r = cli_ident_args(ctx, cmd, argc, argv, &ident)) != CLI_CONTINUE)
 		return r;
+	audit_failure_note("ident", ident);
 	if ((r = audit_check_writable(ctx_kmdata(ctx))) != 0 ||
 	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||

@@ -4,6 +4,7 @@
  * idempotent, so running it again after a crash finishes what is missing.  */
 #include "config.h"
 #include "acls.h"
+#include "audit-failure.h"
 #include "audit.h"
 #include "cli.h"
 #include "jsonout.h"
@@ -138,6 +139,64 @@ print_plan(const struct runplan *rp, struct p11 *p)
 	    "keys", keys));
 }
 
+/* The SO's work on the token, one line: KEKS installed, transfer keys made for IDENTS;
+ * with RECOVERED, KEKs found installed that no line names (a run cut short after the SO
+ * installed them).  */
+static int
+audit_admin(const char *kmdata, struct p11 *p, const struct world *w,
+    const struct kek *const *keks, size_t nk, const char *const *idents, size_t ni,
+    bool recovered)
+{
+	json_t *ev = audit_event("run"), *jk = json_array(), *ji = json_array();
+	int r = P11BYOK_EFAIL;
+
+	if (ev == NULL || jk == NULL || ji == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nk; i++)
+		json_array_append_new(jk, json_pack("{s:s, s:s}", "kek_id", keks[i]->kid,
+		    "kek_fingerprint", keks[i]->fingerprint));
+	for (size_t i = 0; i < ni; i++)
+		json_array_append_new(ji, json_string(idents[i]));
+	json_object_set_new(ev, "step", json_string("quorum"));
+	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+	json_object_set_new(ev, "world_hash", json_string(w->hash));
+	json_object_set(ev, "keks_installed", jk);
+	json_object_set(ev, "transfer_keys_for", ji);
+	json_object_set_new(ev, "result", json_string(recovered ? "RECOVERED" : "SUCCESS"));
+	if (recovered)
+		json_object_set_new(ev, "note", json_string("found installed on the token with no "
+		    "audit line (a run cut short after the security officer installed it)"));
+	r = audit_append(kmdata, ev);
+out:
+	json_decref(ev);
+	json_decref(jk);
+	json_decref(ji);
+	return r;
+}
+
+/* One RECOVERED line for the batch's KEKs on the token that no audit line names. */
+static int
+audit_unaudited_keks(const struct runplan *rp, struct p11 *p, const struct world *w)
+{
+	const struct kek **keks = calloc(rp->nkeks + 1, sizeof *keks);
+	size_t nk = 0;
+	int r = 0;
+
+	if (keks == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	for (size_t i = 0; i < rp->nkeks; i++)
+		if (rp->keks[i].unaudited)
+			keks[nk++] = rp->keks[i].kek;
+	if (nk > 0)
+		r = audit_admin(rp->kmdata, p, w, keks, nk, NULL, 0, true);
+	free(keks);
+	return r;
+}
+
 /* The SO half for the whole batch, under one quorum: the KEKs still missing and a transfer
  * key for every key still to package.  */
 static int
@@ -166,6 +225,7 @@ admin_phase(struct runplan *rp, struct p11 *p, struct quorum *q, const struct wo
 	for (size_t i = 0; i < rp->nkeys; i++)
 		if (runplan_needs_transfer_key(rp, &rp->keys[i]))
 			o[i].transfer_made = true;
+	r = audit_admin(rp->kmdata, p, w, keks, nk, idents, ni, false);
 out:
 	free(keks);
 	free(idents);
@@ -227,6 +287,7 @@ key_steps(const struct runplan *rp, struct p11 *p, const struct objindex *idx,
 	CK_OBJECT_HANDLE copy;
 	int r;
 
+	audit_failure_note("ident", k->ck->ident);
 	if ((r = runplan_record_unaudited(rp, p, k)) != 0 ||
 	    (r = key_step(rp, p, idx, k, o, &known)) != 0)
 		return r;
@@ -322,7 +383,8 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 		if ((r = admin_phase(rp, p, q, w, o)) != 0)
 			return r;
 	}
-	if ((r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
+	if ((r = audit_unaudited_keks(rp, p, w)) != 0 ||
+	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
 		return r;
 	/* One pass over the token for the whole batch (objindex.h says why). */
 	if ((rv = objindex_scan(p, &idx)) != CKR_OK) {

@@ -1,5 +1,6 @@
 /* main.c: p11byok's command table and dispatch. */
 #include "config.h"
+#include "audit-failure.h"
 #include "cli.h"
 #include "formats.h"
 #include "jsonout.h"
@@ -143,6 +144,8 @@ main(int argc, char **argv)
 	r = cmd->run(ctx, cmd, argc, argv);
 out:
 	ctx_free(ctx);
+	if (r != P11BYOK_OK)
+		audit_failure_record(cmd != NULL ? cmd->name : "", r, msg_first_error());
 	if (r != P11BYOK_OK && (json || msg_json()))
 		json_emit_failure(cmd != NULL ? cmd->name : NULL, r);
 	return r;

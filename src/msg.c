@@ -6,13 +6,14 @@
 #include <p11-kit/p11-kit.h>
 #include <string.h>
 
-static bool quiet, verbose, json, bar_shown;
+static bool quiet, verbose, json, bar_shown, held;
 /* The first error said, without the program name: the failure document's "error". */
 static char first_error[2048];
 
 void msg_set_quiet(bool q) { quiet = q; }
 void msg_set_verbose(bool v) { verbose = v; }
 void msg_set_json(bool j) { json = j; }
+void msg_hold(bool h) { held = h; }
 bool msg_json(void) { return json; }
 FILE *msg_stream(void) { return json ? stderr : stdout; }
 
@@ -56,6 +57,8 @@ static void
 vline(FILE *f, const char *prefix, const char *fmt, va_list ap, const char *suffix, bool error)
 {
 	char line[sizeof first_error];
+	if (held)
+		return;
 	clear_bar();
 	fflush(stdout);
 	vsnprintf(line, sizeof line, fmt, ap);

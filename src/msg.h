@@ -24,6 +24,9 @@ void msg_set_quiet(bool quiet);
 void msg_set_verbose(bool verbose);
 void msg_set_json(bool json);
 bool msg_json(void);
+/* While held, error and warning lines are neither printed nor remembered: for a
+ * best-effort step whose own failure the user already knows the cause of.  */
+void msg_hold(bool hold);
 
 /* Error line on stderr, prefixed with the program name. */
 void msg_err(const char *fmt, ...) MSG_PRINTF(1, 2);

@@ -1,11 +1,13 @@
 /* package.c: one key's .byok from the token; see package.h. */
 #include "config.h"
 #include "package.h"
+#include "audit-failure.h"
 #include "audit.h"
 #include "byok.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "keyfind.h"
+#include "keyrecord.h"
 #include "msg.h"
 #include "transfer.h"
 #include "wrap.h"
@@ -49,7 +51,8 @@ generator(struct p11 *p, char *buf, size_t len)
  * of PATH.  */
 static int
 record_and_write(const struct byok *b, const char *path, bool force, const char *ident,
-    const struct kek *kek, const char *subscription, struct p11 *p, const char *kmdata)
+    const struct kek *kek, const char *subscription, struct p11 *p, const char *kmdata,
+    const char *world_hash)
 {
 	struct fs_staged st;
 	char *text = byok_encode(b);
@@ -68,6 +71,8 @@ record_and_write(const struct byok *b, const char *path, bool force, const char 
 		goto out;
 	}
 	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+	if (world_hash != NULL)
+		json_object_set_new(ev, "world_hash", json_string(world_hash));
 	json_object_set_new(ev, "ident", json_string(ident));
 	json_object_set_new(ev, "kek_id", json_string(kek->kid));
 	json_object_set_new(ev, "kek_fingerprint", json_string(kek->fingerprint));
@@ -86,6 +91,21 @@ out:
 	return r;
 }
 
+/* The transfer copy's record, for the world its package line names: *OUT NULL without
+ * kmdata or without a record (a copy made with no kmdata); one it cannot read is refused
+ * before anything is wrapped.  */
+static int
+copy_world(const char *kmdata, const char *ident, struct key_xferacld **out)
+{
+	char path[4200];
+	*out = NULL;
+	if (kmdata == NULL ||
+	    keyrecord_xferacld_path(kmdata, ident, path, sizeof path) == NULL ||
+	    access(path, F_OK) != 0)
+		return 0;
+	return keyrecord_xferacld_load(kmdata, ident, out);
+}
+
 int
 package_key(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
     bool force, const char *subscription, const char *kmdata, struct package_result *res)
@@ -102,6 +122,7 @@ package_key_known(struct p11 *p, const struct kek *kek, const char *ident, const
 {
 	CK_OBJECT_HANDLE target = known->target, copy = known->copy, kek_obj = known->kek;
 	CK_OBJECT_HANDLE transfer = known->transfer;
+	struct key_xferacld *copy_rec = NULL;
 	struct byok b = { 0 };
 	char gen[256];
 	const char *step = "";
@@ -113,8 +134,10 @@ package_key_known(struct p11 *p, const struct kek *kek, const char *ident, const
 	res->ciphertext_len = 0;
 	/* The transfer key is single-use: nothing is wrapped that could not then be written
 	 * and recorded.  */
+	audit_failure_note("ident", ident);
 	if ((r = fs_check_output(path, force, FS_RESERVE)) != 0 ||
-	    (r = audit_check_writable(kmdata)) != 0)
+	    (r = audit_check_writable(kmdata)) != 0 ||
+	    (r = copy_world(kmdata, ident, &copy_rec)) != 0)
 		return r;
 	r = P11BYOK_EFAIL;
 	if ((rv = generator(p, gen, sizeof gen)) != CKR_OK) {
@@ -192,7 +215,8 @@ package_key_known(struct p11 *p, const struct kek *kek, const char *ident, const
 	}
 	b.kid = kek->kid;
 	b.generator = gen;
-	if ((r = record_and_write(&b, path, force, ident, kek, subscription, p, kmdata)) != 0)
+	if ((r = record_and_write(&b, path, force, ident, kek, subscription, p, kmdata,
+	    copy_rec != NULL ? copy_rec->world_hash : NULL)) != 0)
 		goto out;
 	res->ciphertext_len = b.ciphertext_len;
 	r = 0;
@@ -200,6 +224,7 @@ out:
 	/* On every path: a transfer key that was not used up is destroyed now. */
 	if (transfer_made && transfer_destroy_transfer_keys(p, ident) < 0 && r == 0)
 		r = P11BYOK_EFAIL;
+	key_xferacld_free(copy_rec);
 	free(b.ciphertext);
 	return r;
 }

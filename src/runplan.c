@@ -250,6 +250,8 @@ runplan_survey_token(struct runplan *rp, struct p11 *p)
 			return P11BYOK_EFAIL;
 		}
 		rp->keks[i].installed = h != CK_INVALID_HANDLE;
+		rp->keks[i].unaudited = rp->keks[i].installed &&
+		    !audit_log_has_kek(rp->log, rp->keks[i].kek->fingerprint);
 	}
 	/* One pass over the token, not a search per key (objindex.h says why). */
 	if ((rv = objindex_scan(p, &idx)) != CKR_OK) {

@@ -22,6 +22,7 @@ struct runplan_kek {
 	const char *region;		/* the runbook's region; NULL for a PEM */
 	const char *pem;		/* the PEM file; NULL for a region */
 	bool installed;			/* already a trusted object on the token */
+	bool unaudited;			/* ... but no audit line names it */
 	bool needed;			/* a key still to package uses it */
 };
 

@@ -127,15 +127,16 @@ fi
 WATCH="km kmlink kmrecdir kmro kmfull cards o oro ofull immut victim adir tokens"
 # state: every watched path with its type and mode, links with their target, regular files
 # with their SHA-256; SoftHSMv2's per-login token.object, lock files and generation counter
-# aside (object files are the token's objects).
+# aside (object files are the token's objects); audit logs but for their FAILURE lines.
 state() {
 	local dirs=() d
 	for d in $WATCH; do [ -e "$T/$d" ] && dirs+=("$d"); done
 	(cd "$T" &&
-	find "${dirs[@]}" \( -name token.object -o -name '*.lock' -o -name generation \) -prune \
-		-o -printf '%y %m %p %l\n' | sort &&
+	find "${dirs[@]}" \( -name token.object -o -name '*.lock' -o -name generation -o \
+		$AUDIT_FILES \) -prune -o -printf '%y %m %p %l\n' | sort &&
 	find "${dirs[@]}" -type f ! -name token.object ! -name '*.lock' ! -name generation \
-		-exec sha256sum {} + | sort -k2)
+		! \( $AUDIT_FILES \) -exec sha256sum {} + | sort -k2 &&
+	audit_kept "${dirs[@]}")
 }
 objects() { find "$T/tokens" -name '*.object' ! -name token.object | wc -l; }
 

@@ -10,6 +10,7 @@
 #   tree_state DIR...     each file and directory under DIR (relative to $T) with its type
 #                         and mode, and each file's size and modification time: equal
 #                         states mean no file was added, removed (temp files too) or written
+#                         (the audit log: none but a FAILURE line, see audit_kept)
 #   objects LABEL [PIN]   the objects of token LABEL as pkcs11-tool lists them (logged in
 #                         as the user with PIN), one line each, sorted
 #
@@ -51,8 +52,9 @@ faults_setup() {
 # helpers use few.  tree_state changes to $T: call it in $(...).
 tree_state() {
 	cd "$T" || return
-	find "$@" \( -type d -printf '%p d %m\n' \) -o -printf '%p %y %m %s %T@\n' 2>&1 |
-		LC_ALL=C sort
+	find "$@" \( $AUDIT_FILES \) -prune -o \( -type d -printf '%p d %m\n' \) -o \
+		-printf '%p %y %m %s %T@\n' 2>&1 | LC_ALL=C sort
+	audit_kept "$@"
 }
 
 objects() {

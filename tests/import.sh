@@ -108,6 +108,8 @@ expect 0 "Public key SHA-256: $(fp "$T/rsa2.pem")" "zero-padded PKCS#8 imports" 
 	imp "$T/KeyTransferPackage-padded.byok" --unwrap-key "$URI"
 
 # --- refusals: each leaves the token as it was ---
+cp "$T/kmdata/audit.log" "$T/audit.4"	# the four imports, for the audit checks below
+cp "$T/kmdata/audit.head" "$T/head.4"
 before=$(objects)
 expect 2 "already imported into token 'cloud'" "importing the same file twice is refused" -- \
 	imp "$T/KeyTransferPackage-rsa.byok" --unwrap-key "$URI"
@@ -131,7 +133,21 @@ if [ "$before" = "$after" ]; then ok "refused imports left no object ($after obj
 else not_ok "refused imports changed the token ($before -> $after objects)"; fi
 
 # --- the audit trail of the imports ---
-expect 0 "Lines: +4" "audit verify: four imports, chain intact" -- \
+# Each refusal that reached the token left its FAILURE line, with the error and the file.
+want=$(printf '%s\n' "already imported" "cannot unwrap .*otherkek.byok" \
+	"cannot come from this 2048-bit KEK" "no RSA private key on token 'cloud' matches" \
+	"names no key: add object=LABEL")
+have=$(jq -r 'select(.command == "import" and .result == "FAILURE" and .exit_code > 0 and
+	(.file | endswith(".byok"))) | .error' "$T/kmdata/audit.log")
+missing=$(printf '%s\n' "$want" | while read -r w; do
+	printf '%s\n' "$have" | grep -q -- "$w" || echo "$w"; done)
+assert "each refused import is logged as FAILURE with its error and file" \
+	test -z "$missing" -a "$(printf '%s\n' "$have" | wc -l)" -eq 5
+expect 0 "Lines: +9" "audit verify: four imports and five refusals, chain intact" -- \
+	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+cp "$T/audit.4" "$T/kmdata/audit.log"
+cp "$T/head.4" "$T/kmdata/audit.head"
+expect 0 "Lines: +4" "audit verify: the four imports alone, chain intact" -- \
 	"$P11BYOK" --kmdata "$T/kmdata" audit verify
 if grep -q '"command":"import"' "$T/kmdata/audit.log" && ! grep -q '1234' "$T/kmdata/audit.log"
 then ok "the audit log records the imports and holds no PIN"; else not_ok "audit content"; fi

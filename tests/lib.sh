@@ -75,6 +75,17 @@ expect() {
 	fi
 }
 
+# A failed command that got as far as it could change things appends its FAILURE line to
+# the audit log, and changes nothing else; lines are never rewritten.  The "nothing changed"
+# checks therefore compare every file but audit.log and audit.head, plus:
+# audit_kept DIR...: each audit.log under DIR (a regular file) without its FAILURE lines.
+audit_kept() {
+	find "$@" -name audit.log -type f -print 2>/dev/null | LC_ALL=C sort |
+		while read -r f; do grep -v '"result":"FAILURE"' "$f" | sed "s|^|$f: |"; done
+}
+# The find(1) test for what audit_kept covers instead: ! \( $AUDIT_FILES \)
+AUDIT_FILES="-type f ( -name audit.log -o -name audit.head )"
+
 need() {
 	local tool
 	for tool in "$@"; do

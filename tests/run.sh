@@ -77,11 +77,13 @@ YAML
 done
 
 PW="$PKCS11_TOOL --module $SOFTHSM2_MODULE --token-label byok-world --login --pin user-pin-1234"
-# state: what the token and the files hold, to compare before and after.
+# state: what the token and the files hold (the audit log but for FAILURE lines), to compare
+# before and after.
 state() {
 	{
 		$PW -O 2>/dev/null | grep -E 'Object;|label:' | LC_ALL=C sort
-		( cd "$R" && find kmdata out -type f 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum )
+		( cd "$R" && find kmdata out -type f ! \( $AUDIT_FILES \) 2>/dev/null | LC_ALL=C sort |
+			xargs -r sha256sum && audit_kept kmdata )
 	} >"$1"
 }
 # labelled CLASS: how many objects of CLASS (Private, Secret, Public) are labelled key-NN.
@@ -139,6 +141,18 @@ assert "exactly 20 .byok files and nothing else in the output dir" \
 assert "no transfer key is left on the token" test "$(transfer_keys)" -eq 0
 expect 0 "intact" "the audit log of all the runs verifies" -- \
 	"$P11BYOK" --kmdata "$R/kmdata" audit verify
+# The first run was killed while the SO made transfer keys, after it installed the KEK and
+# before its quorum line: a later run logged the KEK as RECOVERED.
+assert "the KEK the killed SO session installed is in the log once, as RECOVERED" test "$(jq -r \
+	'select(.command == "run" and .step == "quorum") | .result + " " +
+	(.keks_installed | length | tostring)' "$R/kmdata/audit.log" | grep -v ' 0$')" = "RECOVERED 1"
+assert "... and the quorum line of the second run lists the transfer keys still missing" \
+	eval 'jq -r "select(.step == \"quorum\" and .result == \"SUCCESS\") | .transfer_keys_for |
+	join(\" \")" "$R/kmdata/audit.log" | head -n 1 | grep -Eqx "key-0[78]( key-[0-9]+)* key-20"'
+world=$("$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$R/kmdata" --json world show |
+	jq -r .world_hash)
+assert "every package line names the world of its key" test -n "$world" -a "$(jq -r \
+	'select(.command == "package") | .world_hash' "$R/kmdata/audit.log" | sort -u)" = "$world"
 
 # --- every .byok imports on the cloud token ---
 mkdir -m 700 "$T/cloudkm"
@@ -236,6 +250,9 @@ assert "--json: a key that fails in the batch gives run's document: FAILURE, sto
 	test "$rc" -eq 2 -a "$(jq -s length "$T/out")" = 1 -a \
 	"$(jq -r '.result + " " + .stopped_at + " " + (.keys | length | tostring)' "$T/out")" = \
 	"FAILURE key-01 0" -a "$(jq -r .error "$T/out" | grep -c "p11byok restore key-01")" = 1
+assert "... and the audit log has run's FAILURE line naming key-01 and the error" test "$(tail -n 1 \
+	"$R/kmdata/audit.log" | jq -r 'select(.command == "run" and .result == "FAILURE" and
+	.exit_code == 2 and (.error | test("p11byok restore key-01"))) | .ident')" = key-01
 
 # --- one more key, from the one-key runbook: the quorum makes one transfer key ---
 expect 0 "key-21 .*key generated, transfer copy made, package written" \
@@ -246,7 +263,8 @@ assert "... with the quorum making exactly its one transfer key" \
 # --- killed between two file writes, run again: nothing lost, nothing recorded twice ---
 # tests/killpoint.so kills the run just before its Nth audit line (a step done on the token
 # or on disk, not yet logged) or just before the .byok goes in place (written, its audit
-# line already there).  A one-key run appends generate (1), modify-acls (2), package (3).
+# line already there).  A one-key run appends the quorum's line (1: its transfer key), then
+# generate (2), modify-acls (3), package (4).
 crashed() {	# crashed N KILLPOINT DESC: key-N through a kill at KILLPOINT, then a rerun
 	local id=$1 point=$2 desc=$3 book=$R/crash-$1.yaml
 	sed "s/key-21/key-$id/; s/Batch-21/Batch-$id/" "$R/one.yaml" >"$book"
@@ -268,13 +286,13 @@ crashed() {	# crashed N KILLPOINT DESC: key-N through a kill at KILLPOINT, then 
 		"$R/kmdata/audit.log" | tail -n 1)" = \
 		"$(sha256sum <"$R/out/KeyTransferPackage-Batch-$id.byok" | cut -d' ' -f1)"
 }
-crashed 26 append:audit.log:1 "after generating, before its audit line"
+crashed 26 append:audit.log:2 "after generating, before its audit line"
 assert "... the rerun logs the generated key as RECOVERED" test "$(jq -r \
 	'select(.command == "generate" and .ident == "key-26") | .result' "$R/kmdata/audit.log")" = RECOVERED
-crashed 27 append:audit.log:2 "after the transfer copy, before its audit line"
+crashed 27 append:audit.log:3 "after the transfer copy, before its audit line"
 assert "... the rerun logs the transfer copy as RECOVERED" test "$(jq -r \
 	'select(.command == "modify-acls" and .ident == "key-27") | .result' "$R/kmdata/audit.log")" = RECOVERED
-crashed 28 append:audit.log:3 "with the .byok staged, before its package line"
+crashed 28 append:audit.log:4 "with the .byok staged, before its package line"
 crashed 29 link:.byok:1 "with the package line written, before the .byok goes in place"
 expect 0 "intact" "the audit log verifies after the crashes" -- \
 	"$P11BYOK" --kmdata "$R/kmdata" audit verify
