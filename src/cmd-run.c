@@ -431,6 +431,11 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		    "P11BYOK_KMDATA", cfg->path);
 		goto out;
 	}
+	/* What the runbook names on disk is checked before anything runs, each refusal at its
+	 * line; cards given with --card replace the runbook's.  */
+	if ((r = config_check_files(cfg, ctx, generate_only, !generate_only &&
+	    !quorum_has_cards(q))) != 0)
+		goto out;
 	if (!quorum_has_cards(q))
 		for (size_t i = 0; i < cfg->ncards; i++)
 			quorum_add_card(q, cfg->cards[i].file, cfg->cards[i].pass_file);
