@@ -488,8 +488,9 @@ const struct command cmd_run = {
 	"run",
 	"RUNBOOK.yaml [--dry-run] [--generate-only] [--card FILE... [--card-pass-file FILE...]]",
 	"run a runbook: verify, generate, modify-acls and package a batch of keys, idempotently",
-	"Reads RUNBOOK.yaml (the config file format, with a keys: list; every field is checked "
-	"before anything runs, errors as FILE:LINE:COLUMN) and does the whole procedure: "
+	"Reads RUNBOOK.yaml (the config file format, with a keys: list; every field, and every "
+	"file, directory and region it names, is checked before anything runs, errors as "
+	"FILE:LINE:COLUMN) and does the whole procedure: "
 	"verify-toolset when toolset: is named, verify-kek for each KEK (the runbook's region or "
 	"kek_pem + kek_id, or a key's own kek_pem + kek_id), then generate, modify-acls and "
 	"package for every key, in order, with one module load, one card quorum (cards: in the "
