@@ -652,22 +652,34 @@ out:
 }
 
 int
-attest_package_path(const char *dir, const char *name, const char *what, char *path,
-    size_t len)
+attest_find_package(const char *dir, const char *name, char *path, size_t len)
 {
 	static const char *const ext[] = { "", ".p7s", ".pem" };
 
 	if (dir == NULL)
 		dir = ".";
 	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
-		if ((size_t)snprintf(path, len, "%s/%s%s", dir, name, ext[i]) >= len) {
-			msg_err("the %s path %s/%s is too long", what, dir, name);
-			return P11BYOK_EUSAGE;
-		}
+		if ((size_t)snprintf(path, len, "%s/%s%s", dir, name, ext[i]) >= len)
+			return -2;
 		if (access(path, F_OK) == 0)
 			return 0;
 	}
-	msg_err("no %s '%s' in %s: extract the region's BYOK toolset there, or give "
-	    "--toolset-dir DIR", what, name, dir);
-	return P11BYOK_EUSAGE;
+	return -1;
+}
+
+int
+attest_package_path(const char *dir, const char *name, const char *what, char *path,
+    size_t len)
+{
+	switch (attest_find_package(dir, name, path, len)) {
+	case 0:
+		return 0;
+	case -2:
+		msg_err("the %s path %s/%s is too long", what, dir ? dir : ".", name);
+		return P11BYOK_EUSAGE;
+	default:
+		msg_err("no %s '%s' in %s: extract the region's BYOK toolset there, or give "
+		    "--toolset-dir DIR", what, name, dir ? dir : ".");
+		return P11BYOK_EUSAGE;
+	}
 }

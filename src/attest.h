@@ -60,6 +60,9 @@ int attest_verify_files(const char *kek_path, const char *world_path,
  * it to PATH (LEN bytes) and returns 0, or P11BYOK_EUSAGE after one line naming WHAT.  */
 int attest_package_path(const char *dir, const char *name, const char *what, char *path,
     size_t len);
+/* attest_package_path without a message: 0 when found, -1 when none is there, -2 when the
+ * path does not fit in LEN.  */
+int attest_find_package(const char *dir, const char *name, char *path, size_t len);
 
 void attest_result_free(struct attest_result *res);
 

@@ -493,6 +493,11 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		    "P11BYOK_KMDATA", cfg->path);
 		goto out;
 	}
+	/* What the runbook names on disk is checked before anything runs, each refusal at its
+	 * line; cards given with --card replace the runbook's.  */
+	if ((r = config_check_files(cfg, ctx, generate_only, !generate_only &&
+	    !quorum_has_cards(q))) != 0)
+		goto out;
 	if (!quorum_has_cards(q))
 		for (size_t i = 0; i < cfg->ncards; i++)
 			quorum_add_card(q, cfg->cards[i].file, cfg->cards[i].pass_file);
@@ -545,8 +550,9 @@ const struct command cmd_run = {
 	"run",
 	"RUNBOOK.yaml [--dry-run] [--generate-only] [--card FILE... [--card-pass-file FILE...]]",
 	"run a runbook: verify, generate, modify-acls and package a batch of keys, idempotently",
-	"Reads RUNBOOK.yaml (the config file format, with a keys: list; every field is checked "
-	"before anything runs, errors as FILE:LINE:COLUMN) and does the whole procedure: "
+	"Reads RUNBOOK.yaml (the config file format, with a keys: list; every field, and every "
+	"file, directory and region it names, is checked before anything runs, errors as "
+	"FILE:LINE:COLUMN) and does the whole procedure: "
 	"verify-toolset when toolset: is named, verify-kek for each KEK (the runbook's region or "
 	"kek_pem + kek_id, or a key's own kek_pem + kek_id), then generate, modify-acls and "
 	"package for every key, in order, with one module load, one card quorum (cards: in the "

@@ -18,15 +18,53 @@ static const struct {
 	{ "P-521", "secp521r1", NULL, 521 },
 };
 
+/* S as plain decimal digits, no sign, no leading zero: what a size is written as.  strtoul
+ * alone would also take "+2048", " 2048" and, with base 0, "0x800" and "04000" (octal), all
+ * as 2048; YAML 1.1 readers take "2_048" so too.  One spelling keeps every reader of a
+ * runbook agreeing on the number.  */
 static int
-parse_unsigned(const char *s, unsigned long *out)
+parse_decimal(const char *s, unsigned long *out)
 {
 	char *end;
-	errno = 0;
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+	if (s == NULL || !isdigit((unsigned char)s[0]) || (s[0] == '0' && s[1] != '\0'))
 		return -1;
-	*out = strtoul(s, &end, 0);
+	for (const char *c = s; *c != '\0'; c++)
+		if (!isdigit((unsigned char)*c))
+			return -1;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
 	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/* A public exponent: plain decimal, or 0x and hex digits as OpenSSL prints it (0x10001). */
+static int
+parse_pubexp(const char *s, unsigned long *out)
+{
+	char *end;
+	if (s == NULL || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return parse_decimal(s, out);
+	for (const char *c = s + 2; *c != '\0'; c++)
+		if (!isxdigit((unsigned char)*c))
+			return -1;
+	if (s[2] == '\0')
+		return -1;
+	errno = 0;
+	*out = strtoul(s + 2, &end, 16);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/* The size error: SIZE not a plain decimal number, or not one of ALLOWED for TYPE. */
+static enum keyspec_error
+bad_size(const char *type, const char *size, const char *allowed, char *err, size_t errlen)
+{
+	unsigned long n;
+	if (size != NULL && parse_decimal(size, &n) < 0)
+		snprintf(err, errlen, "%s size '%s' is not a plain decimal number: use %s",
+		    type, size, allowed);
+	else
+		snprintf(err, errlen, "%s size '%s' is not supported: use %s", type,
+		    size ? size : "", allowed);
+	return KS_BAD_SIZE;
 }
 
 enum keyspec_error
@@ -46,18 +84,21 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 			snprintf(err, errlen, "curve= is for EC keys, not RSA");
 			return KS_BAD_CURVE;
 		}
-		if (size == NULL || parse_unsigned(size, &n) < 0 ||
-		    (n != 2048 && n != 3072 && n != 4096)) {
-			snprintf(err, errlen, "RSA size '%s' is not supported: use 2048, 3072 or 4096",
-			    size ? size : "");
-			return KS_BAD_SIZE;
-		}
+		if (size == NULL || parse_decimal(size, &n) < 0 ||
+		    (n != 2048 && n != 3072 && n != 4096))
+			return bad_size("RSA", size, "2048, 3072 or 4096", err, errlen);
 		out->bits = (unsigned)n;
 		out->pubexp = 65537;
 		if (pubexp != NULL && *pubexp != '\0') {
-			if (parse_unsigned(pubexp, &n) < 0 || n < 3 || n % 2 == 0 || n > 0xffffffffUL) {
+			if (parse_pubexp(pubexp, &n) < 0) {
+				snprintf(err, errlen, "pubexp '%s' is not a plain decimal number or 0x "
+				    "and hex digits (no sign or leading zero): write 65537 or 0x10001, "
+				    "or leave it out for 65537", pubexp);
+				return KS_BAD_PUBEXP;
+			}
+			if (n < 3 || n % 2 == 0 || n > 0xffffffffUL) {
 				snprintf(err, errlen, "pubexp '%s' is not an odd number of at least 3 "
-				    "(decimal or 0x hex; leave it blank for 65537)", pubexp);
+				    "(plain decimal or 0x hex; leave it out for 65537)", pubexp);
 				return KS_BAD_PUBEXP;
 			}
 			out->pubexp = n;
@@ -86,7 +127,7 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 			    curve);
 			return KS_BAD_CURVE;
 		}
-		if (size != NULL && (parse_unsigned(size, &n) < 0 || n != out->bits)) {
+		if (size != NULL && (parse_decimal(size, &n) < 0 || n != out->bits)) {
 			snprintf(err, errlen, "size=%s does not match curve %s (%u bits): leave size "
 			    "out for EC keys", size, out->curve, out->bits);
 			return KS_BAD_SIZE;
@@ -99,12 +140,9 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 			snprintf(err, errlen, "curve= is for EC keys, not AES");
 			return KS_BAD_CURVE;
 		}
-		if (size == NULL || parse_unsigned(size, &n) < 0 ||
-		    (n != 128 && n != 192 && n != 256)) {
-			snprintf(err, errlen, "AES size '%s' is not supported: use 128, 192 or 256",
-			    size ? size : "");
-			return KS_BAD_SIZE;
-		}
+		if (size == NULL || parse_decimal(size, &n) < 0 ||
+		    (n != 128 && n != 192 && n != 256))
+			return bad_size("AES", size, "128, 192 or 256", err, errlen);
 		out->bits = (unsigned)n;
 		return KS_OK;
 	}

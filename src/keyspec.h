@@ -19,9 +19,9 @@ struct keyspec {
 /* Which input keyspec_parse found wrong. */
 enum keyspec_error { KS_OK = 0, KS_BAD_TYPE, KS_BAD_SIZE, KS_BAD_CURVE, KS_BAD_PUBEXP };
 
-/* Parses TYPE ("RSA", "EC", "AES", any case), SIZE (decimal or NULL), CURVE (NULL or "P-256",
- * "prime256v1", "secp384r1", ...) and PUBEXP (NULL or "" = 65537, decimal or 0x hex, odd,
- * >= 3).  Returns KS_OK, or the input at fault with a sentence for the user in ERR (what is
+/* Parses TYPE ("RSA", "EC", "AES", any case), SIZE (plain decimal: no sign, leading zero,
+ * 0x or separator; or NULL), CURVE (NULL or "P-256", "prime256v1", "secp384r1", ...) and
+ * PUBEXP (NULL or "" = 65537, plain decimal or 0x hex, odd, >= 3).  Returns KS_OK, or the input at fault with a sentence for the user in ERR (what is
  * wrong and what is allowed).  */
 enum keyspec_error keyspec_parse(const char *type, const char *size, const char *curve, const char *pubexp,
     struct keyspec *out, char *err, size_t errlen);

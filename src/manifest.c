@@ -259,22 +259,31 @@ region_by_toolset(const struct region_set *set, const char *basename)
 	return NULL;
 }
 
+const char *
+region_codes(const struct region_set *set, char *buf, size_t len)
+{
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; i < set->n; i++) {
+		if (strlen(buf) + strlen(set->v[i].code) + 3 >= len)
+			break;
+		strcat(buf, i ? ", " : "");
+		strcat(buf, set->v[i].code);
+	}
+	return buf;
+}
+
 const struct region *
 region_lookup(const struct region_set *set, const char *key)
 {
 	const struct region *r = region_find(set, key);
-	char codes[512] = "";
+	char codes[512];
 
 	if (r != NULL)
 		return r;
-	for (size_t i = 0; i < set->n; i++) {
-		if (strlen(codes) + strlen(set->v[i].code) + 3 >= sizeof codes)
-			break;
-		strcat(codes, i ? ", " : "");
-		strcat(codes, set->v[i].code);
-	}
 	msg_err("unknown region '%s': give a region name or code (%s); 'p11byok regions' "
-	    "lists them", key, codes);
+	    "lists them", key, region_codes(set, codes, sizeof codes));
 	return NULL;
 }
 

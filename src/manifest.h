@@ -42,6 +42,9 @@ const struct region *region_by_toolset(const struct region_set *set, const char 
 /* The directory manifests are read from: OPT when given, else the installed one. */
 const char *manifest_dir(const char *opt);
 
+/* The codes of SET, "NA, EU, AP, ...", into BUF (LEN bytes, cut short to fit); returns BUF. */
+const char *region_codes(const struct region_set *set, char *buf, size_t len);
+
 /* The region for KEY (code or name) in SET; when none, prints one line listing the known
  * codes and returns NULL.  */
 const struct region *region_lookup(const struct region_set *set, const char *key);

@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <p11-kit/p11-kit.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool quiet, verbose, json, bar_shown, held;
@@ -52,24 +53,28 @@ msg_first_error(void)
 	return first_error[0] ? first_error : NULL;
 }
 
-/* Writes one line.  An error line (ERROR) is also remembered, suffix and all. */
+/* Writes one line.  An error line (ERROR) is also remembered, suffix and all.  The line is
+ * allocated, not cut to a buffer: a message naming a long path keeps its what-to-do.  */
 static void
 vline(FILE *f, const char *prefix, const char *fmt, va_list ap, const char *suffix, bool error)
 {
-	char line[sizeof first_error];
+	char *line = NULL;
 	if (held)
 		return;
 	clear_bar();
 	fflush(stdout);
-	vsnprintf(line, sizeof line, fmt, ap);
-	if (suffix != NULL && strlen(line) + strlen(suffix) < sizeof line)
-		strcat(line, suffix);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
 	if (error && first_error[0] == '\0')
-		snprintf(first_error, sizeof first_error, "%s", line);
+		snprintf(first_error, sizeof first_error, "%s%s", line ? line : "out of memory",
+		    suffix ? suffix : "");
 	fputs(prefix, f);
-	fputs(line, f);
+	fputs(line ? line : "out of memory formatting a message", f);
+	if (suffix != NULL)
+		fputs(suffix, f);
 	fputc('\n', f);
 	fflush(f);
+	free(line);
 }
 
 void

@@ -171,33 +171,47 @@ choose(struct p11 *p, CK_SLOT_ID slot, const CK_TOKEN_INFO *ti)
 }
 
 int
-p11_uri_parse(const char *text, P11KitUri **out)
+p11_uri_check(const char *text, P11KitUri **out, char *why, size_t len)
 {
 	P11KitUri *uri = p11_kit_uri_new();
 	int rc;
 
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
 	if (uri == NULL) {
-		msg_err("out of memory");
+		snprintf(why, len, "out of memory");
 		return P11BYOK_EFAIL;
 	}
 	/* Object attributes are allowed (an --unwrap-key URI chooses its token too); only the
 	 * token, slot and module parts take part in choosing a token.  */
 	if ((rc = p11_kit_uri_parse(text, P11_KIT_URI_FOR_ANY, uri)) != P11_KIT_URI_OK) {
-		msg_err("malformed token URI '%s': %s; write it as pkcs11:token=LABEL", text,
-		    p11_kit_uri_message(rc));
+		snprintf(why, len, "malformed token URI '%s': %s; write it as pkcs11:token=LABEL",
+		    text, p11_kit_uri_message(rc));
 	} else if (p11_kit_uri_any_unrecognized(uri)) {
-		msg_err("token URI '%s' has an attribute p11byok does not know; use token=, "
-		    "serial=, manufacturer=, model=, slot-id= or pin-source=", text);
+		snprintf(why, len, "token URI '%s' has an attribute p11byok does not know; use "
+		    "token=, serial=, manufacturer=, model=, slot-id= or pin-source=", text);
 	} else if (p11_kit_uri_get_pin_value(uri) != NULL) {
-		msg_err("token URI '%s' carries a pin-value: PINs never go on the command line; use "
-		    "pin-source=file:/path or --pin-file", text);
+		snprintf(why, len, "token URI '%s' carries a pin-value: PINs never go on the "
+		    "command line; use pin-source=file:/path or --pin-file", text);
 	} else {
-		*out = uri;
+		if (out != NULL)
+			*out = uri;
+		else
+			p11_kit_uri_free(uri);
 		return 0;
 	}
 	p11_kit_uri_free(uri);
 	return P11BYOK_EUSAGE;
+}
+
+int
+p11_uri_parse(const char *text, P11KitUri **out)
+{
+	char why[2048];
+	int r = p11_uri_check(text, out, why, sizeof why);
+	if (r != 0)
+		msg_err("%s", why);
+	return r;
 }
 
 int

@@ -28,6 +28,9 @@ int p11_slots(struct p11 *p, bool token_present, CK_SLOT_ID **slots, CK_ULONG *n
  * Returns 0 with *OUT the caller frees with p11_kit_uri_free, or P11BYOK_EUSAGE after one
  * line naming TEXT.  */
 int p11_uri_parse(const char *text, P11KitUri **out);
+/* p11_uri_parse with the sentence in WHY (LEN bytes) instead of printed; OUT may be NULL
+ * to only check TEXT.  */
+int p11_uri_check(const char *text, P11KitUri **out, char *why, size_t len);
 
 /* Which tokens p11_select_token may choose. */
 enum p11_want {

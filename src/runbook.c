@@ -1,10 +1,15 @@
 /* runbook.c: loading and checking the YAML config and runbook; see runbook.h. */
 #include "config.h"
 #include "runbook.h"
+#include "attest.h"
+#include "keygen.h"
 #include "msg.h"
+#include "p11.h"
 #include "yamldoc.h"
 
+#include <ctype.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -54,6 +59,7 @@ config_free(struct config *c)
 	free(c->toolset);
 	free(c->toolset_dir);
 	free(c->output_dir);
+	ydoc_free(c->doc);
 	free(c);
 }
 
@@ -74,15 +80,28 @@ map_fields(struct ydoc *doc, int node, const char *what, const struct yfield *fi
 	return ydoc_map_fields(doc, node, what, fields, n);
 }
 
-/* A copy of the scalar at NODE ("" refused), with a relative path resolved against BASE. */
+/* The longest value of each kind of field: a longer one is refused without being echoed. */
+enum { MAX_PATH = 4095, MAX_URI = 1024, MAX_NAME = 127, MAX_WORD = 32 };
+
+/* A copy of the scalar at NODE, with a relative path resolved against BASE.  Refused (YAML's
+ * nulls are refused by ydoc_map_fields already): "", a word YAML 1.1 reads as a boolean
+ * (another YAML reader would see true or false there, not the text), more than MAX bytes.  */
 static int
-text(struct ydoc *doc, int node, const char *field, const char *base, char **out)
+text(struct ydoc *doc, int node, const char *field, const char *base, size_t max, char **out)
 {
 	const char *s = ydoc_scalar(doc, node);
+	size_t len;
+
 	if (node == 0)
 		return 0;
 	if (s == NULL || *s == '\0')
-		return ydoc_err(doc, node, "field '%s' is empty: give a value or leave it out", field);
+		return ydoc_err(doc, node, "field '%s' is empty: give a value", field);
+	if (ydoc_is_bool(doc, node))
+		return ydoc_err(doc, node, "field '%s' is %s, which YAML reads as a boolean, not "
+		    "text: write \"%s\" in quotes if you mean the word", field, s, s);
+	if ((len = strlen(s)) > max)
+		return ydoc_err(doc, node, "field '%s' is %zu bytes long: it takes at most %zu; "
+		    "shorten it", field, len, max);
 	if (base != NULL && s[0] != '/') {
 		if (asprintf(out, "%s/%s", base, s) < 0)
 			*out = NULL;
@@ -94,6 +113,21 @@ text(struct ydoc *doc, int node, const char *field, const char *base, char **out
 		return P11BYOK_EFAIL;
 	}
 	return 0;
+}
+
+/* A file name field (pin_file, pass_file) whose value is all digits holds the PIN itself,
+ * not the name of a file with it: refused without the value appearing anywhere.  */
+static int
+not_inline_secret(struct ydoc *doc, int node, const char *field, const char *secret)
+{
+	const char *s = ydoc_scalar(doc, node);
+	if (node == 0 || s == NULL || *s == '\0')
+		return 0;
+	for (const char *c = s; *c != '\0'; c++)
+		if (!isdigit((unsigned char)*c))
+			return 0;
+	return ydoc_err(doc, node, "%s looks like a %s written inline, not a file name; put the "
+	    "%s in a file (mode 0600) and give its path", field, secret, secret);
 }
 
 static int
@@ -114,9 +148,12 @@ load_cards(struct ydoc *doc, int node, const char *base, struct config *c)
 		};
 		c->ncards++;	/* counted first, so config_free frees a half-read entry */
 		if ((r = map_fields(doc, item, "card entry", f, 2)) != 0 ||
-		    (r = text(doc, file, "file", base, &c->cards[i].file)) != 0 ||
-		    (r = text(doc, pass, "pass_file", base, &c->cards[i].pass_file)) != 0)
+		    (r = text(doc, file, "file", base, MAX_PATH, &c->cards[i].file)) != 0 ||
+		    (r = not_inline_secret(doc, pass, "pass_file", "passphrase")) != 0 ||
+		    (r = text(doc, pass, "pass_file", base, MAX_PATH, &c->cards[i].pass_file)) != 0)
 			return r;
+		c->cards[i].at_file = file;
+		c->cards[i].at_pass_file = pass;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->cards[j].file, c->cards[i].file) == 0)
 				return ydoc_err(doc, file, "card %s is listed twice: each card counts "
@@ -142,22 +179,25 @@ load_key(struct ydoc *doc, int item, const char *base, struct config_key *k)
 		{ "kek_pem", false, Y_SCALAR, &pem },
 		{ "kek_id", false, Y_SCALAR, &kid },
 	};
-	char err[256];
+	char err[512];
 
 	k->line = ydoc_line(doc, item);
+	/* plainname becomes the CKA_LABEL: at most KEYGEN_LABEL_MAX, no control characters
+	 * (ydoc_check_text), as generate takes it.  */
 	if ((r = map_fields(doc, item, "key entry", f, sizeof f / sizeof f[0])) != 0 ||
-	    (r = text(doc, ident, "ident", NULL, &k->ident)) != 0 ||
-	    (r = text(doc, plain ? plain : ident, "plainname", NULL, &k->plainname)) != 0 ||
-	    (r = text(doc, type, "type", NULL, &k->type)) != 0 ||
-	    (r = text(doc, size, "size", NULL, &k->size)) != 0 ||
-	    (r = text(doc, curve, "curve", NULL, &k->curve)) != 0 ||
-	    (r = text(doc, fname, "friendly_name", NULL, &k->friendly_name)) != 0 ||
-	    (r = text(doc, sub, "subscription_id", NULL, &k->subscription_id)) != 0 ||
-	    (r = text(doc, pem, "kek_pem", base, &k->kek_pem)) != 0 ||
-	    (r = text(doc, kid, "kek_id", NULL, &k->kek_id)) != 0)
+	    (r = text(doc, ident, "ident", NULL, MAX_NAME, &k->ident)) != 0 ||
+	    (r = text(doc, plain ? plain : ident, "plainname", NULL, KEYGEN_LABEL_MAX,
+	    &k->plainname)) != 0 ||
+	    (r = text(doc, type, "type", NULL, MAX_WORD, &k->type)) != 0 ||
+	    (r = text(doc, size, "size", NULL, MAX_WORD, &k->size)) != 0 ||
+	    (r = text(doc, curve, "curve", NULL, MAX_WORD, &k->curve)) != 0 ||
+	    (r = text(doc, pubexp, "pubexp", NULL, MAX_WORD, &k->pubexp)) != 0 ||
+	    (r = text(doc, fname, "friendly_name", NULL, MAX_NAME, &k->friendly_name)) != 0 ||
+	    (r = text(doc, sub, "subscription_id", NULL, MAX_NAME, &k->subscription_id)) != 0 ||
+	    (r = text(doc, pem, "kek_pem", base, MAX_PATH, &k->kek_pem)) != 0 ||
+	    (r = text(doc, kid, "kek_id", NULL, MAX_URI, &k->kek_id)) != 0)
 		return r;
-	if (pubexp != 0 && (k->pubexp = strdup(ydoc_scalar(doc, pubexp))) == NULL)
-		return P11BYOK_EFAIL;
+	k->at_kek_pem = pem;
 	if (!keyspec_valid_ident(k->ident))
 		return ydoc_err(doc, ident, "ident '%s' must be 1 to 64 digits, lower-case letters "
 		    "and dashes", k->ident);
@@ -222,6 +262,8 @@ config_load(const char *path, struct config **out)
 	struct config *c = NULL;
 	char *dircopy = NULL;
 	const char *base;
+	char where[4200], what[4300], why[2048];
+	struct attest_pin pin;
 	int module = 0, token = 0, kmdata = 0, regions = 0, pin_file = 0, offline = 0,
 	    region = 0, kek_pem = 0, kek_id = 0, root_hash = 0, toolset = 0, toolset_dir = 0,
 	    output_dir = 0, cards = 0, keys = 0;
@@ -251,27 +293,39 @@ config_load(const char *path, struct config **out)
 	}
 	base = dirname(dircopy);
 	if ((r = ydoc_load(path, "runbook", &doc)) != 0 ||
+	    (r = ydoc_check_text(doc, "runbook")) != 0 ||
 	    (r = map_fields(doc, ydoc_root(doc), "runbook", f, sizeof f / sizeof f[0])) != 0)
 		goto out;
 	/* A module given by bare name is the loader's business; a path is resolved here. */
 	if ((r = text(doc, module, "module", strchr(ydoc_scalar(doc, module) ?
-	    ydoc_scalar(doc, module) : "", '/') ? base : NULL, &c->module)) != 0 ||
-	    (r = text(doc, token, "token", NULL, &c->token)) != 0 ||
-	    (r = text(doc, kmdata, "kmdata", base, &c->kmdata)) != 0 ||
-	    (r = text(doc, regions, "regions", base, &c->regions)) != 0 ||
-	    (r = text(doc, pin_file, "pin_file", base, &c->pin_file)) != 0 ||
-	    (r = text(doc, region, "region", NULL, &c->region)) != 0 ||
-	    (r = text(doc, kek_pem, "kek_pem", base, &c->kek_pem)) != 0 ||
-	    (r = text(doc, kek_id, "kek_id", NULL, &c->kek_id)) != 0 ||
-	    (r = text(doc, root_hash, "root_hash", NULL, &c->root_hash)) != 0 ||
-	    (r = text(doc, toolset, "toolset", base, &c->toolset)) != 0 ||
-	    (r = text(doc, toolset_dir, "toolset_dir", base, &c->toolset_dir)) != 0 ||
-	    (r = text(doc, output_dir, "output_dir", base, &c->output_dir)) != 0)
+	    ydoc_scalar(doc, module) : "", '/') ? base : NULL, MAX_PATH, &c->module)) != 0 ||
+	    (r = text(doc, token, "token", NULL, MAX_URI, &c->token)) != 0 ||
+	    (r = text(doc, kmdata, "kmdata", base, MAX_PATH, &c->kmdata)) != 0 ||
+	    (r = text(doc, regions, "regions", base, MAX_PATH, &c->regions)) != 0 ||
+	    (r = not_inline_secret(doc, pin_file, "pin_file", "PIN")) != 0 ||
+	    (r = text(doc, pin_file, "pin_file", base, MAX_PATH, &c->pin_file)) != 0 ||
+	    (r = text(doc, region, "region", NULL, MAX_NAME, &c->region)) != 0 ||
+	    (r = text(doc, kek_pem, "kek_pem", base, MAX_PATH, &c->kek_pem)) != 0 ||
+	    (r = text(doc, kek_id, "kek_id", NULL, MAX_URI, &c->kek_id)) != 0 ||
+	    (r = text(doc, root_hash, "root_hash", NULL, MAX_NAME, &c->root_hash)) != 0 ||
+	    (r = text(doc, toolset, "toolset", base, MAX_PATH, &c->toolset)) != 0 ||
+	    (r = text(doc, toolset_dir, "toolset_dir", base, MAX_PATH, &c->toolset_dir)) != 0 ||
+	    (r = text(doc, output_dir, "output_dir", base, MAX_PATH, &c->output_dir)) != 0)
 		goto out;
 	r = P11BYOK_EUSAGE;
+	/* The pin is checked here, at its place in the file, not when the KEK package is
+	 * (attest_parse_pin's message starts with what it is given).  */
+	snprintf(what, sizeof what, "%s: root_hash", ydoc_where(doc, root_hash, where,
+	    sizeof where));
+	if (c->root_hash != NULL && attest_parse_pin(c->root_hash, what, &pin) != 0)
+		goto out;
 	if (c->token != NULL && strstr(c->token, "pin-value") != NULL) {
 		ydoc_err(doc, token, "the token URI holds a pin-value: secrets never go in a "
 		    "runbook; use pin-source=file:/path or pin_file");
+		goto out;
+	}
+	if (c->token != NULL && p11_uri_check(c->token, NULL, why, sizeof why) != 0) {
+		ydoc_err(doc, token, "%s", why);
 		goto out;
 	}
 	if (offline != 0) {
@@ -295,6 +349,26 @@ config_load(const char *path, struct config **out)
 	if ((r = load_cards(doc, cards, base, c)) != 0 ||
 	    (r = load_keys(doc, keys, base, c)) != 0)
 		goto out;
+	r = P11BYOK_EUSAGE;
+	/* Both only serve the region's attested KEK package: without one they would be
+	 * silently ignored, and whoever wrote them believes they pin or find something.  */
+	if (region == 0 && (root_hash != 0 || toolset_dir != 0)) {
+		ydoc_err(doc, root_hash ? root_hash : toolset_dir, "%s is for the region's KEK "
+		    "package, and this runbook names no region: set region or remove %s",
+		    root_hash ? "root_hash" : "toolset_dir", root_hash ? "root_hash" : "toolset_dir");
+		goto out;
+	}
+	c->at.module = module;
+	c->at.kmdata = kmdata;
+	c->at.regions = regions;
+	c->at.pin_file = pin_file;
+	c->at.region = region;
+	c->at.kek_pem = kek_pem;
+	c->at.toolset = toolset;
+	c->at.toolset_dir = toolset_dir;
+	c->at.output_dir = output_dir;
+	c->doc = doc;
+	doc = NULL;
 	*out = c;
 	c = NULL;
 	r = 0;

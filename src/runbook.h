@@ -10,9 +10,13 @@
 #include "keyspec.h"
 #include "offline.h"
 
+struct ydoc;
+struct ctx;
+
 struct config_card {
 	char *file;		/* card-I-of-N.acs */
 	char *pass_file;	/* its holder's passphrase file, or NULL to prompt */
+	int at_file, at_pass_file;	/* their nodes in the config's doc, for messages */
 };
 
 struct config_key {
@@ -21,6 +25,7 @@ struct config_key {
 	char *type, *size, *curve, *pubexp;
 	struct keyspec spec;
 	char *kek_pem, *kek_id;	/* this key's own KEK, or NULL for the runbook's */
+	int at_kek_pem;		/* its node in the config's doc */
 };
 
 struct config {
@@ -34,6 +39,13 @@ struct config {
 	size_t ncards;
 	struct config_key *keys;
 	size_t nkeys;
+	/* The parsed file, kept so a value found wrong later (a file that is not there) is
+	 * still reported at its FILE:LINE:COLUMN; and the nodes of the values naming files.  */
+	struct ydoc *doc;
+	struct {
+		int module, kmdata, regions, pin_file, region, kek_pem, toolset, toolset_dir,
+		    output_dir;
+	} at;
 };
 
 /* Loads and checks PATH: unknown or misspelled fields, wrong types, inline secrets, bad
@@ -41,5 +53,16 @@ struct config {
  * do.  Returns 0 with a config the caller frees, or P11BYOK_EUSAGE.  */
 int config_load(const char *path, struct config **out);
 void config_free(struct config *cfg);
+
+/* For run, before anything runs: what the values of CFG name must be there and usable, each
+ * refusal at the value's FILE:LINE:COLUMN.  The module, kmdata, regions and pin_file are
+ * checked when CTX takes them from CFG (no command-line option overrides them); unless
+ * GENERATE_ONLY (which needs no KEK, toolset or output), the region's manifest in the
+ * regions directory and its KEK and world packages in toolset_dir, the toolset, every
+ * kek_pem and the output_dir; with CARDS, the card files and pass files.  Secret-bearing
+ * values (pin_file, pass_file) are never echoed.  Returns 0 or P11BYOK_EUSAGE after one
+ * line.  (runbook-files.c)  */
+int config_check_files(const struct config *cfg, const struct ctx *ctx, bool generate_only,
+    bool cards);
 
 #endif

@@ -32,6 +32,52 @@ ydoc_free(struct ydoc *doc)
 	free(doc);
 }
 
+/* The 1-based line and column (in characters) of byte OFF of TEXT. */
+static size_t
+line_at(const char *text, size_t len, size_t off)
+{
+	size_t line = 1;
+	for (size_t i = 0; i < off && i < len; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+static size_t
+column_at(const char *text, size_t len, size_t off)
+{
+	size_t col = 1;
+	for (size_t i = 0; i < off && i < len; i++)
+		col = text[i] == '\n' ? 1 : col + ((text[i] & 0xc0) != 0x80);
+	return col;
+}
+
+/* libyaml's reader says where by byte offset only (problem_mark is unset); a bad trailing
+ * byte is pointed at from the byte that starts its character (a Latin-1 "é").  */
+static void
+reader_error(const yaml_parser_t *parser, const char *path, const char *what,
+    const char *text, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	const char *problem = parser->problem ? parser->problem : "unreadable text";
+	size_t off = parser->problem_offset < len ? parser->problem_offset : len;
+
+	if (strstr(problem, "trailing") != NULL) {
+		size_t lead = off;
+		while (lead > 0 && (u[lead - 1] & 0xc0) == 0x80)
+			lead--;
+		if (lead > 0 && u[lead - 1] >= 0xc0)
+			off = lead - 1;
+	}
+	if (strstr(problem, "control characters") != NULL)
+		msg_err("%s:%zu:%zu: the %s holds the control character U+%04X; remove it", path,
+		    line_at(text, len, off), column_at(text, len, off), what,
+		    (unsigned)parser->problem_value);
+	else
+		msg_err("%s:%zu:%zu: the %s is not UTF-8 text (at byte 0x%02x: %s); save it as "
+		    "UTF-8", path, line_at(text, len, off), column_at(text, len, off), what,
+		    off < len ? u[off] : 0, problem);
+}
+
 int
 ydoc_load(const char *path, const char *what, struct ydoc **out)
 {
@@ -58,10 +104,13 @@ ydoc_load(const char *path, const char *what, struct ydoc **out)
 	parser_ok = true;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc->doc)) {
-		msg_err("%s:%zu:%zu: malformed YAML: %s%s%s; fix the %s", path,
-		    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-		    parser.problem ? parser.problem : "parse error",
-		    parser.context ? " " : "", parser.context ? parser.context : "", what);
+		if (parser.error == YAML_READER_ERROR)
+			reader_error(&parser, path, what, text, len);
+		else
+			msg_err("%s:%zu:%zu: malformed YAML: %s%s%s; fix the %s", path,
+			    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			    parser.problem ? parser.problem : "parse error",
+			    parser.context ? " " : "", parser.context ? parser.context : "", what);
 		goto out;
 	}
 	doc->loaded = true;
@@ -136,6 +185,48 @@ ydoc_scalar(struct ydoc *doc, int node)
 	return n != NULL && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+/* A plain scalar's text, or NULL for any other node (quoted text is always text). */
+static const char *
+plain(struct ydoc *doc, int node)
+{
+	yaml_node_t *n = node_at(doc, node);
+	if (n == NULL || n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+static bool
+nonempty(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+static bool
+among(const char *s, const char *const *words)
+{
+	for (; s != NULL && *words != NULL; words++)
+		if (strcmp(s, *words) == 0)
+			return true;
+	return false;
+}
+
+bool
+ydoc_is_null(struct ydoc *doc, int node)
+{
+	static const char *const words[] = { "", "~", "null", "Null", "NULL", NULL };
+	return among(plain(doc, node), words);
+}
+
+bool
+ydoc_is_bool(struct ydoc *doc, int node)
+{
+	static const char *const words[] = { "yes", "Yes", "YES", "no", "No", "NO", "true",
+		"True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+		NULL };
+	return among(plain(doc, node), words);
+}
+
 size_t
 ydoc_line(struct ydoc *doc, int node)
 {
@@ -178,19 +269,80 @@ ydoc_map_key(struct ydoc *doc, int node, size_t i)
 	return node_at(doc, node)->data.mapping.pairs.start[i].key;
 }
 
+const char *
+ydoc_where(struct ydoc *doc, int node, char *buf, size_t len)
+{
+	yaml_node_t *n = node_at(doc, node);
+	snprintf(buf, len, "%s:%zu:%zu", doc->path, n ? n->start_mark.line + 1 : 1,
+	    n ? n->start_mark.column + 1 : 1);
+	return buf;
+}
+
 int
 ydoc_err(struct ydoc *doc, int node, const char *fmt, ...)
 {
-	yaml_node_t *n = node_at(doc, node);
-	char text[512];
+	char where[4200], *text = NULL;
 	va_list ap;
 
+	/* Allocated, not a fixed buffer: a long path in the message must not cut off the
+	 * what-to-do at its end.  */
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
 	va_end(ap);
-	msg_err("%s:%zu:%zu: %s", doc->path, n ? n->start_mark.line + 1 : 1,
-	    n ? n->start_mark.column + 1 : 1, text);
+	msg_err("%s: %s", ydoc_where(doc, node, where, sizeof where),
+	    text ? text : "(out of memory formatting the message)");
+	free(text);
 	return P11BYOK_EUSAGE;
+}
+
+/* The code point of the UTF-8 sequence at S (libyaml has checked it is well formed), and
+ * its length in *LEN.  */
+static unsigned long
+utf8_at(const unsigned char *s, size_t *len)
+{
+	if (s[0] < 0x80) {
+		*len = 1;
+		return s[0];
+	}
+	if (s[0] < 0xe0) {
+		*len = 2;
+		return (s[0] & 0x1fUL) << 6 | (s[1] & 0x3fUL);
+	}
+	if (s[0] < 0xf0) {
+		*len = 3;
+		return (s[0] & 0x0fUL) << 12 | (s[1] & 0x3fUL) << 6 | (s[2] & 0x3fUL);
+	}
+	*len = 4;
+	return (s[0] & 0x07UL) << 18 | (s[1] & 0x3fUL) << 12 | (s[2] & 0x3fUL) << 6 |
+	    (s[3] & 0x3fUL);
+}
+
+int
+ydoc_check_text(struct ydoc *doc, const char *what)
+{
+	for (yaml_node_t *n = doc->doc.nodes.start; n < doc->doc.nodes.top; n++) {
+		const unsigned char *s = n->data.scalar.value;
+		size_t len = 0;
+		if (n->type != YAML_SCALAR_NODE)
+			continue;
+		for (size_t i = 0; i < n->data.scalar.length; i += len) {
+			unsigned long c = utf8_at(s + i, &len);
+			const char *kind = c == '\t' ? " (a tab)" : c == '\n' || c == '\r' ?
+			    " (a line break)" : c == 0x1b ? " (an escape)" : "";
+			if (c < 0x20 || (c >= 0x7f && c < 0xa0) || c == 0x2028 || c == 0x2029)
+				return ydoc_err(doc, (int)(n - doc->doc.nodes.start) + 1, "a value "
+				    "holds the control character U+%04lX%s; remove it from the %s",
+				    c, kind, what);
+			if (c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
+			    (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) ||
+			    c == 0xfeff)
+				return ydoc_err(doc, (int)(n - doc->doc.nodes.start) + 1, "a value "
+				    "holds the invisible character U+%04lX (a direction or width "
+				    "mark); remove it from the %s", c, what);
+		}
+	}
+	return 0;
 }
 
 static const char *
@@ -213,6 +365,8 @@ ydoc_map_fields(struct ydoc *doc, int node, const char *what,
 
 	for (size_t f = 0; f < nfields; f++)
 		*fields[f].node = 0;
+	if (ydoc_is_null(doc, node))
+		return ydoc_err(doc, node, "the %s is empty: give its fields or remove it", what);
 	if (n == NULL || n->type != YAML_MAPPING_NODE)
 		return ydoc_err(doc, node, "the %s must be a mapping of fields, not %s", what,
 		    kind_name(ydoc_kind(doc, node)));
@@ -242,9 +396,18 @@ ydoc_map_fields(struct ydoc *doc, int node, const char *what,
 		if (*fields[f].node != 0)
 			return ydoc_err(doc, p->key, "field '%s' appears twice in the %s; keep one",
 			    key, what);
+		/* "field:", "field: ~" and "field: null" are YAML's null, never a value (nor
+		 * the text "~"); a default only comes from leaving the field out.  */
+		if (ydoc_is_null(doc, p->value))
+			return ydoc_err(doc, p->value, "field '%s' is empty%s: give %s%s", key,
+			    nonempty(plain(doc, p->value)) ? " (YAML reads it as null)" : "",
+			    fields[f].kind == Y_SCALAR ? "a value" : kind_name(fields[f].kind),
+			    fields[f].required ? "" : " or leave the field out");
 		if (ydoc_kind(doc, p->value) != fields[f].kind)
-			return ydoc_err(doc, p->value, "field '%s' in the %s must be %s", key, what,
-			    kind_name(fields[f].kind));
+			return ydoc_err(doc, p->value, "field '%s' in the %s must be %s%s", key, what,
+			    kind_name(fields[f].kind), fields[f].kind == Y_SEQ &&
+			    ydoc_kind(doc, p->value) == Y_MAP ? ", not a mapping of fields: start "
+			    "each entry with '- '" : "");
 		*fields[f].node = p->value;
 	}
 	for (size_t f = 0; f < nfields; f++)

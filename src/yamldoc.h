@@ -23,6 +23,11 @@ int ydoc_root(struct ydoc *doc);
 enum ykind ydoc_kind(struct ydoc *doc, int node);
 /* The scalar's text, or NULL when NODE is not a scalar. */
 const char *ydoc_scalar(struct ydoc *doc, int node);
+/* Whether NODE is a plain (unquoted) scalar that YAML reads as null: nothing, ~, null. */
+bool ydoc_is_null(struct ydoc *doc, int node);
+/* Whether NODE is a plain scalar that YAML 1.1 readers (libyaml's users, PyYAML, Ansible)
+ * take as a boolean: yes, no, true, false, on, off in their usual cases.  */
+bool ydoc_is_bool(struct ydoc *doc, int node);
 /* 1-based line of NODE. */
 size_t ydoc_line(struct ydoc *doc, int node);
 size_t ydoc_seq_len(struct ydoc *doc, int node);
@@ -34,6 +39,14 @@ int ydoc_map_key(struct ydoc *doc, int node, size_t i);
 
 /* Prints "PATH:LINE:COL: MESSAGE" for NODE and returns P11BYOK_EUSAGE. */
 int ydoc_err(struct ydoc *doc, int node, const char *fmt, ...) MSG_PRINTF(3, 4);
+/* "PATH:LINE:COL" of NODE into BUF, for a message another module prints; returns BUF. */
+const char *ydoc_where(struct ydoc *doc, int node, char *buf, size_t len);
+
+/* Refuses a scalar (value or field name) holding a control character (tab, escape, line
+ * break, DEL, C1) or an invisible bidirectional mark: a hand-written file has no use for
+ * one, and echoed in a message it would rewrite the reader's terminal.  WHAT names the file
+ * ("runbook").  Returns 0, or P11BYOK_EUSAGE after one line at the value.  */
+int ydoc_check_text(struct ydoc *doc, const char *what);
 
 /* One field of a mapping: its key, whether it must be there, the kind it must have, and
  * where to store its value node (0 when absent).  */

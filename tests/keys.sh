@@ -219,6 +219,10 @@ done <<'EOF'
 2|EC keys need curve=|EC without a curve|type=EC ident=k1
 2|pubexp '65536' is not an odd number of at least 3|even pubexp|type=RSA size=2048 pubexp=65536 ident=k1
 2|pubexp '1' is not an odd number of at least 3|pubexp 1|type=RSA size=2048 pubexp=1 ident=k1
+2|RSA size '0x800' is not a plain decimal number: use 2048, 3072 or 4096|size in hex (strtoul read 2048)|type=RSA size=0x800 ident=k1
+2|RSA size '04000' is not a plain decimal number|size in octal (strtoul read 2048)|type=RSA size=04000 ident=k1
+2|AES size '\+256' is not a plain decimal number: use 128, 192 or 256|size with a sign|type=AES size=+256 ident=k1
+2|pubexp '010001' is not a plain decimal number or 0x and hex digits|pubexp in octal (strtoul read 4097)|type=RSA size=2048 pubexp=010001 ident=k1
 2|unknown keyword 'colour' in 'colour=blue'|unknown keyword|type=RSA size=2048 ident=k1 colour=blue
 2|key type 'DSA' is not supported: use RSA, EC or AES|unknown type|type=DSA size=2048 ident=k1
 2|no key type: give type=RSA, EC or AES|missing type|size=2048 ident=k1
