@@ -367,6 +367,7 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 	struct objindex *idx = NULL;
 	CK_OBJECT_HANDLE *kek_obj = NULL;
 	size_t made = 0, packaged = 0;
+	bool skipped;
 	char name[32];
 	CK_RV rv;
 	int r;
@@ -413,11 +414,13 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 		}
 		made += strcmp(o[i].generate, "existing") != 0;
 		packaged += strcmp(o[i].package, "written") == 0;
+		skipped = strcmp(o[i].generate, "existing") == 0 &&
+		    (rp->generate_only || strcmp(o[i].package, "existing") == 0);
 		if (rp->generate_only)
-			progress_done(pr, "[%zu/%zu] %-20s %-9s key %s", i + 1, rp->nkeys,
+			progress_done(pr, skipped, "[%zu/%zu] %-20s %-9s key %s", i + 1, rp->nkeys,
 			    k->ck->ident, key_name(k, name, sizeof name), o[i].generate);
 		else
-			progress_done(pr, "[%zu/%zu] %-20s %-9s key %s, transfer copy %s, package "
+			progress_done(pr, skipped, "[%zu/%zu] %-20s %-9s key %s, transfer copy %s, package "
 			    "%s: %s", i + 1, rp->nkeys, k->ck->ident, key_name(k, name, sizeof name),
 			    o[i].generate, o[i].acls, o[i].package, k->byok);
 	}

@@ -9,7 +9,7 @@
 
 static bool quiet, verbose, json, bar_shown, held;
 /* The first error said, without the program name: the failure document's "error". */
-static char first_error[2048];
+static char *first_error;
 
 void msg_set_quiet(bool q) { quiet = q; }
 void msg_set_verbose(bool v) { verbose = v; }
@@ -43,14 +43,14 @@ msg_bar(const char *text)
 void
 msg_remember_error(const char *fmt, va_list ap)
 {
-	if (first_error[0] == '\0')
-		vsnprintf(first_error, sizeof first_error, fmt, ap);
+	if (first_error == NULL && vasprintf(&first_error, fmt, ap) < 0)
+		first_error = NULL;
 }
 
 const char *
 msg_first_error(void)
 {
-	return first_error[0] ? first_error : NULL;
+	return first_error;
 }
 
 /* Writes one line.  An error line (ERROR) is also remembered, suffix and all.  The line is
@@ -65,9 +65,9 @@ vline(FILE *f, const char *prefix, const char *fmt, va_list ap, const char *suff
 	fflush(stdout);
 	if (vasprintf(&line, fmt, ap) < 0)
 		line = NULL;
-	if (error && first_error[0] == '\0')
-		snprintf(first_error, sizeof first_error, "%s%s", line ? line : "out of memory",
-		    suffix ? suffix : "");
+	if (error && first_error == NULL && asprintf(&first_error, "%s%s",
+	    line ? line : "out of memory", suffix ? suffix : "") < 0)
+		first_error = NULL;
 	fputs(prefix, f);
 	fputs(line ? line : "out of memory formatting a message", f);
 	if (suffix != NULL)

@@ -14,10 +14,12 @@
 #define PROGRESS_MIN_ITEMS 4
 #define BAR_WIDTH 30
 
+/* The rate counts only items that did work, over the time since the first of them began:
+ * keys a rerun finds done take no time and would make it a promise the rest cannot keep. */
 struct progress {
-	size_t total, done;
+	size_t total, done, worked;
 	bool bar;
-	struct timespec start;
+	struct timespec start;		/* when the last skipped item finished */
 };
 
 struct progress *
@@ -46,13 +48,18 @@ draw(const struct progress *pr)
 	for (size_t i = 0; i < BAR_WIDTH; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[BAR_WIDTH] = '\0';
-	snprintf(text, sizeof text, "[%s] %zu/%zu keys, %.2f keys/s", bar, pr->done, pr->total,
-	    secs > 0 ? (double)pr->done / secs : 0.0);
+	if (pr->worked > 0 && secs > 0 && pr->done < pr->total)
+		snprintf(text, sizeof text, "[%s] %zu/%zu keys, %.2f keys/s, about %.0f s left",
+		    bar, pr->done, pr->total, (double)pr->worked / secs,
+		    (double)(pr->total - pr->done) * secs / (double)pr->worked);
+	else
+		snprintf(text, sizeof text, "[%s] %zu/%zu keys, %.2f keys/s", bar, pr->done,
+		    pr->total, pr->worked > 0 && secs > 0 ? (double)pr->worked / secs : 0.0);
 	msg_bar(text);
 }
 
 void
-progress_done(struct progress *pr, const char *fmt, ...)
+progress_done(struct progress *pr, bool skipped, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -64,6 +71,10 @@ progress_done(struct progress *pr, const char *fmt, ...)
 	if (pr == NULL)
 		return;
 	pr->done++;
+	if (!skipped)
+		pr->worked++;
+	else if (pr->worked == 0)
+		clock_gettime(CLOCK_MONOTONIC, &pr->start);
 	if (pr->bar)
 		draw(pr);
 }

@@ -188,6 +188,15 @@ if command -v script >/dev/null; then
 	script -qec "$P11BYOK run $R/nocards.yaml" /dev/null >"$T/tty" 2>&1
 	assert "on a terminal, a progress bar with the count and the rate" \
 		grep -qE '\[#+\] 20/20 keys, [0-9.]+ keys/s' "$T/tty"
+	assert "... a rate of 0 when every key was found done (skipped keys take no time)" \
+		grep -qE '\[#+\] 20/20 keys, 0\.00 keys/s' "$T/tty"
+	# Two packages to make again, at the end of the batch: the rate is theirs alone.
+	rm "$R/out/KeyTransferPackage-Batch-19.byok" "$R/out/KeyTransferPackage-Batch-20.byok"
+	script -qec "$P11BYOK run $R/runbook.yaml" /dev/null >"$T/tty" 2>&1
+	assert "... with keys to do, the rate counts them alone, and the time left shows" \
+		grep -qE '19/20 keys, [0-9]*[1-9][0-9]*\.[0-9]+ keys/s, about [0-9]+ s left|19/20 keys, 0\.[0-9]*[1-9][0-9]* keys/s, about [0-9]+ s left' "$T/tty"
+	assert "... and the batch finishes with both .byok files back" test -e \
+		"$R/out/KeyTransferPackage-Batch-19.byok" -a -e "$R/out/KeyTransferPackage-Batch-20.byok"
 else
 	skip "script(1) not installed: no terminal to test the progress bar on"
 fi
