@@ -2,7 +2,8 @@
 # offline.sh: the offline policy (issue 6), in network namespaces, never on the machine's own
 # interfaces.  With a veth interface up, generate, modify-acls, package and run refuse under
 # 'require' (exit 3, naming the interface) before touching anything, warn under 'warn' and
-# say nothing under 'off'; with only loopback, 'require' lets them go on.
+# say nothing under 'off'; with only loopback, 'require' lets them go on.  Each run that goes
+# on must do its work (a key, a copy, a .byok) on a real world, not just pass the check.
 . "$(dirname "$0")/lib.sh"
 need openssl ip unshare
 unshare -n true 2>/dev/null || skip_all "unshare -n is not permitted here"
@@ -16,34 +17,65 @@ online true 2>/dev/null || skip_all "cannot make a veth interface in a network n
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null |
 	openssl pkey -pubout -out "$T/kek.pem"
 KID=https://vault.vault.azure.net/keys/kek/1
+# A world (quorum 1/1) on a SoftHSMv2 token, so that under warn, off and require with only
+# loopback every command does its work, not merely gets past the check.
+softhsm_setup
 mkdir -m 700 "$T/kmdata"
-cat >"$T/runbook.yaml" <<YAML
+printf 'user-pin-1234\n' >"$T/pin"
+printf 'card passphrase\n' >"$T/pass"
+chmod 600 "$T/pin" "$T/pass"
+"$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$T/kmdata" --pin-file "$T/pin" --offline=off \
+	world init --acs-quorum 1/1 --cards-dir "$T/cards" --label byok-world \
+	--card-pass-file "$T/pass" >"$T/out" 2>&1 || { diag "$T/out"; echo "Bail out! world init"; exit 1; }
+printf 'offline: require\n' >"$T/offline.yaml"
+card=(--card "$T/cards/card-1-of-1.acs" --card-pass-file "$T/pass")
+# cmdline NAME MODE: the command line of NAME (gen, acls, pkg, runb) in argv, for key k-MODE
+# (each mode its own key: generate made k-warn, so modify-acls and package find it).
+cmdline() {
+	local k=k-$2
+	case $1 in
+	gen) argv=(generate type=RSA size=2048 "ident=$k") ;;
+	acls) argv=(modify-acls --ident "$k" --kek-pem "$T/kek.pem" --kek-id "$KID" "${card[@]}") ;;
+	pkg) argv=(package --ident "$k" --kek-pem "$T/kek.pem" --kek-id "$KID" --friendly-name "$k"
+		-o "$T/out-$k.byok") ;;
+	runb)
+		cat >"$T/run-$2.yaml" <<YAML
 kmdata: kmdata
 kek_pem: kek.pem
 kek_id: $KID
+output_dir: byok
+cards:
+  - file: cards/card-1-of-1.acs
+    pass_file: pass
 keys:
-  - ident: k1
-    type: RSA
-    size: 2048
-    friendly_name: K1
+  - ident: r-$2
+    type: EC
+    curve: P-256
+    friendly_name: R-$2
 YAML
-printf 'offline: require\n' >"$T/offline.yaml"
-gen=(generate type=RSA size=2048 ident=k1)
-acls=(modify-acls --ident k1 --kek-pem "$T/kek.pem" --kek-id "$KID")
-pkg=(package --ident k1 --kek-pem "$T/kek.pem" --kek-id "$KID" --friendly-name K1)
-runb=(run "$T/runbook.yaml")
-t=("$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$T/kmdata")
-
-kmdata_state() { (cd "$T" && find kmdata -type f -exec sha256sum {} + | LC_ALL=C sort); }
+		argv=(run "$T/run-$2.yaml") ;;
+	esac
+}
+t=("$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$T/kmdata" --pin-file "$T/pin")
+kmdata_state() { (cd "$T" && find kmdata byok -type f -exec sha256sum {} + 2>/dev/null | LC_ALL=C sort); }
+# did NAME MODE: what NAME's work left, checked after it succeeded.
+did() {
+	case $1 in
+	gen) test -e "$T/kmdata/key_simple_k-$2" ;;
+	acls) test -e "$T/kmdata/key_xferacld_k-$2" ;;
+	pkg) test -s "$T/out-k-$2.byok" ;;
+	runb) test -s "$T/byok/KeyTransferPackage-R-$2.byok" ;;
+	esac
+}
 
 for c in gen acls pkg runb; do
-	declare -n argv=$c
+	cmdline "$c" require
 	name=${argv[0]}
 	before=$(kmdata_state)
 	expect 3 "$name refused: this workstation is on a network \(v0 up\).*--offline=warn" \
 		"require: $name refuses with an interface up" -- online "${t[@]}" --offline=require "${argv[@]}"
 	if [ "$name" = run ]; then
-		sed '1i offline: require' "$T/runbook.yaml" >"$T/require.yaml"
+		sed '1i offline: require' "$T/run-require.yaml" >"$T/require.yaml"
 		expect 3 "run refused" "require from the runbook: run refuses too" -- \
 			online "${t[@]}" run "$T/require.yaml"
 	else
@@ -52,16 +84,21 @@ for c in gen acls pkg runb; do
 	fi
 	[ "$(kmdata_state)" = "$before" ] && ok "... and $name wrote nothing" ||
 		not_ok "... and $name wrote nothing"
+	cmdline "$c" warn
 	run online "${t[@]}" --offline=warn "${argv[@]}"
-	grep -q "warning: $name on a workstation with a network interface up (v0)" "$T/err" &&
-		ok "warn: $name warns naming v0, and goes on" || { not_ok "warn: $name warns"; diag "$T/err"; }
+	[ "$rc" -eq 0 ] && did "$c" warn &&
+		grep -q "warning: $name on a workstation with a network interface up (v0)" "$T/err" &&
+		ok "warn: $name warns naming v0, and does its work" ||
+		{ not_ok "warn: $name warns and goes on (exit $rc)"; diag "$T/err"; }
+	cmdline "$c" off
 	run online "${t[@]}" --offline=off "${argv[@]}"
-	[ -s "$T/err" ] && ! grep -q "network" "$T/err" && ok "off: $name says nothing about the network" ||
-		{ not_ok "off: $name says nothing about the network"; diag "$T/err"; }
-	run unshare -n "$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$T/kmdata" \
-		--offline=require "${argv[@]}"
-	[ -s "$T/err" ] && ! grep -q "network" "$T/err" && ok "require with only loopback: $name goes on" ||
-		{ not_ok "require with only loopback: $name goes on"; diag "$T/err"; }
-	unset -n argv
+	[ "$rc" -eq 0 ] && did "$c" off && ! grep -q "network" "$T/err" &&
+		ok "off: $name says nothing about the network and does its work" ||
+		{ not_ok "off: $name (exit $rc)"; diag "$T/err"; }
+	cmdline "$c" lo
+	run unshare -n "${t[@]}" --offline=require "${argv[@]}"
+	[ "$rc" -eq 0 ] && did "$c" lo && ! grep -q "network" "$T/err" &&
+		ok "require with only loopback: $name does its work" ||
+		{ not_ok "require with only loopback: $name (exit $rc)"; diag "$T/err"; }
 done
 done_testing
