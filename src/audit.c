@@ -244,7 +244,8 @@ audit_check_writable(const char *kmdata)
 
 	if (kmdata == NULL)
 		return 0;
-	if ((r = fs_check_dir_writable(kmdata, "kmdata directory", FS_RESERVE)) != 0)
+	if ((r = fs_check_dir_writable(kmdata, "kmdata directory", FS_RESERVE)) != 0 ||
+	    (r = fs_lock_dir(kmdata, "kmdata directory")) != 0)
 		return r;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", kmdata, names[i]);

@@ -27,7 +27,8 @@ int audit_append(const char *kmdata, json_t *event);
 
 /* Checks, before a command touches the token, that audit_append can succeed: KMDATA is a
  * writable directory with room (fs_check_dir_writable) and audit.log and audit.head, where
- * they exist, are regular files, not links.  Returns 0 (also for KMDATA NULL) or the exit
+ * they exist, are regular files, not links; and locks KMDATA for this command
+ * (fs_lock_dir), so no other command works on it meanwhile.  Returns 0 (also for KMDATA NULL) or the exit
  * code after one line.  */
 int audit_check_writable(const char *kmdata);
 

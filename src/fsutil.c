@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -348,4 +349,39 @@ fs_sweep_staged(const char *path)
 			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
 	free(dircopy);
+}
+
+int
+fs_lock_dir(const char *dir, const char *what)
+{
+	static dev_t dev;	/* the directory this process holds (its fd stays open) */
+	static ino_t ino;
+	static bool locked;
+	struct stat st;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		msg_err("cannot open the %s %s: %s", what, dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return P11BYOK_EENV;
+	}
+	/* The same directory by another name is still the one held. */
+	if (locked && st.st_dev == dev && st.st_ino == ino) {
+		close(fd);
+		return 0;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			msg_err("the %s %s is in use by another p11byok command: let it finish, "
+			    "then run this again", what, dir);
+		else
+			msg_err("cannot lock the %s %s: %s", what, dir, strerror(errno));
+		close(fd);
+		return P11BYOK_EENV;
+	}
+	dev = st.st_dev;
+	ino = st.st_ino;
+	locked = true;
+	return 0;
 }

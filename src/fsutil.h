@@ -63,6 +63,13 @@ int fs_check_output(const char *path, bool force, size_t reserve);
 /* write(2) of all LEN bytes, again after EINTR and short writes; 0, or -1 with errno. */
 int fs_write_all(int fd, const void *data, size_t len);
 
+/* Takes an exclusive flock(2) on the directory DIR itself (no lock file: nothing is added
+ * to it), held until the process exits, so two commands never work on one kmdata at once
+ * (two runs of one runbook would both generate a key the other has not recorded yet).
+ * Again for the same DIR: nothing.  Returns 0, or P11BYOK_EENV after one line naming WHAT
+ * when another process holds it.  */
+int fs_lock_dir(const char *dir, const char *what);
+
 /* The last component of PATH, pointing into PATH. */
 const char *fs_basename(const char *path);
 

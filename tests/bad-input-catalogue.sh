@@ -215,6 +215,12 @@ row 2 "no KEK package 'BYOK-KEK-pkg-NA-1' in $T/pin: extract the region's BYOK t
 row 2 "the kmdata directory $T/pin is not a directory: give a directory" "generate with --kmdata naming a file" -- wp --kmdata "$T/pin" generate type=AES size=256 protect=module ident=k9
 row 2 "ident 'k9' already has a key record \($T/kmrecdir/key_simple_k9\)" "generate where key_simple_ID is a dangling link: refused, the link's target not made" -- wp --kmdata "$T/kmrecdir" generate type=AES size=256 protect=module ident=k9
 row 2 "$T/kmlink/audit.log is a symbolic link: the audit trail is written only to regular files" "generate where audit.log is a link: refused before a key is made" -- wp --kmdata "$T/kmlink" generate type=AES size=256 protect=module ident=k8
+# Another command at work on kmdata: this shell holds the lock on the directory meanwhile.
+if command -v flock >/dev/null && exec {lk}<"$T/km" && flock -n "$lk"; then FLOCK=ok
+else FLOCK="flock(1) not installed or the lock not taken"; fi
+when "$FLOCK" row 3 "the kmdata directory $T/km is in use by another p11byok command: let it finish" "generate while another command works on kmdata: refused before a key is made" -- wp generate type=AES size=256 protect=module ident=k7
+when "$FLOCK" row 3 "the kmdata directory $T/km is in use by another p11byok command" "package while another command works on kmdata: no transfer key spent" -- pk -o "$T/o/k7.byok"
+[ "$FLOCK" = ok ] && flock -u "$lk"
 when "$RO" row 2 "cannot write in the kmdata directory $T/kmro: Read-only file system" "generate on a read-only kmdata: refused before a key is made" -- wp --kmdata "$T/kmro" generate type=AES size=256 protect=module ident=k9
 when "$FULL" row 3 "the kmdata directory $T/kmfull has no room for a 64 KiB file \(No space left on device\)" "generate on a full kmdata: refused before a key is made" -- wp --kmdata "$T/kmfull" generate type=AES size=256 protect=module ident=k9
 
