@@ -323,6 +323,7 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, boo
 	struct fs_staged st;
 	int r;
 
+	fs_sweep_staged(path);	/* what a write of PATH killed before its rename left */
 	if ((r = fs_stage(&st, path, data, len, mode, force)) != 0)
 		return r;
 	return fs_commit(&st);

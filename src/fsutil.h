@@ -19,8 +19,8 @@ int fs_read_file(const char *path, const char *what, size_t max, char **out, siz
 /* Writes LEN bytes to PATH atomically: a temp file in the same directory with MODE, fsync,
  * then rename.  Without FORCE an existing PATH is refused; a PATH that is a symbolic link,
  * a directory or another non-regular file is refused even with FORCE (never written
- * through, never replaced).  On any failure nothing is left
- * at PATH or in the temp file.  Returns 0, P11BYOK_EUSAGE (exists, bad directory) or
+ * through, never replaced).  On any failure nothing is left at PATH or in the temp file;
+ * temp files of PATH a killed write left are removed first.  Returns 0, P11BYOK_EUSAGE (exists, bad directory) or
  * P11BYOK_EFAIL (I/O), after printing one line.  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool force);
 

@@ -303,6 +303,9 @@ assert "... the rerun logs the transfer copy as RECOVERED" test "$(jq -r \
 	'select(.command == "modify-acls" and .ident == "key-27") | .result' "$R/kmdata/audit.log")" = RECOVERED
 crashed 28 append:audit.log:4 "with the .byok staged, before its package line"
 crashed 29 link:.byok:1 "with the package line written, before the .byok goes in place"
+crashed 30 link:key_simple_key-30:1 "with the key made and its record staged, not in place"
+grep -q "key-30 .*key recovered" "$T/out" && ok "... the rerun recovers key-30, not generating it again" ||
+	{ not_ok "... the rerun recovers key-30"; diag "$T/out"; }
 expect 0 "intact" "the audit log verifies after the crashes" -- \
 	"$P11BYOK" --kmdata "$R/kmdata" audit verify
 
