@@ -62,6 +62,10 @@ expect 2 "lower.yaml:2:7: region code 'test' must be upper-case" "lower-case cod
 # as a good one.
 printf '%s\n' "$good" | sed 's/^  sha256: \(.*\)/  sha256: "\1\\0junk"/' | manifest nul.yaml
 expect 2 "nul.yaml:5:11: a value holds a NUL character" "NUL inside a value" -- rg
+# A manifest's name and package names reach the terminal: an escape there could rewrite it.
+printf '%s\n' "$good" | sed 's/^name: Testland/name: "Test\\e[2Jland"/' | manifest esc.yaml
+expect 2 "esc.yaml:1:7: a value holds the control character U\\+001B \\(an escape\\); remove it from the region manifest" \
+	"terminal escape in a manifest value" -- rg
 printf '%s\n---\n%s\n' "$good" "$good" | manifest two.yaml
 expect 2 "two.yaml:9:1: the region manifest holds more than one YAML document" \
 	"two YAML documents" -- rg
