@@ -138,8 +138,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	keyspec_name(&ks, name, sizeof name);
 
 	audit_failure_note("ident", a.v[5]);
-	if ((r = offline_check(ctx_offline(ctx), "generate")) != 0 ||
-	    (r = audit_check_writable(ctx_kmdata(ctx))) != 0)	/* before a key is made */
+	/* Armed first, so that the log shows an attempt on a workstation on a network. */
+	if ((r = audit_check_writable(ctx_kmdata(ctx))) != 0 ||	/* before a key is made */
+	    (r = offline_check(ctx_offline(ctx), "generate")) != 0)
 		goto out;
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||

@@ -1,6 +1,7 @@
 /* cmd-package.c: p11byok package — seed step 4.2 (KeyTransferRemote -Package): wrap the
  * transfer copy of a key under the KEK inside the token and write the Azure .byok.  */
 #include "config.h"
+#include "audit.h"
 #include "cli.h"
 #include "fsutil.h"
 #include "jsonout.h"
@@ -94,7 +95,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	/* Nothing is wrapped under a KEK that was not verified (or, from a PEM, checked). */
 	if ((r = kek_load(ctx, &a.kek, &kek)) != 0)
 		goto out;
-	if ((r = offline_check(ctx_offline(ctx), "package")) != 0)
+	/* Armed (package_key checks again) so that a refusal on a network is logged. */
+	if ((r = audit_check_writable(ctx_kmdata(ctx))) != 0 ||
+	    (r = offline_check(ctx_offline(ctx), "package")) != 0)
 		goto out;
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||

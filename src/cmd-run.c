@@ -505,12 +505,12 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		for (size_t i = 0; i < cfg->ncards; i++)
 			quorum_add_card(q, cfg->cards[i].file, cfg->cards[i].pass_file);
 
-	/* Nothing is read from the token, let alone made, on a workstation on a network. */
 	/* The log is armed (audit-failure.h) once kmdata holds a world: a tampered toolset
-	 * is an auditor's business, a directory that is no kmdata is not written to.  */
-	if ((!dry_run && (r = offline_check(ctx_offline(ctx), "run")) != 0) ||
-	    (r = world_load(kmdata, &w)) != 0 ||
+	 * or a workstation on a network is an auditor's business, a directory that is no
+	 * kmdata is not written to.  Nothing is read from the token while on a network.  */
+	if ((r = world_load(kmdata, &w)) != 0 ||
 	    (!dry_run && (r = audit_check_writable(kmdata)) != 0) ||
+	    (!dry_run && (r = offline_check(ctx_offline(ctx), "run")) != 0) ||
 	    (!generate_only && cfg->toolset != NULL && (r = verify_toolset(ctx, cfg)) != 0) ||
 	    (r = runplan_new(ctx, cfg, kmdata, w->hash, generate_only, &rp)) != 0 ||
 	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||

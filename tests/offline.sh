@@ -57,7 +57,17 @@ YAML
 	esac
 }
 t=("$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$T/kmdata" --pin-file "$T/pin")
-kmdata_state() { (cd "$T" && find kmdata byok -type f -exec sha256sum {} + 2>/dev/null | LC_ALL=C sort); }
+# kmdata and the output, the refusals' FAILURE lines aside (refused() looks at those).
+kmdata_state() {
+	(cd "$T" && find kmdata byok -type f ! \( $AUDIT_FILES \) -exec sha256sum {} + 2>/dev/null |
+		LC_ALL=C sort && audit_kept kmdata)
+}
+# refused NAME: the FAILURE lines the log gained since $failures0 are NAME's two refusals.
+refused() {
+	grep '"result":"FAILURE"' "$T/kmdata/audit.log" | tail -n +$((failures0 + 1)) >"$T/new"
+	[ "$(wc -l <"$T/new")" -eq 2 ] &&
+		[ "$(grep -c "\"command\":\"$1\".*\"exit_code\":3.*\"error\":\"$1 refused: this workstation is on a network" "$T/new")" -eq 2 ]
+}
 # did NAME MODE: what NAME's work left, checked after it succeeded.
 did() {
 	case $1 in
@@ -72,6 +82,7 @@ for c in gen acls pkg runb; do
 	cmdline "$c" require
 	name=${argv[0]}
 	before=$(kmdata_state)
+	failures0=$(grep -c '"result":"FAILURE"' "$T/kmdata/audit.log")
 	expect 3 "$name refused: this workstation is on a network \(v0 up\).*--offline=warn" \
 		"require: $name refuses with an interface up" -- online "${t[@]}" --offline=require "${argv[@]}"
 	if [ "$name" = run ]; then
@@ -84,6 +95,10 @@ for c in gen acls pkg runb; do
 	fi
 	[ "$(kmdata_state)" = "$before" ] && ok "... and $name wrote nothing" ||
 		not_ok "... and $name wrote nothing"
+	refused "$name" && ok "... but the audit log records both refusals, naming the network" ||
+		{ not_ok "... the audit log records both refusals"; diag "$T/new"; }
+	"$P11BYOK" audit verify "$T/kmdata/audit.log" >/dev/null 2>&1 &&
+		ok "... and the log still verifies" || not_ok "... and the log still verifies"
 	cmdline "$c" warn
 	run online "${t[@]}" --offline=warn "${argv[@]}"
 	[ "$rc" -eq 0 ] && did "$c" warn &&
