@@ -476,6 +476,25 @@ audit_log_has_kek(const struct audit_log *log, const char *fingerprint)
 	return false;
 }
 
+bool
+audit_log_has_transfer_key(const struct audit_log *log, const char *ident)
+{
+	json_t *id;
+	size_t j;
+
+	if (audit_log_has(log, "modify-acls", ident, NULL))
+		return true;
+	for (size_t i = 0; log != NULL && i < log->n; i++) {
+		const char *result = json_string_value(json_object_get(log->events[i], "result"));
+		if (result == NULL || strcmp(result, "FAILURE") == 0)
+			continue;
+		json_array_foreach(json_object_get(log->events[i], "transfer_keys_for"), j, id)
+			if (strcmp(json_string_value(id) ?: "", ident) == 0)
+				return true;
+	}
+	return false;
+}
+
 void
 audit_log_free(struct audit_log *log)
 {

@@ -140,8 +140,8 @@ print_plan(const struct runplan *rp, struct p11 *p)
 }
 
 /* The SO's work on the token, one line: KEKS installed, transfer keys made for IDENTS;
- * with RECOVERED, KEKs found installed that no line names (a run cut short after the SO
- * installed them).  */
+ * with RECOVERED, KEKs and transfer keys found on the token that no line names (a run cut
+ * short after the SO made them).  */
 static int
 audit_admin(const char *kmdata, struct p11 *p, const struct world *w,
     const struct kek *const *keks, size_t nk, const char *const *idents, size_t ni,
@@ -166,8 +166,8 @@ audit_admin(const char *kmdata, struct p11 *p, const struct world *w,
 	json_object_set(ev, "transfer_keys_for", ji);
 	json_object_set_new(ev, "result", json_string(recovered ? "RECOVERED" : "SUCCESS"));
 	if (recovered)
-		json_object_set_new(ev, "note", json_string("found installed on the token with no "
-		    "audit line (a run cut short after the security officer installed it)"));
+		json_object_set_new(ev, "note", json_string("found on the token with no audit "
+		    "line (a run cut short after the security officer made them)"));
 	r = audit_append(kmdata, ev);
 out:
 	json_decref(ev);
@@ -176,24 +176,32 @@ out:
 	return r;
 }
 
-/* One RECOVERED line for the batch's KEKs on the token that no audit line names. */
+/* One RECOVERED line for the batch's KEKs and transfer keys on the token that no audit
+ * line names. */
 static int
-audit_unaudited_keks(const struct runplan *rp, struct p11 *p, const struct world *w)
+audit_unaudited_admin(const struct runplan *rp, struct p11 *p, const struct world *w)
 {
 	const struct kek **keks = calloc(rp->nkeks + 1, sizeof *keks);
-	size_t nk = 0;
+	const char **idents = calloc(rp->nkeys + 1, sizeof *idents);
+	size_t nk = 0, ni = 0;
 	int r = 0;
 
-	if (keks == NULL) {
+	if (keks == NULL || idents == NULL) {
 		msg_err("out of memory");
-		return P11BYOK_EFAIL;
+		r = P11BYOK_EFAIL;
+		goto out;
 	}
 	for (size_t i = 0; i < rp->nkeks; i++)
 		if (rp->keks[i].unaudited)
 			keks[nk++] = rp->keks[i].kek;
-	if (nk > 0)
-		r = audit_admin(rp->kmdata, p, w, keks, nk, NULL, 0, true);
+	for (size_t i = 0; i < rp->nkeys; i++)
+		if (rp->keys[i].transfer_unaudited)
+			idents[ni++] = rp->keys[i].ck->ident;
+	if (nk > 0 || ni > 0)
+		r = audit_admin(rp->kmdata, p, w, keks, nk, idents, ni, true);
+out:
 	free(keks);
+	free(idents);
 	return r;
 }
 
@@ -384,7 +392,7 @@ batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
 		if ((r = admin_phase(rp, p, q, w, o)) != 0)
 			return r;
 	}
-	if ((r = audit_unaudited_keks(rp, p, w)) != 0 ||
+	if ((r = audit_unaudited_admin(rp, p, w)) != 0 ||
 	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
 		return r;
 	/* One pass over the token for the whole batch (objindex.h says why). */

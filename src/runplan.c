@@ -261,6 +261,8 @@ runplan_survey_token(struct runplan *rp, struct p11 *p)
 	for (size_t i = 0; i < rp->nkeys; i++) {
 		struct runplan_key *k = &rp->keys[i];
 		k->transfer_key = objindex_transfer_key(idx, k->ck->ident) != CK_INVALID_HANDLE;
+		k->transfer_unaudited = k->transfer_key &&
+		    !audit_log_has_transfer_key(rp->log, k->ck->ident);
 		if (!k->packaged && k->kek != NULL)
 			k->kek->needed = true;
 	}

@@ -34,6 +34,7 @@ struct runplan_key {
 	bool acls_recorded;		/* key_xferacld_ID exists for this KEK */
 	bool packaged;			/* the .byok exists and fits the key and KEK */
 	bool transfer_key;		/* its transfer key is on the token */
+	bool transfer_unaudited;	/* transfer_key, but no audit line accounts for it */
 	bool generate_unaudited;	/* recorded, but no generate line lists the record */
 	bool acls_unaudited;		/* acls_recorded, but no modify-acls line lists it */
 };

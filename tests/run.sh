@@ -116,6 +116,7 @@ killed() {	# killed FUNC:N DESC: the run dies by SIGKILL just after FUNC's Nth r
 killed C_GenerateKey:7 "the SO is making transfer keys"
 assert "6 or 7 transfer keys are left by the killed SO session" \
 	test "$(transfer_keys)" -ge 6
+left_by_kill=$(transfer_keys)
 killed C_GenerateKeyPair:3 "the token made key-04, its record is not written"
 assert "key-04 is on the token without a record" \
 	test "$(targets)" -eq 4 -a ! -e "$R/kmdata/key_simple_key-04"
@@ -146,6 +147,12 @@ expect 0 "intact" "the audit log of all the runs verifies" -- \
 assert "the KEK the killed SO session installed is in the log once, as RECOVERED" test "$(jq -r \
 	'select(.command == "run" and .step == "quorum") | .result + " " +
 	(.keks_installed | length | tostring)' "$R/kmdata/audit.log" | grep -v ' 0$')" = "RECOVERED 1"
+assert "... with the transfer keys that session left, each of them" test "$(jq -r \
+	'select(.step == "quorum" and .result == "RECOVERED") | .transfer_keys_for[]' \
+	"$R/kmdata/audit.log" | sort -u | wc -l)" -eq "$left_by_kill"
+assert "every key's transfer key is accounted for by a quorum line" test "$(jq -r \
+	'select(.step == "quorum") | .transfer_keys_for[]' "$R/kmdata/audit.log" | sort -u |
+	grep -c '^key-[0-2][0-9]$')" -eq 20
 assert "... and the quorum line of the second run lists the transfer keys still missing" \
 	eval 'jq -r "select(.step == \"quorum\" and .result == \"SUCCESS\") | .transfer_keys_for |
 	join(\" \")" "$R/kmdata/audit.log" | head -n 1 | grep -Eqx "key-0[78]( key-[0-9]+)* key-20"'
@@ -295,6 +302,10 @@ crashed() {	# crashed N KILLPOINT DESC: key-N through a kill at KILLPOINT, then 
 		"$R/kmdata/audit.log" | tail -n 1)" = \
 		"$(sha256sum <"$R/out/KeyTransferPackage-Batch-$id.byok" | cut -d' ' -f1)"
 }
+crashed 31 append:audit.log:1 "after the SO made its transfer key, before the quorum line"
+assert "... the rerun logs that transfer key as RECOVERED" test "$(jq -c \
+	'select(.step == "quorum" and (.transfer_keys_for | index("key-31"))) | [.result,
+	.keks_installed]' "$R/kmdata/audit.log")" = '["RECOVERED",[]]'
 crashed 26 append:audit.log:2 "after generating, before its audit line"
 assert "... the rerun logs the generated key as RECOVERED" test "$(jq -r \
 	'select(.command == "generate" and .ident == "key-26") | .result' "$R/kmdata/audit.log")" = RECOVERED
