@@ -81,20 +81,28 @@ sha256_hex(const char *data, size_t len, char hex[2 * SHA256_LEN + 1])
 	hex_encode(d, SHA256_LEN, hex, 0);
 }
 
-/* The SHA-256 of the last line of the open log F ("" when empty), and the line count. */
+static bool seal_holds(const char *line, size_t n);
+
+/* How the log ends: its last line has its line end, or lacks it but is whole (its seal
+ * holds: a crash between the line and its end, or an editor), or was cut off mid-line.  */
+enum log_end { LOG_ENDED, LOG_UNENDED, LOG_CUT };
+
+/* The SHA-256 of the last line of the open log F ("" when empty), the line count and how
+ * the log ends.  */
 static int
-last_line_hash(FILE *f, char hex[2 * SHA256_LEN + 1], size_t *count)
+last_line_hash(FILE *f, char hex[2 * SHA256_LEN + 1], size_t *count, enum log_end *end)
 {
 	char *line = NULL, *last = NULL;
 	size_t cap = 0;
 	ssize_t n;
+	bool unended = false;
 
 	hex[0] = '\0';
 	*count = 0;
 	rewind(f);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		++*count;
-		if (line[n - 1] == '\n')
+		if (!(unended = line[n - 1] != '\n'))
 			line[--n] = '\0';
 		free(last);
 		if ((last = strdup(line)) == NULL) {
@@ -102,11 +110,22 @@ last_line_hash(FILE *f, char hex[2 * SHA256_LEN + 1], size_t *count)
 			return -1;
 		}
 	}
+	*end = !unended ? LOG_ENDED : seal_holds(last, strlen(last)) ? LOG_UNENDED : LOG_CUT;
 	if (last != NULL)
 		sha256_hex(last, strlen(last), hex);
 	free(last);
 	free(line);
 	return 0;
+}
+
+/* The refusal to chain a line to a cut-off one (line NO of PATH). */
+static int
+refuse_cut(const char *path, size_t no)
+{
+	msg_err("the audit log %s ends in a cut-off line (line %zu): a write to it was cut short (a "
+	    "crash or power cut); keep a copy of the log, remove that partial line, and run the "
+	    "command again (the rerun logs what it finds done)", path, no);
+	return P11BYOK_EFAIL;
 }
 
 /* The suffix every line ends with: its own SHA-256, over the line without it. */
@@ -168,12 +187,13 @@ audit_append(const char *kmdata, json_t *event)
 {
 	int r = P11BYOK_EFAIL, fd = -1;
 	char path[4096], head[4200], prev[2 * SHA256_LEN + 1], mine[2 * SHA256_LEN + 1];
-	char headtext[128], *text = NULL;
+	char headtext[128], *text = NULL, *line = NULL;
 	size_t count = 0;
 	FILE *f = NULL;
 	struct stat st;
 	off_t size0 = 0;
 	bool appended = false, existed;
+	enum log_end end;
 
 	if (kmdata == NULL)
 		return 0;
@@ -197,24 +217,32 @@ audit_append(const char *kmdata, json_t *event)
 		goto out;
 	}
 	size0 = st.st_size;
-	if (last_line_hash(f, prev, &count) < 0) {
-		msg_err("out of memory reading the audit log %s", path);
+	if (last_line_hash(f, prev, &count, &end) < 0 ||
+	    (line = seal(event, count + 1, prev)) == NULL) {
+		msg_err("out of memory with the audit log %s", path);
 		goto out;
 	}
-	if ((text = seal(event, count + 1, prev)) == NULL) {
+	/* A whole last line without its line end gets it with this write; nothing is chained
+	 * to a line that was cut off (audit_check_writable refused that before any work).  */
+	if (end == LOG_CUT) {
+		r = refuse_cut(path, count);
+		goto out;
+	}
+	if (asprintf(&text, "%s%s\n", end == LOG_UNENDED ? "\n" : "", line) < 0) {
+		text = NULL;
 		msg_err("out of memory writing the audit log");
 		goto out;
 	}
 	appended = true;
-	/* One write(2) on the O_APPEND descriptor, not stdio: nothing stays buffered to be
-	 * flushed after a failure has been cut off below.  */
-	if (fs_write_all(fd, text, strlen(text)) < 0 || fs_write_all(fd, "\n", 1) < 0 ||
-	    fsync(fd) < 0) {
+	/* One write(2) on the O_APPEND descriptor, not stdio, and the line end in it: nothing
+	 * stays buffered to be flushed after a failure has been cut off below, and a kill
+	 * leaves either the whole line or none of it.  */
+	if (fs_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
 		msg_err("cannot write the audit log %s: %s; free some space in kmdata", path,
 		    strerror(errno));
 		goto out;
 	}
-	sha256_hex(text, strlen(text), mine);
+	sha256_hex(line, strlen(line), mine);
 	snprintf(headtext, sizeof headtext, "%zu %s\n", count + 1, mine);
 	if (fs_write_atomic(head, headtext, strlen(headtext), 0600, true) != 0)
 		goto out;
@@ -227,10 +255,34 @@ out:
 	if (r != 0 && fd >= 0 && !existed && size0 == 0)
 		unlink(path);	/* made by this call: gone again */
 	free(text);
+	free(line);
 	if (f != NULL)
 		fclose(f);	/* closes fd and drops the lock */
 	else if (fd >= 0)
 		close(fd);
+	return r;
+}
+
+/* Refuses a log that ends in a cut-off line: no line could be appended to it. */
+static int
+check_log_end(const char *kmdata)
+{
+	char path[4096], hex[2 * SHA256_LEN + 1];
+	size_t count = 0;
+	enum log_end end = LOG_ENDED;
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, sizeof path, "%s/audit.log", kmdata);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;	/* none yet, or audit_append says why it cannot open it */
+	if (last_line_hash(f, hex, &count, &end) < 0) {
+		msg_err("out of memory reading the audit log %s", path);
+		r = P11BYOK_EFAIL;
+	} else if (end == LOG_CUT) {
+		r = refuse_cut(path, count);
+	}
+	fclose(f);
 	return r;
 }
 
@@ -256,6 +308,8 @@ audit_check_writable(const char *kmdata)
 			return P11BYOK_EUSAGE;
 		}
 	}
+	if ((r = check_log_end(kmdata)) != 0)	/* before any work the log could not record */
+		return r;
 	audit_failure_arm(kmdata);
 	return 0;
 }
@@ -349,9 +403,12 @@ audit_verify(const char *path, const char *head, struct audit_verdict *v)
 	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		v->lines++;
-		if (line[n - 1] == '\n')
+		if (!(v->unended = line[n - 1] != '\n'))
 			line[--n] = '\0';
 		if (!check_line(line, (size_t)n, v->lines, prev, v)) {
+			if (v->unended && v->bad_line == v->lines && !seal_holds(line, (size_t)n))
+				v->why = "this line is cut off: a write to the log was cut short (a "
+				    "crash or power cut) and the line never was whole";
 			r = P11BYOK_EFAIL;
 			break;
 		}

@@ -44,6 +44,8 @@ struct audit_verdict {
 	const char *why;		/* what is wrong at bad_line */
 	bool head_checked;		/* the end was checked against a head file */
 	bool head_behind;		/* ... which was one line behind (a write cut short) */
+	bool unended;			/* the last line lacks its line end (the next append
+					 * gives it one) */
 	char last_hash[65];		/* the SHA-256 of the last line, as a head records it */
 };
 

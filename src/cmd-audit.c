@@ -70,6 +70,10 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if (r == 0) {
 		msg_out("Last line: SHA-256 %s (keep it apart from the log: a copy of it shows a "
 		    "log rewritten whole)\n", v.last_hash[0] ? v.last_hash : "(empty log)");
+		if (v.unended)
+			msg_warn("the last line of %s has no line end (a write cut short after "
+			    "it, or an editor); the line is whole and the next audit line ends it",
+			    path);
 		if (v.head_behind)
 			msg_warn("%s is one line behind the log (a write cut short between the "
 			    "two); the chain is intact and the next audit line updates it", head);

@@ -87,6 +87,9 @@ cp -a "$T/km" "$T/kmrecdir"		# kmdata whose records are a directory and a link
 mkdir "$T/kmrecdir/key_simple_k3"
 ln -s "$T/victim/key_simple_k9" "$T/kmrecdir/key_simple_k9"
 cp "$T/km/audit.log" "$T/lonely.log"	# a log copied without its audit.head
+cp -a "$T/km" "$T/kmcut"		# kmdata whose log ends in a line cut off mid-way
+truncate -s -30 "$T/kmcut/audit.log"
+cutline=$(wc -l <"$T/km/audit.log")
 ln -s "$T/victim/target.byok" "$T/o/dangling.byok"
 printf 'not to be overwritten\n' >"$T/victim/existing.byok"
 ln -s "$T/victim/existing.byok" "$T/o/existing-link.byok"
@@ -124,7 +127,7 @@ else
 fi
 
 # --- the row machinery ---
-WATCH="km kmlink kmrecdir kmro kmfull cards o oro ofull immut victim adir tokens"
+WATCH="km kmcut kmlink kmrecdir kmro kmfull cards o oro ofull immut victim adir tokens"
 # state: every watched path with its type and mode, links with their target, regular files
 # with their SHA-256; SoftHSMv2's per-login token.object, lock files and generation counter
 # aside (object files are the token's objects); audit logs but for their FAILURE lines.
@@ -215,6 +218,7 @@ row 2 "no KEK package 'BYOK-KEK-pkg-NA-1' in $T/pin: extract the region's BYOK t
 row 2 "the kmdata directory $T/pin is not a directory: give a directory" "generate with --kmdata naming a file" -- wp --kmdata "$T/pin" generate type=AES size=256 protect=module ident=k9
 row 2 "ident 'k9' already has a key record \($T/kmrecdir/key_simple_k9\)" "generate where key_simple_ID is a dangling link: refused, the link's target not made" -- wp --kmdata "$T/kmrecdir" generate type=AES size=256 protect=module ident=k9
 row 2 "$T/kmlink/audit.log is a symbolic link: the audit trail is written only to regular files" "generate where audit.log is a link: refused before a key is made" -- wp --kmdata "$T/kmlink" generate type=AES size=256 protect=module ident=k8
+row 1 "the audit log $T/kmcut/audit.log ends in a cut-off line \(line $cutline\): .*remove that partial line" "generate on a log that ends cut off: refused before a key is made" -- wp --kmdata "$T/kmcut" generate type=AES size=256 protect=module ident=k8
 # Another command at work on kmdata: this shell holds the lock on the directory meanwhile.
 if command -v flock >/dev/null && exec {lk}<"$T/km" && flock -n "$lk"; then FLOCK=ok
 else FLOCK="flock(1) not installed or the lock not taken"; fi
@@ -275,6 +279,7 @@ row 2 "audit log $T/fifo is not a regular file" "audit verify of a FIFO" -- pb a
 row 2 "cannot open audit head $T/nohead: No such file or directory; check the path" "audit verify --head of a missing file" -- pb audit verify "$T/lonely.log" --head "$T/nohead"
 row 2 "audit head $T/adir is a directory: give the path of a file" "audit verify --head of a directory" -- pb audit verify "$T/lonely.log" --head "$T/adir"
 row 2 "cannot open audit log $T/nokm/audit.log: No such file or directory; check the path" "audit verify with a kmdata that does not exist" -- pb --kmdata "$T/nokm" audit verify
+row 1 "$T/kmcut/audit.log:$cutline: this line is cut off: a write to the log was cut short" "audit verify of a log that ends cut off" -- pb --kmdata "$T/kmcut" audit verify
 row 2 "give at most one log file" "audit verify of two logs" -- pb audit verify "$T/lonely.log" "$T/km/audit.log"
 
 # --- after the catalogue: every object is still there, and each fixture still works ---

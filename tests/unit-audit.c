@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char dir[] = "/tmp/p11byok-audit-XXXXXX";
 static char log_path[256], head_path[256], saved[8][512];
@@ -165,6 +167,39 @@ main(void)
 			fclose(f);
 		}
 		ok(first_bad() == 6, "audit.head two lines behind is caught at the first line it does not count");
+	}
+	{
+		/* The end of the log: a line without its line end is whole or cut off. */
+		struct stat st;
+		off_t size;
+		json_t *ev;
+		unlink(log_path);
+		unlink(head_path);
+		for (int i = 0; i < 2; i++) {
+			ev = audit_event("generate");
+			ok(audit_append(dir, ev) == 0, "a fresh log: line %d", i + 1);
+			json_decref(ev);
+		}
+		stat(log_path, &st);
+		(void)!truncate(log_path, st.st_size - 1);
+		ok(audit_verify(log_path, head_path, &v) == 0 && v.lines == 2 && v.unended,
+		    "a whole last line without its line end verifies, marked unended");
+		ok(audit_check_writable(dir) == 0, "... and a command may go on");
+		ev = audit_event("package");
+		ok(audit_append(dir, ev) == 0, "the next append ends that line first");
+		json_decref(ev);
+		ok(audit_verify(log_path, head_path, &v) == 0 && v.lines == 3 && !v.unended,
+		    "... and the three lines verify, the head matching");
+		stat(log_path, &st);
+		(void)!truncate(log_path, size = st.st_size - 20);
+		ok(audit_verify(log_path, head_path, &v) != 0 && v.bad_line == 3 && v.why != NULL &&
+		    strstr(v.why, "cut off") != NULL, "a line cut off mid-way is reported at it");
+		ok(audit_check_writable(dir) == P11BYOK_EFAIL,
+		    "a command refuses to start on a log that ends cut off");
+		ev = audit_event("package");
+		ok(audit_append(dir, ev) == P11BYOK_EFAIL && stat(log_path, &st) == 0 &&
+		    st.st_size == size, "nothing is chained to the cut-off line");
+		json_decref(ev);
 	}
 	{
 		char cmd[300];
