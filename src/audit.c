@@ -124,7 +124,7 @@ refuse_cut(const char *path, size_t no)
 {
 	msg_err("the audit log %s ends in a cut-off line (line %zu): a write to it was cut short (a "
 	    "crash or power cut); keep a copy of the log, remove that partial line, and run the "
-	    "command again (the rerun logs what it finds done)", path, no);
+	    "command again", path, no);
 	return P11BYOK_EFAIL;
 }
 
