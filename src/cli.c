@@ -37,16 +37,24 @@ cli_set_argv(char **argv)
 	args = argv;
 }
 
-/* getopt_long (opterr 0) returned '?': says which option was wrong, in one line (optopt
- * is 0 for an unknown option, the option's value for a missing or unwanted argument).  Just past it,
- * args[optind - 1] is the option it stopped at (glibc has permuted any operands behind).  */
+/* getopt_long (opterr 0) returned '?': says which option was wrong, in one line.  For a long
+ * option optopt is 0 when it is unknown, its value for a missing or unwanted argument, and
+ * args[optind - 1] is the option it stopped at (glibc has permuted any operands behind).  For
+ * a short one optopt is the letter, known or not: package's -o is the only one there is.  */
 static void
 bad_option(const struct command *cmd)
 {
 	const char *arg = args != NULL && optind > 0 ? args[optind - 1] : "?";
 	int len = (int)strcspn(arg, "=");
 	const char *sp = *cmd->name ? " " : "";
-	if (optopt != 0 && arg[len] == '=')
+	if (strncmp(arg, "--", 2) != 0 && optopt != 0) {	/* a short option */
+		if (optopt == 'o' && strcmp(cmd->name, "package") == 0)
+			msg_err("option '-o' needs a value: '" PACKAGE " package --help' describes "
+			    "it");
+		else
+			msg_err("unrecognized option '-%c': '" PACKAGE "%s%s --help' lists the "
+			    "options", optopt, sp, cmd->name);
+	} else if (optopt != 0 && arg[len] == '=')
 		msg_err("option '%.*s' takes no value: '" PACKAGE "%s%s --help' describes it",
 		    len, arg, sp, cmd->name);
 	else if (optopt != 0)

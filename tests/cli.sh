@@ -32,7 +32,18 @@ for c in $commands; do
 done
 expect 2 "unknown command 'frobnicate'" "unknown command exits 2" -- "$P11BYOK" frobnicate
 expect 2 "no command given" "no command exits 2" -- "$P11BYOK"
-expect 2 "unrecognized option" "unknown option exits 2" -- "$P11BYOK" regions --colour
+expect 2 "unrecognized option '--colour': 'p11byok regions --help' lists the options" \
+	"unknown option exits 2" -- "$P11BYOK" regions --colour
+# Short options: package's -o is the only one; any other letter is unknown, not "needs a value".
+for o in "regions -x" "run -h" "-v" "package -q"; do
+	set -- $o
+	[ $# -eq 1 ] && set -- "" "$1"
+	expect 2 "^p11byok: unrecognized option '$2': 'p11byok ${1:+$1 }--help' lists the options$" \
+		"an unknown short option: ${o}" -- "$P11BYOK" ${1:+"$1"} "$2"
+done
+expect 2 "option '-o' needs a value: 'p11byok package --help' describes it" \
+	"package -o without its value" -- "$P11BYOK" package -o
+expect 2 "option '--json' takes no value" "a flag given a value" -- "$P11BYOK" regions --json=yes
 expect 2 "give at most one region" "regions takes one region" -- "$P11BYOK" regions NA EU
 expect 0 "United States" "global options work after the command" -- \
 	"$P11BYOK" regions --regions "$REGIONS" NA
