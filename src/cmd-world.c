@@ -85,24 +85,53 @@ check_init_args(const struct command *cmd, const struct args *a, unsigned *k, un
 	return 0;
 }
 
-/* Refuses a cards directory that already holds cards, so no card is ever replaced or mixed
- * with another world's.  */
-static int
-check_cards_dir(const char *dir)
+/* How many card files DIR holds (FIRST, unless NULL: one of them, for a message). */
+static size_t
+cards_in_dir(const char *dir, char *first, size_t len)
 {
 	char pattern[4200];
 	glob_t g;
-	int gr;
+	size_t count = 0;
 
 	snprintf(pattern, sizeof pattern, "%s/card-*.acs", dir);
-	gr = glob(pattern, GLOB_NOSORT, NULL, &g);
-	if (gr == 0) {
-		msg_err("the cards directory %s already holds card files (%s): give an empty "
-		    "directory; p11byok never replaces a card", dir, g.gl_pathv[0]);
-		globfree(&g);
-		return P11BYOK_EUSAGE;
+	if (glob(pattern, 0, NULL, &g) == 0) {
+		count = g.gl_pathc;
+		if (first != NULL)
+			snprintf(first, len, "%s", g.gl_pathv[0]);
 	}
 	globfree(&g);
+	return count;
+}
+
+/* Whether DIR holds exactly the N cards of one world of quorum K/N, card-I-of-N.acs for I =
+ * 1..N (*ALL): the cards of a world init that stopped after the token took its SO secret.
+ * Fills PATHS, FP (each file's SHA-256) and HASH (the world's).  Returns 0, or the exit code
+ * after card_load's line for a card file that is no card.  */
+static int
+unfinished_cards(const char *dir, unsigned k, unsigned n, char paths[][4200],
+    char fp[][65], char hash[65], bool *all)
+{
+	char name[64], first[4200];
+	struct stat st;
+	int r = 0;
+
+	*all = cards_in_dir(dir, first, sizeof first) == n;
+	for (unsigned i = 0; *all && i < n; i++) {
+		struct card *c = NULL;
+		card_name(i + 1, n, name, sizeof name);
+		snprintf(paths[i], sizeof paths[i], "%s/%s", dir, name);
+		if (lstat(paths[i], &st) != 0) {
+			*all = false;
+			break;
+		}
+		if ((r = card_load(paths[i], &c)) != 0)
+			return r;
+		*all = c->index == i + 1 && c->n == n && c->k == k &&
+		    (i == 0 || strcmp(c->world_hash, hash) == 0);
+		memcpy(fp[i], c->fp, 65);
+		memcpy(hash, c->world_hash, 65);
+		card_free(c);
+	}
 	return 0;
 }
 
@@ -123,6 +152,176 @@ pad_label(const char *label, CK_UTF8CHAR out[32])
 	memcpy(out, label, len > 32 ? 32 : len);
 }
 
+/* The end of a world init whose kmdata/world (WORLD_FILE) is written: its audit line (the
+ * cards and the world file), the summary, the JSON document.  */
+static int
+announce_world(const char *kmdata, const char *world_file, const struct world *w,
+    const struct args *a, char card_path[][4200], bool reused_key, bool resumed)
+{
+	json_t *ev;
+	int r;
+
+	if ((ev = audit_event("world init")) == NULL ||
+	    json_object_update_new(ev, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s}",
+	    "token_label", w->token_label, "token_serial", w->token_serial,
+	    "world_hash", w->hash, "cipher_suite", w->cipher_suite, "quorum", a->quorum,
+	    "adopted", a->adopt, "resumed", resumed, "world_key_reused", reused_key,
+	    "result", "SUCCESS")) != 0) {
+		json_decref(ev);
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	for (unsigned i = 0; i < w->n; i++)
+		if (audit_add_file(ev, card_path[i]) != 0)
+			msg_warn("cannot record card %s in the audit event", card_path[i]);
+	(void)audit_add_file(ev, world_file);
+	r = audit_append(kmdata, ev);
+	json_decref(ev);
+	if (r != 0)
+		return r;
+
+	msg_out("Token:           '%s' (serial %s)%s\n", w->token_label, w->token_serial,
+	    resumed ? ", world init finished" : a->adopt ? ", adopted" : "");
+	msg_out("Cipher suite:    %s\n", w->cipher_suite);
+	msg_out("Quorum:          %u of %u cards\n", w->k, w->n);
+	msg_out("World hash:      %s\n", w->hash);
+	msg_out("World key:       %s (AES-256, trusted, wrap/unwrap only)%s\n", WORLD_KEY_LABEL,
+	    reused_key ? ", kept" : "");
+	for (unsigned i = 0; i < w->n; i++)
+		msg_out("Card %2u of %-2u:   %s (SHA-256 %.16s...)\n", i + 1, w->n, card_path[i],
+		    w->card_fp[i]);
+	msg_out("Wrote:           %s\n", world_file);
+	msg_out("Give each card to its holder; any %u of them authorise admin operations.\n",
+	    w->k);
+	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:{s:i, s:i}, s:b, s:b, s:s}",
+	    "token_label", w->token_label, "token_serial", w->token_serial,
+	    "world_hash", w->hash, "cipher_suite", w->cipher_suite, "quorum", "k", (int)w->k,
+	    "n", (int)w->n, "adopted", a->adopt, "resumed", resumed, "result", "SUCCESS")) : 0;
+	if (r == 0)
+		fprintf(msg_stream(), "Result: SUCCESS\n");
+	return r;
+}
+
+/* The user PIN from SOURCE (LEN characters) must fit token P. */
+static int
+check_user_pin_length(struct p11 *p, const char *source, size_t len)
+{
+	if (len >= p11_token_info(p)->ulMinPinLen && len <= p11_token_info(p)->ulMaxPinLen)
+		return 0;
+	msg_err("the user PIN from %s has %zu characters, but the token takes %lu to %lu: "
+	    "nothing was changed", source, len, (unsigned long)p11_token_info(p)->ulMinPinLen,
+	    (unsigned long)p11_token_info(p)->ulMaxPinLen);
+	return P11BYOK_EUSAGE;
+}
+
+/* "pkcs11:token=LABEL", LABEL percent-encoded. */
+static void
+label_uri(const char *label, char *buf, size_t len)
+{
+	size_t o = (size_t)snprintf(buf, len, "pkcs11:token=");
+	for (const unsigned char *c = (const unsigned char *)label; *c && o + 4 < len; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("-._~", *c) != NULL)
+			buf[o++] = (char)*c;
+		else
+			o += (size_t)snprintf(buf + o, len - o, "%%%02X", *c);
+	}
+	buf[o] = '\0';
+}
+
+/* world init once more after a run that stopped when the token had taken the SO secret
+ * (init's committed: path), finishing it: the cards that run left must open the token as
+ * its SO, which proves the token is theirs; then the user PIN is set unless that run set it,
+ * the world key made (or kept), and kmdata/world written.  Nothing else is asked of the
+ * token, so a world whose kmdata was lost is recorded again the same way.  */
+static int
+resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suite,
+    const char *world_file)
+{
+	const char *kmdata = ctx_kmdata(ctx), *source = NULL, *uri = ctx_token(ctx);
+	char paths[WORLD_MAX_CARDS][4200], fp[WORLD_MAX_CARDS][65], hash[65], first[4200];
+	char by_label[400], *user_pin = NULL;
+	size_t user_len = 0;
+	bool all = false, pin_set, reused_key = false;
+	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+	struct quorum *q = NULL;
+	struct world *w = NULL;
+	struct p11 *p = NULL;
+	CK_RV rv;
+	int r;
+
+	if ((r = unfinished_cards(a->cards_dir, k, n, paths, fp, hash, &all)) != 0)
+		return r;
+	if (!all) {
+		cards_in_dir(a->cards_dir, first, sizeof first);
+		msg_err("the cards directory %s already holds card files (%s), and not the %u "
+		    "cards of one world of quorum %u/%u that a stopped world init left: give an "
+		    "empty directory; p11byok never replaces a card", a->cards_dir, first, n, k, n);
+		return P11BYOK_EUSAGE;
+	}
+	/* The token the stopped run initialised: by its label, unless --token or --adopt (which
+	 * kept the token's own label) says otherwise.  */
+	if (uri == NULL && !a->adopt) {
+		label_uri(a->label ? a->label : DEFAULT_LABEL, by_label, sizeof by_label);
+		uri = by_label;
+	}
+	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	    (r = p11_select_token(p, uri, P11_WANT_INITIALISED)) != 0)
+		goto out;
+	msg_out("Cards:           %u of world %.16s... in %s: finishing its init on token '%s' "
+	    "(the cards must open it as its SO)\n", n, hash, a->cards_dir, p11_token_label(p));
+	pin_set = (p11_token_info(p)->flags & CKF_USER_PIN_INITIALIZED) != 0;
+	if (!pin_set && ((r = secret_user_pin(p11_pin_source(p), ctx_pin_file(ctx),
+	    p11_token_label(p), &user_pin, &user_len, &source)) != 0 ||
+	    (r = check_user_pin_length(p, source, user_len)) != 0))
+		goto out;
+
+	r = P11BYOK_EFAIL;
+	if ((w = calloc(1, sizeof *w)) == NULL ||
+	    (w->token_label = strdup(p11_token_label(p))) == NULL ||
+	    (w->token_serial = strdup(p11_token_serial(p))) == NULL ||
+	    (w->cipher_suite = strdup(suite)) == NULL || (w->created = world_now()) == NULL ||
+	    (q = quorum_new()) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	w->k = k;
+	w->n = n;
+	memcpy(w->hash, hash, sizeof w->hash);
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(w->card_fp[i], fp[i], sizeof w->card_fp[i]);
+		quorum_add_card(q, paths[i], i < a->npass ? a->pass[i] : NULL);
+	}
+	if ((r = quorum_login_so(q, p, w)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
+	if (!pin_set && (rv = p11_fn(p)->C_InitPIN(p11_session(p), (CK_UTF8CHAR *)user_pin,
+	    user_len)) != CKR_OK) {
+		msg_ck(rv, "cannot set the user PIN of token '%s' (C_InitPIN)", p11_token_label(p));
+		goto logout;
+	}
+	if ((rv = world_find_key(p, &key)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for its world key", p11_token_label(p));
+		goto logout;
+	}
+	if (key != CK_INVALID_HANDLE)
+		reused_key = true;
+	else if ((r = world_create_key(p, &key)) != 0)
+		goto logout;
+	quorum_logout(p);
+	if ((r = world_save(kmdata, w, false)) == 0)
+		r = announce_world(kmdata, world_file, w, a, paths, reused_key, true);
+	goto out;
+logout:
+	quorum_logout(p);
+out:
+	secret_free(user_pin, user_len);
+	quorum_free(q);
+	world_free(w);
+	p11_free(p);
+	return r;
+}
+
 static int
 init(struct ctx *ctx, const struct command *cmd, struct args *a)
 {
@@ -138,7 +337,6 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
 	struct world *w = NULL;
 	struct p11 *p = NULL;
-	json_t *ev = NULL;
 	CK_UTF8CHAR label32[32];
 	CK_RV rv;
 	int r;
@@ -164,10 +362,15 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	 * would leave a token only the cards can open and no record of it.  */
 	if ((r = ensure_dir(kmdata, "kmdata directory", &made_kmdata)) != 0 ||
 	    (r = ensure_dir(a->cards_dir, "cards directory", &made_cards)) != 0 ||
-	    (r = check_cards_dir(a->cards_dir)) != 0 ||
 	    (r = audit_check_writable(kmdata)) != 0 ||
 	    (r = fs_check_dir_writable(a->cards_dir, "cards directory", FS_RESERVE)) != 0)
 		goto out;
+	/* Cards there already: no card is ever replaced or mixed with another world's, but
+	 * those of a world init that stopped after the token took the secret finish it.  */
+	if (cards_in_dir(a->cards_dir, NULL, 0) > 0) {
+		r = resume(ctx, a, k, n, suite, world_file);
+		goto out;
+	}
 
 	/* Everything a person must supply is gathered before the token is touched. */
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
@@ -187,14 +390,8 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	    a->adopt ? p11_token_label(p) : (a->label ? a->label : DEFAULT_LABEL), &user_pin,
 	    &user_len, &source)) != 0)
 		goto out;
-	if (user_len < p11_token_info(p)->ulMinPinLen || user_len > p11_token_info(p)->ulMaxPinLen) {
-		msg_err("the user PIN from %s has %zu characters, but the token takes %lu to %lu: "
-		    "nothing was changed", source, user_len,
-		    (unsigned long)p11_token_info(p)->ulMinPinLen,
-		    (unsigned long)p11_token_info(p)->ulMaxPinLen);
-		r = P11BYOK_EUSAGE;
+	if ((r = check_user_pin_length(p, source, user_len)) != 0)
 		goto out;
-	}
 	for (unsigned i = 0; i < n; i++) {
 		card_name(i + 1, n, name, sizeof name);
 		if ((r = card_passphrase(i < a->npass ? a->pass[i] : NULL, name, true, &pass[i],
@@ -318,49 +515,16 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	if ((r = world_save(kmdata, w, false)) != 0)
 		goto committed;
 
-	if ((ev = audit_event("world init")) == NULL ||
-	    json_object_update_new(ev, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s}",
-	    "token_label", w->token_label, "token_serial", w->token_serial,
-	    "world_hash", w->hash, "cipher_suite", w->cipher_suite, "quorum", a->quorum,
-	    "adopted", a->adopt, "world_key_reused", reused_key, "result", "SUCCESS")) != 0) {
-		msg_err("out of memory");
-		r = P11BYOK_EFAIL;
-		goto out;
-	}
-	for (unsigned i = 0; i < n; i++)
-		if (audit_add_file(ev, card_path[i]) != 0)
-			msg_warn("cannot record card %s in the audit event", card_path[i]);
-	(void)audit_add_file(ev, world_file);
-	if ((r = audit_append(kmdata, ev)) != 0)
-		goto out;
-
-	msg_out("Token:           '%s' (serial %s)%s\n", w->token_label, w->token_serial,
-	    a->adopt ? ", adopted" : "");
-	msg_out("Cipher suite:    %s\n", w->cipher_suite);
-	msg_out("Quorum:          %u of %u cards\n", k, n);
-	msg_out("World hash:      %s\n", w->hash);
-	msg_out("World key:       %s (AES-256, trusted, wrap/unwrap only)%s\n", WORLD_KEY_LABEL,
-	    reused_key ? ", kept" : "");
-	for (unsigned i = 0; i < n; i++)
-		msg_out("Card %2u of %-2u:   %s (SHA-256 %.16s...)\n", i + 1, n, card_path[i],
-		    w->card_fp[i]);
-	msg_out("Wrote:           %s\n", world_file);
-	msg_out("Give each card to its holder; any %u of them authorise admin operations.\n", k);
-	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:{s:i, s:i}, s:b, s:s}",
-	    "token_label", w->token_label, "token_serial", w->token_serial,
-	    "world_hash", w->hash, "cipher_suite", w->cipher_suite, "quorum", "k", (int)k,
-	    "n", (int)n, "adopted", a->adopt, "result", "SUCCESS")) : 0;
-	if (r == 0)
-		fprintf(msg_stream(), "Result: SUCCESS\n");
+	r = announce_world(kmdata, world_file, w, a, card_path, reused_key, false);
 	goto out;
 
 committed:
 	/* The token holds the new SO secret: the cards are its only copy and stay.  The step
 	 * that failed said what failed; this says what to do.  */
 	msg_warn("world init stopped after token '%s' (serial %s) took the new SO secret, and %s "
-	    "was not written: keep the cards in %s, the only copy of its SO PIN, until the "
-	    "token is re-initialised with the HSM vendor's tool; then remove them and run world "
-	    "init again", p11_token_label(p), p11_token_serial(p), world_file, a->cards_dir);
+	    "was not written: keep the cards in %s, the only copy of its SO PIN, and run the "
+	    "same world init again to finish it", p11_token_label(p), p11_token_serial(p),
+	    world_file, a->cards_dir);
 	token_changed = true;
 out:
 	if (r != 0 && !token_changed) {
@@ -371,7 +535,6 @@ out:
 		if (made_kmdata)
 			(void)rmdir(kmdata);
 	}
-	json_decref(ev);
 	for (unsigned i = 0; i < WORLD_MAX_CARDS; i++)
 		secret_free(pass[i], pass_len[i]);
 	secret_free(user_pin, user_len);
@@ -711,7 +874,7 @@ static const struct opt_doc opts[] = {
 	{ "--acs-quorum", "K/N", "init: N cards, any K of which authorise admin operations "
 	    "(1 <= K <= N <= 16)" },
 	{ "--cards-dir", "DIR", "init: where to write card-I-of-N.acs (created 0700; must hold "
-	    "no cards)" },
+	    "no cards, but the N cards of a world init that stopped, which it then finishes)" },
 	{ "--cipher-suite", "CS", "init: DLf3072s256mRijndael (default) or the legacy "
 	    "DLf1024s160mRijndael" },
 	{ "--label", "L", "init: the token label (default " DEFAULT_LABEL ")" },
@@ -741,13 +904,17 @@ const struct command cmd_world = {
 	"the SO create the world backup key (AES-256, trusted, wrap/unwrap only, unwrap template "
 	"{wrap-with-trusted, sensitive}) and writes kmdata/world (--kmdata is required; created "
 	"0700). Passphrases need at least 8 characters. A failure before the token takes the "
-	"secret removes the cards and changes nothing. "
+	"secret removes the cards and changes nothing; after it, the cards stay and the same "
+	"world init finishes the work: finding the N cards of one world in --cards-dir, it "
+	"opens the token as its SO with them (a proof that it is theirs), sets the user PIN "
+	"unless the token has one, makes or keeps the world key and writes kmdata/world; so "
+	"too for a world whose kmdata was lost. "
 	"show: the world's token, serial, cipher suite, quorum, card fingerprints, world hash, "
 	"the world key's attributes and the keys in the world (private keys need a PIN source). "
 	"check-quorum: opens and closes an SO session with the cards given, changing nothing; "
 	"administrators use it to test their cards and passphrases before a ceremony. "
 	"--json fields: init: token_label, token_serial, world_hash, cipher_suite, quorum {k, n}, "
-	"adopted, result; show: token_label, token_serial, cipher_suite, legacy, quorum {k, n}, "
+	"adopted, resumed, result; show: token_label, token_serial, cipher_suite, legacy, quorum {k, n}, "
 	"cards [{index, file, sha256}], world_hash, created, world_key, keys [{class, type, id, "
 	"label}], keys_complete; check-quorum: token_serial, world_hash, result.",
 	opts, run,

@@ -137,7 +137,7 @@ done <<EOF
 2|needs --acs-quorum K/N and --cards-dir|missing --cards-dir|init --kmdata $T/kb --acs-quorum 2/3
 2|give --kmdata DIR or set P11BYOK_KMDATA|missing kmdata|init --acs-quorum 1/1 --cards-dir $T/cb --card-pass-file $T/pass1
 2|already records a world|kmdata with a world already|init --kmdata $K1 --acs-quorum 1/1 --cards-dir $T/cb --card-pass-file $T/pass1
-2|already holds card files|cards directory holding cards|init --kmdata $T/kb --acs-quorum 2/3 --cards-dir $C1
+2|already holds card files \($C1/card-1-of-3.acs\), and not the 1 cards of one world of quorum 1/1 that a stopped world init left: give an empty directory|cards directory holding another quorum's cards|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $C1
 2|an adopted token keeps its label|--label with --adopt|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --adopt --label x
 2|--so-pin-file is the existing SO PIN|--so-pin-file without --adopt|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --so-pin-file $T/pin
 2|more --card-pass-file options than the 1 cards|too many passphrase files|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --card-pass-file $T/pass1 --card-pass-file $T/pass2
@@ -156,6 +156,23 @@ assert "no bad-input row initialised a token" test "$(initialised)" = "$before"
 if [ -z "$(ls -A "$T/cb" 2>/dev/null)" ] && [ ! -e "$T/kb/world" ]; then
 	ok "no bad-input row left a card or a world file"
 else not_ok "files left behind"; ls -la "$T/cb" "$T/kb" | diag /dev/stdin; fi
+
+# --- the cards of a world already there: its init is finished, or its record made again ---
+# (tests/faults-admin.sh stops world init after C_InitToken at every call and finishes it.)
+expect 2 "passphrase for card $C1/card-1-of-3.acs is wrong" \
+	"a world's cards with a wrong passphrase: refused, naming the card" -- \
+	p11 --kmdata "$T/kre" --pin-file "$T/pin" world init --acs-quorum 2/3 --cards-dir "$C1" \
+	--card-pass-file "$T/wrong" --card-pass-file "$T/pass2" --card-pass-file "$T/pass3"
+assert "... and wrote no world file" test ! -e "$T/kre/world"
+expect 0 "World key: +byok-world-key .*, kept" \
+	"world init with the cards of a world whose kmdata was lost records that world again" -- \
+	winit "$T/kre" "$C1" 2/3
+assert "... the same world: token, serial, suite, quorum, card fingerprints, world hash" \
+	test "$(grep -v '^created' "$T/kre/world")" = "$(grep -v '^created' "$K1/world")"
+assert "... its audit line says resumed" test "$(jq -r 'select(.command == "world init") |
+	"\(.resumed) \(.world_key_reused)"' "$T/kre/audit.log")" = "true true"
+expect 0 "Result: SUCCESS" "... and its cards still open the SO session" -- \
+	quorum "$T/kre" "$(c 1)" "$(c 3)"
 
 # --- an initialised token: refused without --adopt, taken over with it ---
 softhsm_token vendor 4321 87654321
