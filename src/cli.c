@@ -127,8 +127,8 @@ cli_print_options(const struct opt_doc *opts, FILE *f)
 void
 cli_print_help(const struct command *cmd, FILE *f)
 {
-	fprintf(f, "usage: " PACKAGE " [GLOBAL OPTIONS] %s %s\n\n%s\n", cmd->name,
-	    cmd->synopsis, cmd->summary);
+	fprintf(f, "usage: " PACKAGE " [GLOBAL OPTIONS] %s%s%s\n\n%s\n", cmd->name,
+	    *cmd->synopsis ? " " : "", cmd->synopsis, cmd->summary);
 	if (cmd->description != NULL)
 		fprintf(f, "\n%s\n", cmd->description);
 	if (cmd->opts != NULL && cmd->opts[0].name != NULL) {
@@ -197,8 +197,10 @@ cli_print_man(const struct command *const *cmds, FILE *f)
 	for (const struct command *const *c = cmds; *c != NULL; c++) {
 		fputs(".SS \"", f);
 		roff(f, (*c)->name);
-		fputs(" ", f);
-		roff(f, (*c)->synopsis);
+		if (*(*c)->synopsis != '\0') {
+			fputs(" ", f);
+			roff(f, (*c)->synopsis);
+		}
 		fputs("\"\n", f);
 		roff(f, (*c)->summary);
 		fputc('\n', f);

@@ -248,8 +248,8 @@ const struct command cmd_doctor = {
 	"Loads the module, lists its slots and tokens (label, serial, initialised or not), "
 	"checks on the chosen token each mechanism the flow needs, says which transfer path "
 	"'package' will take, and whether a non-loopback network interface is up. Exits 1 when "
-	"the token cannot run the flow or the PIN is refused, 3 when the module cannot be loaded "
-	"or no token is found. With a PIN source (--pin-file, pin-source in the token URI or "
+	"the token cannot run the flow or the PIN is refused, 2 when more than one token matches "
+	"(choose one with --token), 3 when the module cannot be loaded or no token is found. With a PIN source (--pin-file, pin-source in the token URI or "
 	"P11BYOK_PIN) it also logs in once, to check the PIN; it never prompts. "
 	"--json fields: module, slots, token, mechanisms, transfer_path, login, offline, result.",
 	opts, run,

@@ -132,11 +132,11 @@ print_plan(const struct runplan *rp, struct p11 *p)
 		msg_out("Quorum:   not needed\n");
 	if (keys == NULL)
 		return 0;
-	return json_emit(json_pack("{s:s, s:b, s:s, s:s, s:b, s:I, s:I, s:o}",
+	return json_emit(json_pack("{s:s, s:b, s:s, s:s, s:b, s:I, s:I, s:o, s:s}",
 	    "runbook", rp->cfg->path, "dry_run", 1, "token", p11_token_label(p),
 	    "token_serial", p11_token_serial(p), "quorum", runplan_needs_quorum(rp),
 	    "keks_to_install", (json_int_t)install, "transfer_keys_to_make", (json_int_t)transfer,
-	    "keys", keys));
+	    "keys", keys, "result", "SUCCESS"));
 }
 
 /* The SO's work on the token, one line: KEKS installed, transfer keys made for IDENTS;
@@ -582,9 +582,11 @@ const struct command cmd_run = {
 	"own audit event (generate, modify-acls, package). --json fields: runbook, dry_run, "
 	"token, token_serial, world_hash, generated, packaged, keys[] (ident, key_type, kid, "
 	"kek_fingerprint, file, generate, modify_acls, package; the keys done), result, and "
-	"when a key fails stopped_at and error; with --dry-run: "
+	"when a key fails stopped_at and error; generate is existing, generated or recovered, "
+	"modify_acls existing, made, not needed or not run, package existing, written or not "
+	"run; with --dry-run: "
 	"runbook, dry_run, token, token_serial, quorum, keks_to_install, transfer_keys_to_make, "
 	"keys[] (ident, key_type, file, kek_fingerprint, generate, modify_acls, package as "
-	"booleans: whether that step would run).",
+	"booleans: whether that step would run), result.",
 	opts, run,
 };

@@ -104,6 +104,8 @@ assert "--dry-run changes neither the token nor kmdata, and makes no output dir"
 	cmp -s "$T/before" "$T/after"
 [ -e "$R/out" ] && not_ok "--dry-run made the output dir" || ok "--dry-run made no output dir"
 run rb --dry-run --json
+assert "--dry-run --json: the plan's document ends with result SUCCESS" \
+	test "$(jq -r .result "$T/out")" = SUCCESS
 assert "--dry-run --json: 20 keys, each to generate" \
 	test "$(jq '[.keys[] | select(.generate)] | length' "$T/out")" = 20
 

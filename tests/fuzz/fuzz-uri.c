@@ -1,4 +1,5 @@
-/* fuzz-uri.c: token URIs (p11_uri_parse) and the pin-source they may carry. */
+/* fuzz-uri.c: token URIs (p11_uri_parse), the pin-source they may carry, and the same bytes
+ * as the PIN file such a source names (secret_from_file: size, line ends, NULs).  */
 #include "config.h"
 #include "fuzz.h"
 #include "p11.h"
@@ -6,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,5 +26,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)secret_pin_source_path(text);
 	free(text);
+	{
+		char path[64], *pin = NULL;
+		size_t len = 0;
+		int fd = fuzz_file(data, size, path, sizeof path);
+		if (fd >= 0) {
+			if (secret_from_file(path, "PIN file", &pin, &len) == 0)
+				secret_free(pin, len);
+			close(fd);
+		}
+	}
 	return 0;
 }
