@@ -94,6 +94,7 @@ manifest_load_file(const char *path, struct region *reg)
 	if ((r = ydoc_load(path, "region manifest", &doc)) != 0)
 		goto out;
 	if ((r = ydoc_check_text(doc, "region manifest")) != 0 ||
+	    (r = ydoc_check_tags(doc, "region manifest")) != 0 ||
 	    (r = ydoc_map_fields(doc, ydoc_root(doc), "region manifest", fields, 6)) != 0 ||
 	    (r = ydoc_map_fields(doc, toolset, "toolset", toolset_fields, 2)) != 0)
 		goto out;

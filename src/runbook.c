@@ -294,6 +294,7 @@ config_load(const char *path, struct config **out)
 	base = dirname(dircopy);
 	if ((r = ydoc_load(path, "runbook", &doc)) != 0 ||
 	    (r = ydoc_check_text(doc, "runbook")) != 0 ||
+	    (r = ydoc_check_tags(doc, "runbook")) != 0 ||
 	    (r = map_fields(doc, ydoc_root(doc), "runbook", f, sizeof f / sizeof f[0])) != 0)
 		goto out;
 	/* A module given by bare name is the loader's business; a path is resolved here. */

@@ -345,6 +345,24 @@ ydoc_check_text(struct ydoc *doc, const char *what)
 	return 0;
 }
 
+int
+ydoc_check_tags(struct ydoc *doc, const char *what)
+{
+	for (yaml_node_t *n = doc->doc.nodes.start; n < doc->doc.nodes.top; n++) {
+		const char *tag = (const char *)n->tag, *want = n->type == YAML_SCALAR_NODE ?
+		    YAML_DEFAULT_SCALAR_TAG : n->type == YAML_SEQUENCE_NODE ?
+		    YAML_DEFAULT_SEQUENCE_TAG : YAML_DEFAULT_MAPPING_TAG;
+		bool core;
+		if (tag == NULL || strcmp(tag, want) == 0)
+			continue;
+		core = strncmp(tag, "tag:yaml.org,2002:", 18) == 0;	/* shown as !!NAME */
+		return ydoc_err(doc, (int)(n - doc->doc.nodes.start) + 1, "a value carries the "
+		    "YAML tag '%s%s'; remove it: the %s is read without tags", core ? "!!" : "",
+		    core ? tag + 18 : tag, what);
+	}
+	return 0;
+}
+
 static const char *
 kind_name(enum ykind k)
 {

@@ -48,6 +48,11 @@ const char *ydoc_where(struct ydoc *doc, int node, char *buf, size_t len);
  * ("runbook").  Returns 0, or P11BYOK_EUSAGE after one line at the value.  */
 int ydoc_check_text(struct ydoc *doc, const char *what);
 
+/* Refuses a node carrying a YAML tag other than the plain default (!!int, !vault...): no
+ * reader here acts on one, and a value tagged as encrypted or binary must not be taken as
+ * its literal text.  Returns 0, or P11BYOK_EUSAGE after one line at the node.  */
+int ydoc_check_tags(struct ydoc *doc, const char *what);
+
 /* One field of a mapping: its key, whether it must be there, the kind it must have, and
  * where to store its value node (0 when absent).  */
 struct yfield {

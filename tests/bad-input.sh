@@ -66,6 +66,9 @@ expect 2 "nul.yaml:5:11: a value holds a NUL character" "NUL inside a value" -- 
 printf '%s\n' "$good" | sed 's/^name: Testland/name: "Test\\e[2Jland"/' | manifest esc.yaml
 expect 2 "esc.yaml:1:7: a value holds the control character U\\+001B \\(an escape\\); remove it from the region manifest" \
 	"terminal escape in a manifest value" -- rg
+printf '%s\n' "$good" | sed 's/^code: TEST/code: !!str TEST/; s/^kek_package: /kek_package: !!binary /' | manifest tag.yaml
+expect 2 "tag.yaml:6:14: a value carries the YAML tag '!!binary'; remove it: the region manifest is read without tags" \
+	"a YAML tag in a manifest (!!str, the default, is let be)" -- rg
 printf '%s\n---\n%s\n' "$good" "$good" | manifest two.yaml
 expect 2 "two.yaml:9:1: the region manifest holds more than one YAML document" \
 	"two YAML documents" -- rg

@@ -136,6 +136,11 @@ printf '%s\n' "$good" | sed 's/^region: EU/region:\tEU\t/; s/^    size: 2048/   
 expect 0 "United States" "a tab after the colon or at the end of a line is only space" -- \
 	"$P11BYOK" --config "$T/ok.yaml" --regions "$REGIONS" regions NA
 
+# Tags: none is read, so none is accepted (an Ansible-style !vault value is not its text).
+row 2 "bad.yaml:16:11: a value carries the YAML tag '!!int'; remove it: the runbook is read without tags" "a core YAML tag" 's/^    size: 2048/    size: !!int 2048/'
+row 2 "bad.yaml:22:20: a value carries the YAML tag '!vault'" "a local YAML tag" 's/friendly_name: ContosoEC/friendly_name: !vault ContosoEC/'
+row 2 "bad.yaml:19:5: a value carries the YAML tag '!!set'" "a tag on a mapping" 's/^  - ident: ec-key/  - !!set\n    ident: ec-key/'
+
 # Fields twice, lists written as mappings, values too long to be meant.
 row 2 "bad.yaml:5:1: field 'region' appears twice in the runbook; keep one" "a top field twice" 's/^region: EU/region: EU\nregion: NA/'
 row 2 "bad.yaml:17:5: field 'size' appears twice in the key entry; keep one" "a key field twice" 's/^    size: 2048/    size: 2048\n    size: 3072/'
