@@ -533,23 +533,45 @@ audit_log_has_kek(const struct audit_log *log, const char *fingerprint)
 	return false;
 }
 
-bool
-audit_log_has_transfer_key(const struct audit_log *log, const char *ident)
+/* Whether EV (not a FAILURE) made a transfer key for IDENT: a modify-acls line for it, or
+ * a run quorum line listing it.  */
+static bool
+made_transfer_key(json_t *ev, const char *ident)
 {
+	const char *result = json_string_value(json_object_get(ev, "result"));
+	const char *command = json_string_value(json_object_get(ev, "command"));
 	json_t *id;
 	size_t j;
 
-	if (audit_log_has(log, "modify-acls", ident, NULL))
+	if (result == NULL || strcmp(result, "FAILURE") == 0)
+		return false;
+	if (strcmp(command ?: "", "modify-acls") == 0 &&
+	    strcmp(json_string_value(json_object_get(ev, "ident")) ?: "", ident) == 0)
 		return true;
-	for (size_t i = 0; log != NULL && i < log->n; i++) {
-		const char *result = json_string_value(json_object_get(log->events[i], "result"));
-		if (result == NULL || strcmp(result, "FAILURE") == 0)
-			continue;
-		json_array_foreach(json_object_get(log->events[i], "transfer_keys_for"), j, id)
-			if (strcmp(json_string_value(id) ?: "", ident) == 0)
-				return true;
-	}
+	json_array_foreach(json_object_get(ev, "transfer_keys_for"), j, id)
+		if (strcmp(json_string_value(id) ?: "", ident) == 0)
+			return true;
 	return false;
+}
+
+bool
+audit_log_has_transfer_key(const struct audit_log *log, const char *ident)
+{
+	bool made = false;
+
+	/* In order: a package line for IDENT, failed or not, may have used the key up (a
+	 * wrap once begun destroys it), so only a line after it accounts for the key there
+	 * now.  A package that failed before its wrap costs a needless RECOVERED line.  */
+	for (size_t i = 0; log != NULL && i < log->n; i++) {
+		json_t *ev = log->events[i];
+		if (made_transfer_key(ev, ident))
+			made = true;
+		else if (strcmp(json_string_value(json_object_get(ev, "command")) ?: "",
+		    "package") == 0 &&
+		    strcmp(json_string_value(json_object_get(ev, "ident")) ?: "", ident) == 0)
+			made = false;
+	}
+	return made;
 }
 
 void

@@ -68,8 +68,9 @@ bool audit_log_has(const struct audit_log *log, const char *command, const char 
 /* Whether LOG has an event that did not fail naming the KEK with FINGERPRINT (hex): a
  * modify-acls or package line, or a run quorum line that installed it.  */
 bool audit_log_has_kek(const struct audit_log *log, const char *fingerprint);
-/* Whether LOG has an event that did not fail accounting for a transfer key of IDENT: a run
- * quorum line listing it in transfer_keys_for, or a modify-acls line for it.  */
+/* Whether LOG accounts for the transfer key of IDENT on the token now: an event that did not
+ * fail made one (a run quorum line listing it in transfer_keys_for, or a modify-acls line
+ * for it) after the last package line for IDENT.  */
 bool audit_log_has_transfer_key(const struct audit_log *log, const char *ident);
 void audit_log_free(struct audit_log *log);
 

@@ -38,16 +38,17 @@ cli_set_argv(char **argv)
 }
 
 /* getopt_long (opterr 0) returned '?': says which option was wrong, in one line.  For a long
- * option optopt is 0 when it is unknown, its value for a missing or unwanted argument, and
- * args[optind - 1] is the option it stopped at (glibc has permuted any operands behind).  For
- * a short one optopt is the letter, known or not: package's -o is the only one there is.  */
+ * option optopt is 0 when it is unknown, its value (0x1000 and up) for a missing or unwanted
+ * argument, and args[optind - 1] is the option it stopped at (glibc has permuted any operands
+ * behind).  For a short one optopt is the letter, known or not, and args[optind - 1] may be
+ * the word before (inside "-xy" optind has not moved): package's -o is the only one.  */
 static void
 bad_option(const struct command *cmd)
 {
 	const char *arg = args != NULL && optind > 0 ? args[optind - 1] : "?";
 	int len = (int)strcspn(arg, "=");
 	const char *sp = *cmd->name ? " " : "";
-	if (strncmp(arg, "--", 2) != 0 && optopt != 0) {	/* a short option */
+	if (optopt > 0 && optopt < 0x100) {	/* a short option */
 		if (optopt == 'o' && strcmp(cmd->name, "package") == 0)
 			msg_err("option '-o' needs a value: '" PACKAGE " package --help' describes "
 			    "it");

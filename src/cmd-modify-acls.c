@@ -96,9 +96,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	audit_failure_note("ident", a.ident);
 	if ((r = world_load(kmdata, &w)) != 0 ||
+	    (r = keyrecord_simple_load(kmdata, a.ident, &ks)) != 0 ||
 	    (r = audit_check_writable(kmdata)) != 0 ||	/* before the token is touched */
-	    (r = offline_check(ctx_offline(ctx), "modify-acls")) != 0 ||	/* a logged refusal */
-	    (r = keyrecord_simple_load(kmdata, a.ident, &ks)) != 0)
+	    (r = offline_check(ctx_offline(ctx), "modify-acls")) != 0)	/* a logged refusal */
 		goto out;
 	if (strcmp(ks->world_hash, w->hash) != 0) {
 		msg_err("key '%s' was generated in another world (%.16s..., this kmdata's world is "

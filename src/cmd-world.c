@@ -236,10 +236,10 @@ label_uri(const char *label, char *buf, size_t len)
  * token, so a world whose kmdata was lost is recorded again the same way.  */
 static int
 resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suite,
-    const char *world_file)
+    const char *world_file, bool *touched)
 {
 	const char *kmdata = ctx_kmdata(ctx), *source = NULL, *uri = ctx_token(ctx);
-	char paths[WORLD_MAX_CARDS][4200], fp[WORLD_MAX_CARDS][65], hash[65], first[4200];
+	char paths[WORLD_MAX_CARDS][4200], fp[WORLD_MAX_CARDS][65], hash[65], first[4200] = "";
 	char by_label[400], *user_pin = NULL;
 	size_t user_len = 0;
 	bool all = false, pin_set, reused_key = false;
@@ -270,6 +270,9 @@ resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suit
 		goto out;
 	msg_out("Cards:           %u of world %.16s... in %s: finishing its init on token '%s' "
 	    "(the cards must open it as its SO)\n", n, hash, a->cards_dir, p11_token_label(p));
+	/* The cards bind the world hash, not the suite: it is the command's, as before. */
+	msg_out("Cipher suite:    %s, as given (the cards do not record it: give the "
+	    "--cipher-suite of the first run)\n", suite);
 	pin_set = (p11_token_info(p)->flags & CKF_USER_PIN_INITIALIZED) != 0;
 	if (!pin_set && ((r = secret_user_pin(p11_pin_source(p), ctx_pin_file(ctx),
 	    p11_token_label(p), &user_pin, &user_len, &source)) != 0 ||
@@ -294,6 +297,7 @@ resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suit
 	}
 	if ((r = quorum_login_so(q, p, w)) != 0)
 		goto out;
+	*touched = true;	/* the SO may change the token from here */
 	r = P11BYOK_EFAIL;
 	if (!pin_set && (rv = p11_fn(p)->C_InitPIN(p11_session(p), (CK_UTF8CHAR *)user_pin,
 	    user_len)) != CKR_OK) {
@@ -368,7 +372,8 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	/* Cards there already: no card is ever replaced or mixed with another world's, but
 	 * those of a world init that stopped after the token took the secret finish it.  */
 	if (cards_in_dir(a->cards_dir, NULL, 0) > 0) {
-		r = resume(ctx, a, k, n, suite, world_file);
+		/* Once the cards opened the token, a failure keeps kmdata for its FAILURE line. */
+		r = resume(ctx, a, k, n, suite, world_file, &token_changed);
 		goto out;
 	}
 

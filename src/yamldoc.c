@@ -352,10 +352,17 @@ ydoc_check_tags(struct ydoc *doc, const char *what)
 		const char *tag = (const char *)n->tag, *want = n->type == YAML_SCALAR_NODE ?
 		    YAML_DEFAULT_SCALAR_TAG : n->type == YAML_SEQUENCE_NODE ?
 		    YAML_DEFAULT_SEQUENCE_TAG : YAML_DEFAULT_MAPPING_TAG;
-		bool core;
+		bool core, printable = true;
 		if (tag == NULL || strcmp(tag, want) == 0)
 			continue;
 		core = strncmp(tag, "tag:yaml.org,2002:", 18) == 0;	/* shown as !!NAME */
+		/* libyaml decodes %XX in a tag: one that is not plain ASCII is not echoed. */
+		for (const char *c = tag; *c; c++)
+			printable = printable && *c > 0x20 && *c < 0x7f;
+		if (!printable)
+			return ydoc_err(doc, (int)(n - doc->doc.nodes.start) + 1, "a value carries "
+			    "a YAML tag (with characters not shown); remove it: the %s is read "
+			    "without tags", what);
 		return ydoc_err(doc, (int)(n - doc->doc.nodes.start) + 1, "a value carries the "
 		    "YAML tag '%s%s'; remove it: the %s is read without tags", core ? "!!" : "",
 		    core ? tag + 18 : tag, what);

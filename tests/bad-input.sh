@@ -69,6 +69,9 @@ expect 2 "esc.yaml:1:7: a value holds the control character U\\+001B \\(an escap
 printf '%s\n' "$good" | sed 's/^code: TEST/code: !!str TEST/; s/^kek_package: /kek_package: !!binary /' | manifest tag.yaml
 expect 2 "tag.yaml:6:14: a value carries the YAML tag '!!binary'; remove it: the region manifest is read without tags" \
 	"a YAML tag in a manifest (!!str, the default, is let be)" -- rg
+printf '%s\n' "$good" | sed 's/^name: Testland/name: !<!x%0Ap11byok:%20fake%1B[2J> Testland/' | manifest tagesc.yaml
+expect 2 "^p11byok: .*tagesc.yaml:1:7: a value carries a YAML tag \\(with characters not shown\\); remove it" \
+	"a YAML tag holding an escaped line break and escape is not echoed" -- rg
 printf '%s\n---\n%s\n' "$good" "$good" | manifest two.yaml
 expect 2 "two.yaml:9:1: the region manifest holds more than one YAML document" \
 	"two YAML documents" -- rg

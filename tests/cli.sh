@@ -41,6 +41,8 @@ for o in "regions -x" "run -h" "-v" "package -q"; do
 	expect 2 "^p11byok: unrecognized option '$2': 'p11byok ${1:+$1 }--help' lists the options$" \
 		"an unknown short option: ${o}" -- "$P11BYOK" ${1:+"$1"} "$2"
 done
+expect 2 "^p11byok: unrecognized option '-x': 'p11byok regions --help' lists the options$" \
+	"an unknown letter inside a bundle, after a long option" -- "$P11BYOK" regions --quiet -xy
 expect 2 "option '-o' needs a value: 'p11byok package --help' describes it" \
 	"package -o without its value" -- "$P11BYOK" package -o
 expect 2 "option '--json' takes no value" "a flag given a value" -- "$P11BYOK" regions --json=yes

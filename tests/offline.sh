@@ -35,7 +35,9 @@ cmdline() {
 	local k=k-$2
 	case $1 in
 	gen) argv=(generate type=RSA size=2048 "ident=$k") ;;
-	acls) argv=(modify-acls --ident "$k" --kek-pem "$T/kek.pem" --kek-id "$KID" "${card[@]}") ;;
+	acls)	# under require, a key that exists: the refusal must be the network's
+		[ "$2" = require ] && k=k-warn
+		argv=(modify-acls --ident "$k" --kek-pem "$T/kek.pem" --kek-id "$KID" "${card[@]}") ;;
 	pkg) argv=(package --ident "$k" --kek-pem "$T/kek.pem" --kek-id "$KID" --friendly-name "$k"
 		-o "$T/out-$k.byok") ;;
 	runb)

@@ -202,6 +202,35 @@ main(void)
 		json_decref(ev);
 	}
 	{
+		/* Which transfer key on the token a log accounts for: made after the last
+		 * package line of its key.  */
+		static const char *const steps[][3] = {	/* command, ident, result */
+			{ "run", NULL, "SUCCESS" }, { "package", "a", "SUCCESS" },
+			{ "modify-acls", "a", "SUCCESS" }, { "package", "a", "FAILURE" },
+			{ "modify-acls", "a", "FAILURE" },
+		};
+		static const bool want_a[] = { true, false, true, false, false };
+		unlink(log_path);
+		unlink(head_path);
+		for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+			struct audit_log *log = NULL;
+			json_t *ev = audit_event(steps[i][0]);
+			if (steps[i][1] != NULL)
+				json_object_set_new(ev, "ident", json_string(steps[i][1]));
+			else
+				json_object_set_new(ev, "transfer_keys_for", json_pack("[s]", "a"));
+			json_object_set_new(ev, "result", json_string(steps[i][2]));
+			audit_append(dir, ev);
+			json_decref(ev);
+			audit_log_load(dir, &log);
+			ok(audit_log_has_transfer_key(log, "a") == want_a[i] &&
+			    !audit_log_has_transfer_key(log, "b"), "after %s %s (%s): a transfer key of "
+			    "'a' is %saccounted for, one of 'b' not", steps[i][0], steps[i][1] ?
+			    steps[i][1] : "quorum", steps[i][2], want_a[i] ? "" : "not ");
+			audit_log_free(log);
+		}
+	}
+	{
 		char cmd[300];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 		(void)!system(cmd);

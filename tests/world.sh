@@ -164,9 +164,15 @@ expect 2 "passphrase for card $C1/card-1-of-3.acs is wrong" \
 	p11 --kmdata "$T/kre" --pin-file "$T/pin" world init --acs-quorum 2/3 --cards-dir "$C1" \
 	--card-pass-file "$T/wrong" --card-pass-file "$T/pass2" --card-pass-file "$T/pass3"
 assert "... and wrote no world file" test ! -e "$T/kre/world"
+printf '9999\n' >"$T/pin9"; chmod 600 "$T/pin9"
+mapfile -t pf < <(passes 3)
 expect 0 "World key: +byok-world-key .*, kept" \
 	"world init with the cards of a world whose kmdata was lost records that world again" -- \
-	winit "$T/kre" "$C1" 2/3
+	p11 --kmdata "$T/kre" --pin-file "$T/pin9" world init --acs-quorum 2/3 --cards-dir "$C1" \
+	"${pf[@]}"
+if $PKCS11_TOOL --module "$SOFTHSM2_MODULE" --token-label byok-world --login --pin 1234 \
+	--list-objects >/dev/null 2>&1; then ok "... keeping the token's user PIN (not the new --pin-file)"
+else not_ok "... the token's user PIN was changed"; fi
 assert "... the same world: token, serial, suite, quorum, card fingerprints, world hash" \
 	test "$(grep -v '^created' "$T/kre/world")" = "$(grep -v '^created' "$K1/world")"
 assert "... its audit line says resumed" test "$(jq -r 'select(.command == "world init") |

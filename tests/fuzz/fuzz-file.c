@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[4096];
@@ -19,7 +20,8 @@ fuzz_file(const uint8_t *data, size_t size, char *path, size_t len)
 	int fd = memfd_create("fuzz-input", MFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (write(fd, data, size) != (ssize_t)size) {
+	/* 0600, as a PIN file should be: secret_from_file warns of any other mode. */
+	if (fchmod(fd, 0600) != 0 || write(fd, data, size) != (ssize_t)size) {
 		close(fd);
 		return -1;
 	}
