@@ -480,6 +480,21 @@ out:
 	return r;
 }
 
+/* Whether OBJ's string FIELD is VALUE (a missing field is ""). */
+static bool
+field_is(json_t *obj, const char *field, const char *value)
+{
+	return strcmp(json_string_value(json_object_get(obj, field)) ?: "", value) == 0;
+}
+
+/* Whether EV records work done: SUCCESS or RECOVERED, not a FAILURE. */
+static bool
+did_work(json_t *ev)
+{
+	return json_string_value(json_object_get(ev, "result")) != NULL &&
+	    !field_is(ev, "result", "FAILURE");
+}
+
 /* Whether EV lists a file with the SHA-256 HEX. */
 static bool
 lists_file(json_t *ev, const char *hex)
@@ -488,7 +503,7 @@ lists_file(json_t *ev, const char *hex)
 	json_t *file;
 
 	json_array_foreach(json_object_get(ev, "files"), i, file)
-		if (strcmp(json_string_value(json_object_get(file, "sha256")) ?: "", hex) == 0)
+		if (field_is(file, "sha256", hex))
 			return true;
 	return false;
 }
@@ -499,11 +514,8 @@ audit_log_has(const struct audit_log *log, const char *command, const char *iden
 {
 	for (size_t i = 0; log != NULL && i < log->n; i++) {
 		json_t *ev = log->events[i];
-		const char *result = json_string_value(json_object_get(ev, "result"));
-		if (strcmp(json_string_value(json_object_get(ev, "command")) ?: "", command) == 0 &&
-		    strcmp(json_string_value(json_object_get(ev, "ident")) ?: "", ident) == 0 &&
-		    result != NULL && strcmp(result, "FAILURE") != 0 &&
-		    (sha256 == NULL || lists_file(ev, sha256)))
+		if (field_is(ev, "command", command) && field_is(ev, "ident", ident) &&
+		    did_work(ev) && (sha256 == NULL || lists_file(ev, sha256)))
 			return true;
 	}
 	return false;
@@ -513,18 +525,15 @@ audit_log_has(const struct audit_log *log, const char *command, const char *iden
 static bool
 names_kek(json_t *ev, const char *fingerprint)
 {
-	const char *result = json_string_value(json_object_get(ev, "result"));
 	json_t *kek;
 	size_t i;
 
-	if (result == NULL || strcmp(result, "FAILURE") == 0)
+	if (!did_work(ev))
 		return false;
-	if (strcmp(json_string_value(json_object_get(ev, "kek_fingerprint")) ?: "",
-	    fingerprint) == 0)
+	if (field_is(ev, "kek_fingerprint", fingerprint))
 		return true;
 	json_array_foreach(json_object_get(ev, "keks_installed"), i, kek)
-		if (strcmp(json_string_value(json_object_get(kek, "kek_fingerprint")) ?: "",
-		    fingerprint) == 0)
+		if (field_is(kek, "kek_fingerprint", fingerprint))
 			return true;
 	return false;
 }
@@ -543,15 +552,12 @@ audit_log_has_kek(const struct audit_log *log, const char *fingerprint)
 static bool
 made_transfer_key(json_t *ev, const char *ident)
 {
-	const char *result = json_string_value(json_object_get(ev, "result"));
-	const char *command = json_string_value(json_object_get(ev, "command"));
 	json_t *id;
 	size_t j;
 
-	if (result == NULL || strcmp(result, "FAILURE") == 0)
+	if (!did_work(ev))
 		return false;
-	if (strcmp(command ?: "", "modify-acls") == 0 &&
-	    strcmp(json_string_value(json_object_get(ev, "ident")) ?: "", ident) == 0)
+	if (field_is(ev, "command", "modify-acls") && field_is(ev, "ident", ident))
 		return true;
 	json_array_foreach(json_object_get(ev, "transfer_keys_for"), j, id)
 		if (strcmp(json_string_value(id) ?: "", ident) == 0)
@@ -571,9 +577,7 @@ audit_log_has_transfer_key(const struct audit_log *log, const char *ident)
 		json_t *ev = log->events[i];
 		if (made_transfer_key(ev, ident))
 			made = true;
-		else if (strcmp(json_string_value(json_object_get(ev, "command")) ?: "",
-		    "package") == 0 &&
-		    strcmp(json_string_value(json_object_get(ev, "ident")) ?: "", ident) == 0)
+		else if (field_is(ev, "command", "package") && field_is(ev, "ident", ident))
 			made = false;
 	}
 	return made;

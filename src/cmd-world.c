@@ -105,17 +105,18 @@ cards_in_dir(const char *dir, char *first, size_t len)
 
 /* Whether DIR holds exactly the N cards of one world of quorum K/N, card-I-of-N.acs for I =
  * 1..N (*ALL): the cards of a world init that stopped after the token took its SO secret.
- * Fills PATHS, FP (each file's SHA-256) and HASH (the world's).  Returns 0, or the exit code
- * after card_load's line for a card file that is no card.  */
+ * Fills PATHS, FP (each file's SHA-256), HASH (the world's) and FIRST (a card file there, for
+ * the message when they are not).  Returns 0, or the exit code after card_load's line for a
+ * card file that is no card.  */
 static int
 unfinished_cards(const char *dir, unsigned k, unsigned n, char paths[][4200],
-    char fp[][65], char hash[65], bool *all)
+    char fp[][65], char hash[65], char first[4200], bool *all)
 {
-	char name[64], first[4200];
+	char name[64];
 	struct stat st;
 	int r = 0;
 
-	*all = cards_in_dir(dir, first, sizeof first) == n;
+	*all = cards_in_dir(dir, first, 4200) == n;
 	for (unsigned i = 0; *all && i < n; i++) {
 		struct card *c = NULL;
 		card_name(i + 1, n, name, sizeof name);
@@ -250,10 +251,9 @@ resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suit
 	CK_RV rv;
 	int r;
 
-	if ((r = unfinished_cards(a->cards_dir, k, n, paths, fp, hash, &all)) != 0)
+	if ((r = unfinished_cards(a->cards_dir, k, n, paths, fp, hash, first, &all)) != 0)
 		return r;
 	if (!all) {
-		cards_in_dir(a->cards_dir, first, sizeof first);
 		msg_err("the cards directory %s already holds card files (%s), and not the %u "
 		    "cards of one world of quorum %u/%u that a stopped world init left: give an "
 		    "empty directory; p11byok never replaces a card", a->cards_dir, first, n, k, n);
