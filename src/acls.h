@@ -1,5 +1,7 @@
-/* acls.h: modify-acls as library steps (seed step 4.1), for `modify-acls` on one key and
- * `run` on a batch: the SO half under one card quorum, then the user half per key.  */
+/* acls.h: modify-acls as a library step (seed step 4.1), for `modify-acls` on one key and
+ * `run` on a batch: the user makes the reduced-permission copy of a key and records which
+ * KEK it is prepared for.  No trust is given here: the quorum approves each transfer at
+ * package (package.h).  */
 #ifndef P11BYOK_ACLS_H
 #define P11BYOK_ACLS_H
 
@@ -8,18 +10,8 @@
 #include "kek.h"
 #include "keyspec.h"
 #include "p11.h"
-#include "quorum.h"
+#include "keyrecord.h"
 #include "world.h"
-
-/* (SO) Opens the SO session with the cards of Q, installs each of the NKEKS KEKs as a trusted
- * key (REUSED[i] true when already there, OBJS[i] its object; either may be NULL) and
- * creates a fresh single-use
- * transfer key for each of the NIDENTS idents (none when the module wraps natively), then
- * logs out.  Returns 0, or the exit code after one line; on failure the transfer keys made
- * here are destroyed again.  */
-int acls_admin(struct p11 *p, struct quorum *q, const struct world *w,
-    const struct kek *const *keks, size_t nkeks, const char *const *idents, size_t nidents,
-    bool *reused, CK_OBJECT_HANDLE *objs);
 
 /* What the user half did for one key. */
 struct acls_result {
@@ -28,11 +20,13 @@ struct acls_result {
 	char record[4096];		/* KMDATA/key_xferacld_IDENT */
 };
 
-/* (user) Makes the reduced-permission copy of key IDENT (or finds it), writes
- * KMDATA/key_xferacld_IDENT for KEK (REGION: its manifest code, or NULL for a Key Vault PEM)
- * and appends the 'modify-acls' audit event.  Returns 0, or the exit code after one line.  */
-int acls_copy(struct p11 *p, const char *kmdata, const struct world *w, const char *ident,
-    const struct kek *kek, const char *region, bool native, bool kek_reused,
+/* (user) Checks key REC on the token (keycheck.h), makes its reduced-permission copy or
+ * checks the one there, writes KMDATA/key_xferacld_IDENT for KEK (REGION: its manifest
+ * code, or NULL for a Key Vault PEM) and appends the 'modify-acls' audit event.  A copy made
+ * here is destroyed again when a later step fails.  Returns 0, or the exit code after one
+ * line.  */
+int acls_copy(struct p11 *p, const char *kmdata, const struct world *w,
+    const struct key_simple *rec, const struct kek *kek, const char *region, bool native,
     struct acls_result *res);
 
 #endif

@@ -11,6 +11,7 @@
 #include <libgfshare.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,6 +397,30 @@ cards_pin(const unsigned char *secret, size_t len, char **pin, size_t *pin_len)
 	hex_encode(secret, len, *pin, 0);
 	*pin_len = 2 * len;
 	return 0;
+}
+
+int
+cards_check_value(const unsigned char *secret, size_t len, char out[17])
+{
+	static const char label[] = "p11byok SO secret check value v1";
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+
+	if (HMAC(EVP_sha256(), secret, (int)len, (const unsigned char *)label, sizeof label - 1,
+	    mac, &maclen) == NULL || maclen < 8) {
+		msg_ssl("cannot compute the check value of the SO secret");
+		return P11BYOK_EFAIL;
+	}
+	hex_encode(mac, 8, out, 0);
+	OPENSSL_cleanse(mac, sizeof mac);
+	return 0;
+}
+
+bool
+cards_check_value_matches(const unsigned char *secret, size_t len, const char *check)
+{
+	char have[17];
+	return cards_check_value(secret, len, have) == 0 && CRYPTO_memcmp(have, check, 17) == 0;
 }
 
 int

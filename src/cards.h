@@ -81,6 +81,14 @@ int cards_combine(unsigned count, const unsigned char *index, unsigned char *con
  * the caller frees with secret_free(*PIN, *PIN_LEN).  0 or P11BYOK_EFAIL after one line.  */
 int cards_pin(const unsigned char *secret, size_t len, char **pin, size_t *pin_len);
 
+/* The check value of the SO secret SECRET (LEN bytes) that kmdata/world records: the first
+ * 8 bytes of HMAC-SHA-256 under the secret of a fixed label, as 16 hex digits and a NUL in
+ * OUT.  A wrong share is caught with it before a failed SO login counts toward the token's
+ * lockout; it tells nothing of a 256-bit secret.  0 or P11BYOK_EFAIL after one line.  */
+int cards_check_value(const unsigned char *secret, size_t len, char out[17]);
+/* Whether SECRET's check value is CHECK. */
+bool cards_check_value_matches(const unsigned char *secret, size_t len, const char *check);
+
 /* A card passphrase: from PASS_FILE when not NULL, else asked on the terminal naming CARD.
  * With NEW (world init), it must have CARD_MIN_PASSPHRASE characters and the prompt asks
  * twice.  *PASS is in the secure heap; free it with secret_free.  Returns 0 or

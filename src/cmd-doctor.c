@@ -5,6 +5,9 @@
 #include "msg.h"
 #include "netstate.h"
 #include "p11.h"
+#include "transfer.h"
+#include "trustscan.h"
+#include "world.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +170,66 @@ login_section(struct p11 *p, const char *pin_file, int *r)
 	return json_string("ok");
 }
 
+/* How far the quorum's trust can be kept to one key on this token (transfer.h), and what
+ * trust rests on it now (trustscan.h).  *BAD when the flow must not run here.  */
+static json_t *
+trust_section(struct p11 *p, bool logged_in, bool *bad, int *r)
+{
+	struct trusted_obj *t = NULL;
+	CK_OBJECT_HANDLE wk = CK_INVALID_HANDLE;
+	bool enforced = false, names = false;
+	json_t *o = json_object(), *jn = json_null(), *jp = json_null();
+	size_t n = 0, foreign = 0;
+	CK_RV rv;
+
+	if ((*r = p11_open_session(p)) != 0)
+		return o;
+	if ((rv = transfer_probe_template(p, &enforced)) != CKR_OK)
+		msg_out("Wrap template: cannot probe (%s)\n", ck_rv_name(rv));
+	else
+		msg_out("Wrap template: %s\n", enforced ? "enforced (a session key refused to wrap "
+		    "a key its CKA_WRAP_TEMPLATE excludes)" : "NOT ENFORCED: the quorum's trust "
+		    "cannot be kept to one key; p11byok does not transfer on this module");
+	*bad = !enforced;
+	if (!logged_in) {
+		msg_out("Private names: not probed (needs the user PIN: give --pin-file)\n");
+	} else if ((rv = transfer_probe_private_names(p, &names)) != CKR_OK) {
+		msg_out("Private names: cannot probe (%s)\n", ck_rv_name(rv));
+	} else {
+		jn = json_boolean(names);
+		msg_out("Private names: %s\n", names ? "compared: a transfer's trust names the "
+		    "approved copy (its CKA_ID, label and public part)" : "not compared (the module "
+		    "matches a private key's CKA_ID in no wrap template): a transfer's trust is "
+		    "kept to the copy by class and flags, and by living only inside one package "
+		    "process for the seconds of its wrap");
+	}
+	if ((*r = trustscan_list(p, &t, &n)) != 0)
+		goto out;
+	msg_out("Trusted:       %zu object%s at rest on the token\n", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		msg_out("  %-26s %s '%s'; may wrap %s%s%s\n", trustscan_kind_name(t[i].kind),
+		    t[i].cls, t[i].label, t[i].may_wrap, t[i].why[0] ? ": " : "", t[i].why);
+		foreign += t[i].kind == TRUSTED_FOREIGN;
+		if (t[i].kind == TRUSTED_WORLD_KEY)
+			wk = t[i].h;
+	}
+	if (wk != CK_INVALID_HANDLE) {
+		bool prot = world_key_protected(p, wk);
+		jp = json_boolean(prot);
+		if (!prot)
+			msg_out("World key:     WEAK: any session can destroy it (CKA_DESTROYABLE is "
+			    "not false), and with it every backup in kmdata\n");
+	}
+	*bad = *bad || foreign > 0;
+	json_object_set_new(o, "trusted_objects", trustscan_json(t, n));
+out:
+	json_object_set_new(o, "wrap_template_enforced", json_boolean(enforced));
+	json_object_set_new(o, "private_names_compared", jn);
+	json_object_set_new(o, "world_key_protected", jp);
+	free(t);
+	return o;
+}
+
 static json_t *
 offline_section(void)
 {
@@ -192,7 +255,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct p11 *p = NULL;
 	json_t *doc = NULL, *mech = json_null();
 	enum path path = PATH_NONE;
-	bool keygen_ok = false;
+	bool keygen_ok = false, trust_bad = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
@@ -217,6 +280,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	json_object_set_new(doc, "mechanisms", mech);
 	if (r == 0)
 		json_object_set_new(doc, "login", login_section(p, ctx_pin_file(ctx), &r));
+	if (r == 0 && (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED))
+		json_object_set_new(doc, "trust", trust_section(p, p11_pin_source_given(p,
+		    ctx_pin_file(ctx)), &trust_bad, &r));
 	json_object_set_new(doc, "transfer_path", path == PATH_NATIVE ?
 	    json_string("CKM_RSA_AES_KEY_WRAP") : path == PATH_COMPOSED ?
 	    json_string("composed") : json_null());
@@ -225,6 +291,11 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	    (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED)) {
 		msg_err("token '%s' lacks mechanisms the BYOK flow needs (see 'missing' above): "
 		    "use another token or module", p11_token_label(p));
+		r = P11BYOK_EFAIL;
+	} else if (r == 0 && trust_bad) {
+		msg_err("token '%s' cannot keep the quorum's trust to the approved key, or holds "
+		    "trust p11byok did not give (see 'Wrap template' and 'Trusted' above): no "
+		    "transfer may run on it as it is", p11_token_label(p));
 		r = P11BYOK_EFAIL;
 	}
 	if (msg_json()) {
@@ -250,7 +321,13 @@ const struct command cmd_doctor = {
 	"'package' will take, and whether a non-loopback network interface is up. Exits 1 when "
 	"the token cannot run the flow or the PIN is refused, 2 when more than one token matches "
 	"(choose one with --token), 3 when the module cannot be loaded or no token is found. With a PIN source (--pin-file, pin-source in the token URI or "
-	"P11BYOK_PIN) it also logs in once, to check the PIN; it never prompts. "
-	"--json fields: module, slots, token, mechanisms, transfer_path, login, offline, result.",
+	"P11BYOK_PIN) it also logs in once, to check the PIN; it never prompts. On an "
+	"initialised token it probes, with session keys it destroys at once, whether the module "
+	"enforces CKA_WRAP_TEMPLATE (exit 1 when not) and, logged in, whether it compares a "
+	"private key's CKA_ID in one; and lists every trusted object at rest with what it may "
+	"wrap: the world key, or anything else, which is marked NOT ACCOUNTED FOR (exit 1). "
+	"--json fields: module, slots, token, mechanisms, transfer_path, login, trust "
+	"(wrap_template_enforced, private_names_compared, world_key_protected, "
+	"trusted_objects[]: kind, class, label, id_hex, may_wrap, why), offline, result.",
 	opts, run,
 };

@@ -1,7 +1,7 @@
 /* cmd-modify-acls.c: p11byok modify-acls — seed step 4.1 (KeyTransferRemote -ModifyAcls):
- * under the administrator card quorum, install the verified KEK as the token's trusted
- * wrapping key (and, without CKM_RSA_AES_KEY_WRAP, the single-use transfer key); then, as the
- * user, make the reduced-permission copy of the key that package wraps.  */
+ * as the user, check the key and make its reduced-permission copy, the one object package
+ * may wrap, and record the verified KEK it is for.  The quorum's approval, which the seed
+ * asks for here, is given at package, for the few seconds of the wrap (package.h).  */
 #include "config.h"
 #include "acls.h"
 #include "audit-failure.h"
@@ -15,15 +15,15 @@
 #include "offline.h"
 #include "p11.h"
 #include "package.h"
-#include "quorum.h"
 #include "transfer.h"
+#include "trustscan.h"
 #include "world.h"
 #include "wrap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_IDENT = OPT_COMMAND_BASE };
+enum { OPT_IDENT = OPT_COMMAND_BASE, OPT_CARD };
 
 struct args {
 	const char *ident;
@@ -54,35 +54,33 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "ident", required_argument, NULL, OPT_IDENT },
 		KEK_LONGOPTS,
-		QUORUM_LONGOPTS,
+		{ "card", required_argument, NULL, OPT_CARD },
+		{ "card-pass-file", required_argument, NULL, OPT_CARD },
 		CLI_GLOBAL_OPTIONS
 	};
 	struct args a = { 0 };
-	struct quorum *q = NULL;
 	struct world *w = NULL;
 	struct key_simple *ks = NULL;
 	struct kek *kek = NULL;
 	struct p11 *p = NULL;
 	struct acls_result res;
-	CK_OBJECT_HANDLE kek_obj = CK_INVALID_HANDLE, kek_new = CK_INVALID_HANDLE;
 	const char *kmdata;
-	bool native = false, kek_reused = false, transfer_made = false;
+	bool native = false;
 	CK_RV rv;
 	int c, r;
 
-	if ((q = quorum_new()) == NULL) {
-		msg_err("out of memory");
-		return P11BYOK_EFAIL;
-	}
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_IDENT: a.ident = optarg; break;
+		case OPT_CARD:
+			return cli_usage_error(cmd, "modify-acls takes no cards: it gives no trust, "
+			    "the quorum approves each transfer when it happens; give the cards to "
+			    "package (or run)");
 		default:
-			if (kek_source_option(&a.kek, c, optarg) == CLI_CONTINUE ||
-			    quorum_option(q, c, optarg) == CLI_CONTINUE)
+			if (kek_source_option(&a.kek, c, optarg) == CLI_CONTINUE)
 				break;
 			if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
-				goto out;
+				return r;
 		}
 	}
 	kmdata = ctx_kmdata(ctx);
@@ -91,7 +89,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if (r != 0)
 		goto out;
 
-	/* Nothing is installed as trusted that was not verified (or, from a PEM, checked). */
+	/* The copy is recorded for a KEK that was verified (or, from a PEM, checked). */
 	if ((r = kek_load(ctx, &a.kek, &kek)) != 0)
 		goto out;
 	audit_failure_note("ident", a.ident);
@@ -108,82 +106,61 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
-	    (r = p11_open_session(p)) != 0)
+	    (r = p11_open_session(p)) != 0 ||
+	    (r = trustscan_sweep(p, kmdata, w->hash)) != 0)
 		goto out;
 	if ((rv = wrap_has_native(p, &native)) != CKR_OK) {
 		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
 		r = P11BYOK_EFAIL;
 		goto out;
 	}
-
-	if ((r = acls_admin(p, q, w, (const struct kek *const *)&kek, 1,
-	    (const char *const *)&a.ident, native ? 0 : 1, &kek_reused, &kek_obj)) != 0)
-		goto out;
-	transfer_made = !native;
-	if (!kek_reused)
-		kek_new = kek_obj;	/* installed by this command: taken off if it fails */
-
-	/* The user half: SO and user cannot be logged in at once. */
 	if ((r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
-	    (r = acls_copy(p, kmdata, w, a.ident, kek, a.kek.region, native, kek_reused, &res)) != 0)
+	    (r = acls_copy(p, kmdata, w, ks, kek, a.kek.region, native, &res)) != 0)
 		goto out;
-	transfer_made = false;
-	kek_new = CK_INVALID_HANDLE;
 
-	msg_out("Key:             %s (%s)\n", a.ident, package_kty(res.type));
+	msg_out("Key:             %s (%s), born on the token, public part as recorded\n",
+	    a.ident, package_kty(res.type));
 	msg_out("KEK:             %s, RSA-%u, SHA-256 %s%s\n", kek->kid, kek->bits,
 	    kek->fingerprint, kek->attested ? ", attested" : ", NOT attested");
-	msg_out("Trusted KEK:     %s on token '%s'\n", kek_reused ? "already installed" :
-	    "installed", p11_token_label(p));
-	msg_out("Transfer key:    %s\n", native ? "none needed (CKM_RSA_AES_KEY_WRAP)" :
-	    "created, single-use (package composes the wrap in the token)");
-	msg_out("Transfer copy:   xferacld-%s, every usage off, not modifiable%s\n", a.ident,
-	    res.copy_reused ? " (already there)" : "");
+	msg_out("Transfer copy:   " TRANSFER_COPY_PREFIX "%s, every usage off, not modifiable%s\n",
+	    a.ident, res.copy_reused ? " (already there, checked)" : "");
+	msg_out("Wrap:            %s\n", native ? "CKM_RSA_AES_KEY_WRAP" :
+	    "composed in the token (a single-use transfer key at package)");
 	msg_out("Wrote:           %s\n", res.record);
-	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:b, s:s, s:s}",
+	msg_out("Next:            p11byok package --ident %s ... with K cards: the quorum "
+	    "approves the transfer then\n", a.ident);
+	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:b, s:s, s:s}",
 	    "ident", a.ident, "kid", kek->kid, "kek_fingerprint", kek->fingerprint,
 	    "token_serial", p11_token_serial(p), "kek_attested", kek->attested,
-	    "kek_reused", kek_reused,
 	    "wrap", native ? "CKM_RSA_AES_KEY_WRAP" : "composed", "copy_reused", res.copy_reused,
 	    "record", res.record, "result", "SUCCESS")) : 0;
 	if (r == 0)
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
-	/* A transfer key made for a run that did not finish would be a loose end on the token. */
-	if (transfer_made && p != NULL && transfer_destroy_transfer_keys(p, a.ident) < 0)
-		msg_warn("the transfer key of '%s' could not be destroyed: run modify-acls again",
-		    a.ident);
-	/* All or nothing: a KEK this failed run installed comes off again. */
-	if (kek_new != CK_INVALID_HANDLE)
-		transfer_uninstall_kek(p, kek_new);
 	key_simple_free(ks);
 	world_free(w);
 	kek_free(kek);
 	p11_free(p);
-	quorum_free(q);
 	return r;
 }
 
 static const struct opt_doc opts[] = {
 	{ "--ident", "ID", "the key to prepare for transfer (made by generate)" },
 	KEK_OPT_DOCS,
-	QUORUM_OPT_DOCS,
 	{ NULL, NULL, NULL },
 };
 
 const struct command cmd_modify_acls = {
 	"modify-acls",
-	"--ident ID (--region R | --kek-pem F --kek-id KID) --card FILE... "
-	"[--card-pass-file FILE...]",
-	"install the verified KEK as the trusted wrapping key; make the transfer copy of a key",
+	"--ident ID (--region R | --kek-pem F --kek-id KID)",
+	"make the reduced-permission transfer copy of a key and record the KEK it is for",
 	"Verifies the KEK (the region's attested package, or a Key Vault PEM with a warning and "
-	"its fingerprint recorded). With K administrator cards the security officer then installs "
-	"it as a trusted, wrap-only, non-modifiable token object (an identical KEK already there "
-	"is reused) and, when the module lacks CKM_RSA_AES_KEY_WRAP, creates the single-use "
-	"transfer key package will use. Then, in a user session, the reduced-permission copy of "
-	"the key is made (every usage off, not modifiable: it can only be wrapped, and only under "
-	"a trusted key), and KMDATA/key_xferacld_ID records it. --json fields: ident, kid, "
-	"kek_fingerprint, token_serial, kek_attested, kek_reused, wrap, copy_reused, record, "
-	"result.",
+	"its fingerprint recorded). Then, as the user, it checks the key (born on the token, "
+	"always sensitive, wrap-with-trusted, its public part the one its record holds) and "
+	"makes its reduced-permission copy xferacld-ID (every usage off, not modifiable: it can "
+	"only be wrapped, and only under a trusted key), or checks the one already there, and "
+	"KMDATA/key_xferacld_ID records it with the KEK. It gives no trust and takes no cards: "
+	"the quorum approves the transfer itself, at package (or run). --json fields: ident, "
+	"kid, kek_fingerprint, token_serial, kek_attested, wrap, copy_reused, record, result.",
 	opts, run,
 };

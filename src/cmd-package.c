@@ -11,6 +11,9 @@
 #include "p11.h"
 #include "package.h"
 #include "offline.h"
+#include "quorum.h"
+#include "trustscan.h"
+#include "world.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +46,30 @@ check_args(const struct command *cmd, const struct args *a)
 	return kek_source_check(cmd, &a->kek);
 }
 
+/* The token part of package: the three sessions of package.h for one key. */
+static int
+transfer(struct ctx *ctx, struct p11 *p, struct quorum *q, const struct world *w,
+    struct package_job *j, struct package_mode *m)
+{
+	const char *kmdata = ctx_kmdata(ctx);
+	int r;
+
+	if ((r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
+	    (r = p11_open_session(p)) != 0 ||
+	    (r = trustscan_sweep(p, kmdata, w->hash)) != 0 ||
+	    (r = package_probe(p, false, m)) != 0 ||
+	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
+	    (r = package_probe(p, true, m)) != 0 ||
+	    (r = package_check(p, j)) != 0)
+		return r;
+	p11_logout(p);
+	if ((r = package_grant(p, q, w, kmdata, &j, 1, m)) != 0 ||
+	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
+		return r;
+	p11_forget_pin(p);
+	return package_finish(p, kmdata, w, j, m);
+}
+
 static int
 run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
@@ -54,15 +81,24 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "vault-name", required_argument, NULL, OPT_VAULT },
+		QUORUM_LONGOPTS,
 		CLI_GLOBAL_OPTIONS
 	};
 	struct args a = { 0 };
 	struct kek *kek = NULL;
 	struct p11 *p = NULL;
-	struct package_result res;
+	struct quorum *q = NULL;
+	struct world *w = NULL;
+	struct package_job j = { 0 };
+	struct package_mode m = { 0 };
+	const char *kmdata;
 	char path[4096];
 	int c, r;
 
+	if ((q = quorum_new()) == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_IDENT: a.ident = optarg; break;
@@ -73,62 +109,78 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		case OPT_FORCE: a.force = true; break;
 		case OPT_VAULT: a.vault = optarg; break;
 		default:
-			if (kek_source_option(&a.kek, c, optarg) == CLI_CONTINUE)
+			if (kek_source_option(&a.kek, c, optarg) == CLI_CONTINUE ||
+			    quorum_option(q, c, optarg) == CLI_CONTINUE)
 				break;
 			if ((r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
-				return r;
+				goto out;
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if ((r = check_args(cmd, &a)) != 0)
-		return r;
+	r = optind < argc ? cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]) :
+	    check_args(cmd, &a);
+	if (r != 0)
+		goto out;
+	if ((kmdata = ctx_kmdata(ctx)) == NULL) {
+		r = cli_usage_error(cmd, "no kmdata directory: pass --kmdata DIR or set "
+		    "P11BYOK_KMDATA (the world and key records live there)");
+		goto out;
+	}
+	if (!quorum_has_cards(q)) {
+		r = cli_usage_error(cmd, "the quorum approves each transfer: give --card FILE (with "
+		    "--card-pass-file FILE) for K of the world's cards");
+		goto out;
+	}
 	if (a.output != NULL)
 		snprintf(path, sizeof path, "%s", a.output);
 	else
 		snprintf(path, sizeof path, "KeyTransferPackage-%s.byok", a.friendly);
+	j.ident = a.ident;
+	j.path = path;
+	j.force = a.force;
+	j.subscription = a.subscription;
 
-	/* Refused before the KEK is verified and any token work (package_key checks again),
-	 * so a transfer key is not spent on a file that cannot be written.  */
-	if ((r = fs_check_output(path, a.force, FS_RESERVE)) != 0)
-		return r;
-	/* Nothing is wrapped under a KEK that was not verified (or, from a PEM, checked). */
-	if ((r = kek_load(ctx, &a.kek, &kek)) != 0)
+	/* Everything is checked before the token is touched: the output, the KEK (verified,
+	 * or from a PEM checked), the records, kmdata, the network, the cards.  */
+	if ((r = fs_check_output(path, a.force, FS_RESERVE)) != 0 ||
+	    (r = kek_load(ctx, &a.kek, &kek)) != 0 ||
+	    (r = world_load(kmdata, &w)) != 0)
 		goto out;
-	/* Armed (package_key checks again) so that a refusal on a network is logged. */
-	if ((r = audit_check_writable(ctx_kmdata(ctx))) != 0 ||
-	    (r = offline_check(ctx_offline(ctx), "package")) != 0)
+	j.kek = kek;
+	if ((r = package_preflight(kmdata, w, &j)) != 0 ||
+	    (r = audit_check_writable(kmdata)) != 0 ||	/* a refusal on a network is logged */
+	    (r = offline_check(ctx_offline(ctx), "package")) != 0 ||
+	    (r = quorum_unlock(q, w)) != 0 ||
+	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	    (r = transfer(ctx, p, q, w, &j, &m)) != 0)
 		goto out;
-	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
-	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||
-	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
-		goto out;
-	if ((r = package_key(p, kek, a.ident, path, a.force, a.subscription, ctx_kmdata(ctx),
-	    &res)) != 0)
-		goto out;
-	msg_out("Key:             %s (%s)\n", a.ident, package_kty(res.type));
+	msg_out("Key:             %s (%s)\n", a.ident, package_kty(j.check.type));
 	msg_out("KEK:             %s, RSA-%u, SHA-256 %s%s\n", kek->kid, kek->bits,
 	    kek->fingerprint, kek->attested ? ", attested" : "");
-	msg_out("Wrapped with:    %s\n", res.native ? "CKM_RSA_AES_KEY_WRAP" :
+	msg_out("Approved by:     the quorum, for this wrap only (trust as session objects, "
+	    "destroyed)\n");
+	msg_out("Wrapped with:    %s\n", m.native ? "CKM_RSA_AES_KEY_WRAP" :
 	    "CKM_RSA_PKCS_OAEP + CKM_AES_KEY_WRAP_PAD (composed in the token)");
-	msg_out("Wrote:           %s (%zu-byte ciphertext, mode 0600)\n", path, res.ciphertext_len);
+	msg_out("Wrote:           %s (%zu-byte ciphertext, mode 0600)\n", path, j.ciphertext_len);
 	msg_out("\nOn the connected workstation, upload it with one of:\n");
 	msg_out("  az keyvault key import --vault-name %s --name %s --byok-file %s --kty %s%s%s\n",
-	    a.vault ? a.vault : "VAULT", a.friendly, path, package_kty(res.type),
+	    a.vault ? a.vault : "VAULT", a.friendly, path, package_kty(j.check.type),
 	    a.subscription ? " --subscription " : "", a.subscription ? a.subscription : "");
 	msg_out("  Add-AzKeyVaultKey -VaultName %s -Name %s -KeyFilePath %s -Destination HSM\n",
 	    a.vault ? a.vault : "VAULT", a.friendly, path);
 	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:s?, s:s}",
-	    "ident", a.ident, "file", path, "kty", package_kty(res.type), "kid", kek->kid,
+	    "ident", a.ident, "file", path, "kty", package_kty(j.check.type), "kid", kek->kid,
 	    "kek_fingerprint", kek->fingerprint, "kek_attested", kek->attested,
-	    "wrap", res.native ? "CKM_RSA_AES_KEY_WRAP" : "composed",
-	    "ciphertext_bytes", (json_int_t)res.ciphertext_len,
+	    "wrap", m.native ? "CKM_RSA_AES_KEY_WRAP" : "composed",
+	    "ciphertext_bytes", (json_int_t)j.ciphertext_len,
 	    "subscription_id", a.subscription, "result", "SUCCESS")) : 0;
 	if (r == 0)
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
+	package_job_clear(p, &j);
 	kek_free(kek);
+	world_free(w);
 	p11_free(p);
+	quorum_free(q);
 	return r;
 }
 
@@ -140,23 +192,29 @@ static const struct opt_doc opts[] = {
 	{ "--vault-name", "V", "the Key Vault, for the printed upload lines (default VAULT)" },
 	{ "-o, --output", "FILE", "write here instead of KeyTransferPackage-NAME.byok" },
 	{ "--force", NULL, "replace an existing output file" },
+	QUORUM_OPT_DOCS,
 	{ NULL, NULL, NULL },
 };
 
 const struct command cmd_package = {
 	"package",
-	"--ident ID (--region R | --kek-pem F --kek-id KID) --friendly-name NAME "
-	"[--subscription-id GUID] [-o FILE]",
-	"wrap a key under the KEK inside the token; write KeyTransferPackage-NAME.byok",
-	"Verifies the KEK (the region's attested package, or a Key Vault PEM with a warning), "
-	"logs in as the user, and wraps the reduced-permission copy made by modify-acls: with "
-	"CKM_RSA_AES_KEY_WRAP (AES-256, OAEP SHA-1) when the module has it, otherwise composed in "
-	"the token (CKM_AES_KEY_WRAP_PAD under the single-use transfer key, that key under the "
-	"KEK with CKM_RSA_PKCS_OAEP); once the wrap has begun the transfer key is destroyed on "
-	"every path. RSA and EC keys travel as PKCS#8, AES keys raw. Writes the Azure .byok JSON "
-	"atomically, mode 0600, "
-	"never over an existing file without --force, and prints the az and Add-AzKeyVaultKey "
-	"lines for the connected workstation. --json fields: ident, file, kty, kid, "
-	"kek_fingerprint, kek_attested, wrap, ciphertext_bytes, subscription_id, result.",
+	"--ident ID (--region R | --kek-pem F --kek-id KID) --friendly-name NAME --card FILE... "
+	"[--card-pass-file FILE...] [--subscription-id GUID] [-o FILE]",
+	"with the card quorum, wrap a key under the KEK inside the token; write "
+	"KeyTransferPackage-NAME.byok",
+	"Verifies the KEK (the region's attested package, or a Key Vault PEM with a warning) and "
+	"opens K administrator cards before touching the token. As the user it checks the key and "
+	"the reduced-permission copy modify-acls made (born on the token, never readable, every "
+	"usage off, the public part of the key's record); then the security officer gives the KEK "
+	"(and, without CKM_RSA_AES_KEY_WRAP, a single-use transfer key) the quorum's trust as "
+	"session objects of this process that only that copy matches (CKA_WRAP_TEMPLATE); the "
+	"user wraps the copy: with CKM_RSA_AES_KEY_WRAP (AES-256, OAEP SHA-1) when the module has "
+	"it, otherwise composed in the token (CKM_AES_KEY_WRAP_PAD under the transfer key, that "
+	"key under the KEK with CKM_RSA_PKCS_OAEP). The trust is destroyed right after the wrap "
+	"and on every failure, and a crash takes it with the session. RSA and EC keys travel as "
+	"PKCS#8, AES keys raw. Writes the Azure .byok JSON atomically, mode 0600, never over an "
+	"existing file without --force, and prints the az and Add-AzKeyVaultKey lines for the "
+	"connected workstation. --json fields: ident, file, kty, kid, kek_fingerprint, "
+	"kek_attested, wrap, ciphertext_bytes, subscription_id, result.",
 	opts, run,
 };

@@ -19,7 +19,7 @@
 #include "quorum.h"
 #include "runbook.h"
 #include "runplan.h"
-#include "transfer.h"
+#include "trustscan.h"
 #include "world.h"
 
 #include <errno.h>
@@ -34,7 +34,6 @@ struct outcome {
 	const char *generate;		/* generated, recovered, existing */
 	const char *acls;		/* made, existing, not needed */
 	const char *package;		/* written, existing */
-	bool transfer_made;		/* this run made its transfer key */
 };
 
 /* Step 1.3 for the runbook's toolset: its hash against the region manifest's. */
@@ -95,7 +94,7 @@ static int
 print_plan(const struct runplan *rp, struct p11 *p)
 {
 	json_t *keys = msg_json() ? json_array() : NULL;
-	size_t transfer = 0, install = 0;
+	size_t approve = runplan_to_package(rp);
 	char name[32];
 
 	msg_out("Plan for %zu key%s on token '%s' (serial %s); nothing is done in a dry run:\n",
@@ -104,7 +103,6 @@ print_plan(const struct runplan *rp, struct p11 *p)
 		const struct runplan_key *k = &rp->keys[i];
 		const char *gen = k->recorded ? "" : "generate, ";
 		const char *acls = k->packaged || k->acls_recorded ? "" : "modify-acls, ";
-		transfer += runplan_needs_transfer_key(rp, k);
 		if (rp->generate_only)
 			msg_out("  %-20s %-9s %s\n", k->ck->ident, key_name(k, name, sizeof name),
 			    k->recorded ? "done: generated" : "generate");
@@ -123,182 +121,83 @@ print_plan(const struct runplan *rp, struct p11 *p)
 			    "modify_acls", !rp->generate_only && !k->packaged && !k->acls_recorded,
 			    "package", !rp->generate_only && !k->packaged));
 	}
-	for (size_t i = 0; i < rp->nkeks; i++)
-		install += rp->keks[i].needed && !rp->keks[i].installed;
 	if (runplan_needs_quorum(rp))
-		msg_out("Quorum:   needed: %zu KEK%s to install, %zu transfer key%s to make\n",
-		    install, install == 1 ? "" : "s", transfer, transfer == 1 ? "" : "s");
+		msg_out("Quorum:   needed: to approve %zu transfer%s\n", approve,
+		    approve == 1 ? "" : "s");
 	else
 		msg_out("Quorum:   not needed\n");
 	if (keys == NULL)
 		return 0;
-	return json_emit(json_pack("{s:s, s:b, s:s, s:s, s:b, s:I, s:I, s:o, s:s}",
+	return json_emit(json_pack("{s:s, s:b, s:s, s:s, s:b, s:I, s:o, s:s}",
 	    "runbook", rp->cfg->path, "dry_run", 1, "token", p11_token_label(p),
 	    "token_serial", p11_token_serial(p), "quorum", runplan_needs_quorum(rp),
-	    "keks_to_install", (json_int_t)install, "transfer_keys_to_make", (json_int_t)transfer,
-	    "keys", keys, "result", "SUCCESS"));
+	    "transfers_to_approve", (json_int_t)approve, "keys", keys, "result", "SUCCESS"));
 }
 
-/* The SO's work on the token, one line: KEKS installed, transfer keys made for IDENTS;
- * with RECOVERED, KEKs and transfer keys found on the token that no line names (a run cut
- * short after the SO made them).  */
-static int
-audit_admin(const char *kmdata, struct p11 *p, const struct world *w,
-    const struct kek *const *keks, size_t nk, const char *const *idents, size_t ni,
-    bool recovered)
-{
-	json_t *ev = audit_event("run"), *jk = json_array(), *ji = json_array();
-	int r = P11BYOK_EFAIL;
-
-	if (ev == NULL || jk == NULL || ji == NULL) {
-		msg_err("out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nk; i++)
-		json_array_append_new(jk, json_pack("{s:s, s:s}", "kek_id", keks[i]->kid,
-		    "kek_fingerprint", keks[i]->fingerprint));
-	for (size_t i = 0; i < ni; i++)
-		json_array_append_new(ji, json_string(idents[i]));
-	json_object_set_new(ev, "step", json_string("quorum"));
-	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
-	json_object_set_new(ev, "world_hash", json_string(w->hash));
-	json_object_set(ev, "keks_installed", jk);
-	json_object_set(ev, "transfer_keys_for", ji);
-	json_object_set_new(ev, "result", json_string(recovered ? "RECOVERED" : "SUCCESS"));
-	if (recovered)
-		json_object_set_new(ev, "note", json_string("found on the token with no audit "
-		    "line (a run cut short after the security officer made them)"));
-	r = audit_append(kmdata, ev);
-out:
-	json_decref(ev);
-	json_decref(jk);
-	json_decref(ji);
-	return r;
-}
-
-/* One RECOVERED line for the batch's KEKs and transfer keys on the token that no audit
- * line names. */
-static int
-audit_unaudited_admin(const struct runplan *rp, struct p11 *p, const struct world *w)
-{
-	const struct kek **keks = calloc(rp->nkeks + 1, sizeof *keks);
-	const char **idents = calloc(rp->nkeys + 1, sizeof *idents);
-	size_t nk = 0, ni = 0;
-	int r = 0;
-
-	if (keks == NULL || idents == NULL) {
-		msg_err("out of memory");
-		r = P11BYOK_EFAIL;
-		goto out;
-	}
-	for (size_t i = 0; i < rp->nkeks; i++)
-		if (rp->keks[i].unaudited)
-			keks[nk++] = rp->keks[i].kek;
-	for (size_t i = 0; i < rp->nkeys; i++)
-		if (rp->keys[i].transfer_unaudited)
-			idents[ni++] = rp->keys[i].ck->ident;
-	if (nk > 0 || ni > 0)
-		r = audit_admin(rp->kmdata, p, w, keks, nk, idents, ni, true);
-out:
-	free(keks);
-	free(idents);
-	return r;
-}
-
-/* The SO half for the whole batch, under one quorum: the KEKs still missing and a transfer
- * key for every key still to package.  */
-static int
-admin_phase(struct runplan *rp, struct p11 *p, struct quorum *q, const struct world *w,
-    struct outcome *o)
-{
-	const struct kek **keks = calloc(rp->nkeks + 1, sizeof *keks);
-	const char **idents = calloc(rp->nkeys + 1, sizeof *idents);
-	size_t nk = 0, ni = 0;
-	int r = P11BYOK_EFAIL;
-
-	if (keks == NULL || idents == NULL) {
-		msg_err("out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < rp->nkeks; i++)
-		if (rp->keks[i].needed && !rp->keks[i].installed)
-			keks[nk++] = rp->keks[i].kek;
-	for (size_t i = 0; i < rp->nkeys; i++)
-		if (runplan_needs_transfer_key(rp, &rp->keys[i]))
-			idents[ni++] = rp->keys[i].ck->ident;
-	msg_out("Quorum:   installing %zu KEK%s and making %zu transfer key%s as the security "
-	    "officer\n", nk, nk == 1 ? "" : "s", ni, ni == 1 ? "" : "s");
-	if ((r = acls_admin(p, q, w, keks, nk, idents, ni, NULL, NULL)) != 0)
-		goto out;
-	for (size_t i = 0; i < rp->nkeys; i++)
-		if (runplan_needs_transfer_key(rp, &rp->keys[i]))
-			o[i].transfer_made = true;
-	r = audit_admin(rp->kmdata, p, w, keks, nk, idents, ni, false);
-out:
-	free(keks);
-	free(idents);
-	return r;
-}
+/* One run's batch: what it works on and what it did. */
+struct batch {
+	struct ctx *ctx;
+	struct runplan *rp;
+	struct p11 *p;
+	struct quorum *q;
+	const struct world *w;
+	struct objindex *idx;		/* the token as the user first saw it */
+	struct package_mode mode;
+	struct outcome *o;		/* per key */
+	struct package_job *jobs;	/* per key; ident NULL when not packaged now */
+	size_t njobs, made, packaged;
+};
 
 /* The key of K on the token: there already (recorded), recovered (a run cut short after the
- * token made it), or generated now; recorded and audited either way.  IDX is the token as
- * the batch began; a key there already goes into KNOWN for package.  */
+ * token made it), or generated now; recorded and audited either way.  */
 static int
-key_step(const struct runplan *rp, struct p11 *p, const struct objindex *idx,
-    const struct runplan_key *k, struct outcome *o, struct package_handles *known)
+key_step(struct batch *b, const struct runplan_key *k, struct outcome *o)
 {
 	const struct config_key *ck = k->ck;
 	struct keygen_result res;
 	enum key_type type = KEY_RSA;
-	CK_OBJECT_HANDLE h = objindex_target(idx, ck->ident, &type);
+	CK_OBJECT_HANDLE h = objindex_target(b->idx, ck->ident, &type);
 	int r;
 
 	if (k->recorded) {
 		if (h == CK_INVALID_HANDLE) {
 			msg_err("key '%s' has a record in kmdata but is not on token '%s': re-create "
 			    "it with 'p11byok restore %s', then run again", ck->ident,
-			    p11_token_label(p), ck->ident);
+			    p11_token_label(b->p), ck->ident);
 			return P11BYOK_EUSAGE;
 		}
 		o->generate = "existing";
-		known->target = h;
-		known->type = type;
 		return 0;
 	}
 	if (h != CK_INVALID_HANDLE) {
 		o->generate = "recovered";
-		r = keygen_adopt(p, rp->kmdata, &ck->spec, ck->ident, ck->plainname, &res);
+		r = keygen_adopt(b->p, b->rp->kmdata, &ck->spec, ck->ident, ck->plainname, &res);
 	} else {
 		o->generate = "generated";
-		r = keygen_generate(p, rp->kmdata, &ck->spec, ck->ident, ck->plainname, &res);
+		r = keygen_generate(b->p, b->rp->kmdata, &ck->spec, ck->ident, ck->plainname, &res);
 	}
 	if (r != 0)
 		return r;
-	if ((r = keygen_audit(p, rp->kmdata, &ck->spec, ck->ident, &res)) != 0)
+	if ((r = keygen_audit(b->p, b->rp->kmdata, &ck->spec, ck->ident, &res)) != 0)
 		/* As generate: an unaudited key is taken out again (a recovered one too: the
 		 * next run recovers nothing and generates it afresh).  */
-		keygen_discard(p, ck->ident, &res, true);
+		keygen_discard(b->p, ck->ident, &res, true);
 	return r;
 }
 
-/* The user half of one key: its key, its transfer copy, its .byok.  Objects already on the
- * token come from IDX, not from a search each (see objindex.h); *KEK_OBJ is the handle of
- * K's KEK once found.  */
+/* Before the quorum, as the user: K's key (generated, recovered or there), its transfer copy
+ * (made, or checked), and, when it is still to package, J prepared for it (package.h). */
 static int
-key_steps(const struct runplan *rp, struct p11 *p, const struct objindex *idx,
-    const struct world *w, struct runplan_key *k, struct outcome *o, CK_OBJECT_HANDLE *kek_obj)
+key_prepare(struct batch *b, struct runplan_key *k, struct outcome *o, struct package_job *j)
 {
-	struct package_handles known = { CK_INVALID_HANDLE, CK_INVALID_HANDLE,
-		CK_INVALID_HANDLE, CK_INVALID_HANDLE, KEY_RSA };
+	const struct runplan *rp = b->rp;
 	struct acls_result ares;
-	struct package_result pres;
-	CK_OBJECT_HANDLE copy;
 	int r;
 
 	audit_failure_note("ident", k->ck->ident);
-	if ((r = runplan_record_unaudited(rp, p, k)) != 0 ||
-	    (r = key_step(rp, p, idx, k, o, &known)) != 0)
+	if ((r = runplan_record_unaudited(rp, b->p, k)) != 0 || (r = key_step(b, k, o)) != 0)
 		return r;
+	b->made += strcmp(o->generate, "existing") != 0;
 	if (rp->generate_only) {
 		o->acls = o->package = "not run";
 		return 0;
@@ -308,27 +207,22 @@ key_steps(const struct runplan *rp, struct p11 *p, const struct objindex *idx,
 		o->package = "existing";
 		return 0;
 	}
-	copy = objindex_copy(idx, k->ck->ident);
+	j->ident = k->ck->ident;
+	j->kek = k->kek->kek;
+	j->path = k->byok;
+	j->subscription = k->ck->subscription_id;
+	if ((r = keyrecord_simple_load(rp->kmdata, k->ck->ident, &j->rec)) != 0)
+		return r;
 	o->acls = "existing";
-	if (!k->acls_recorded || copy == CK_INVALID_HANDLE) {
-		o->acls = "made";
-		if ((r = acls_copy(p, rp->kmdata, w, k->ck->ident, k->kek->kek, k->kek->region,
-		    rp->native, k->kek->installed, &ares)) != 0)
+	if (!k->acls_recorded || objindex_copy(b->idx, k->ck->ident) == CK_INVALID_HANDLE) {
+		if ((r = acls_copy(b->p, rp->kmdata, b->w, j->rec, k->kek->kek, k->kek->region,
+		    b->mode.native, &ares)) != 0)
 			return r;
+		o->acls = ares.copy_reused ? "existing" : "made";
 		k->acls_recorded = true;
 	}
-	/* A copy made just now is not in IDX: package finds it. */
-	known.copy = copy;
-	known.kek = *kek_obj;
-	known.transfer = objindex_transfer_key(idx, k->ck->ident);
-	if ((r = package_key_known(p, k->kek->kek, k->ck->ident, k->byok, false,
-	    k->ck->subscription_id, rp->kmdata, &known, &pres)) != 0)
-		return r;
-	*kek_obj = known.kek;
-	k->packaged = true;
-	o->transfer_made = false;
-	o->package = "written";
-	return 0;
+	b->njobs++;
+	return (r = package_preflight(rp->kmdata, b->w, j)) != 0 ? r : package_check(b->p, j);
 }
 
 static json_t *
@@ -346,18 +240,18 @@ key_json(const struct runplan_key *k, const struct outcome *o)
 /* The batch's document: the first DONE keys; STOPPED_AT names the key that failed (the
  * result is then FAILURE, with the error line), or is NULL.  */
 static json_t *
-batch_json(const struct runplan *rp, struct p11 *p, const struct world *w,
-    const struct outcome *o, size_t done, size_t made, size_t packaged, const char *stopped_at)
+batch_json(const struct batch *b, size_t done, const char *stopped_at)
 {
 	json_t *keys = json_array(), *doc;
 	const char *error = msg_first_error();
 	if (keys != NULL)
 		for (size_t i = 0; i < done; i++)
-			json_array_append_new(keys, key_json(&rp->keys[i], &o[i]));
+			json_array_append_new(keys, key_json(&b->rp->keys[i], &b->o[i]));
 	doc = json_pack("{s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:o, s:s}", "runbook",
-	    rp->cfg->path, "dry_run", 0, "token", p11_token_label(p), "token_serial",
-	    p11_token_serial(p), "world_hash", w->hash, "generated", (json_int_t)made, "packaged",
-	    (json_int_t)packaged, "keys", keys, "result", stopped_at ? "FAILURE" : "SUCCESS");
+	    b->rp->cfg->path, "dry_run", 0, "token", p11_token_label(b->p), "token_serial",
+	    p11_token_serial(b->p), "world_hash", b->w->hash, "generated", (json_int_t)b->made,
+	    "packaged", (json_int_t)b->packaged, "keys", keys, "result",
+	    stopped_at ? "FAILURE" : "SUCCESS");
 	if (doc != NULL && stopped_at != NULL &&
 	    (json_object_set_new(doc, "stopped_at", json_string(stopped_at)) != 0 ||
 	    json_object_set_new(doc, "error", json_string(error ? error : "failed")) != 0)) {
@@ -367,86 +261,144 @@ batch_json(const struct runplan *rp, struct p11 *p, const struct world *w,
 	return doc;
 }
 
-static int
-batch(struct ctx *ctx, struct runplan *rp, struct p11 *p, struct quorum *q,
-    const struct world *w, struct outcome *o)
+/* Says where the batch stands after key I failed, with DONE keys finished. */
+static void
+stopped(const struct batch *b, size_t i, size_t done, const char *when)
 {
-	struct progress *pr = NULL;
-	struct objindex *idx = NULL;
-	CK_OBJECT_HANDLE *kek_obj = NULL;
-	size_t made = 0, packaged = 0;
-	bool skipped;
+	const struct runplan_key *k = &b->rp->keys[i];
+	/* The error itself is the line above; this says where the batch stands. */
+	msg_out("Stopped at key '%s' (%s:%zu) %s, with %zu of %zu keys done: fix what the error "
+	    "says and run again; finished keys are not done twice\n", k->ck->ident,
+	    b->rp->cfg->path, k->ck->line, when, done, b->rp->nkeys);
+	if (msg_json())
+		json_emit(batch_json(b, done, k->ck->ident));
+}
+
+static void
+key_line(struct batch *b, struct progress *pr, size_t i)
+{
+	const struct runplan_key *k = &b->rp->keys[i];
+	const struct outcome *o = &b->o[i];
+	bool skipped = strcmp(o->generate, "existing") == 0 &&
+	    (b->rp->generate_only || strcmp(o->package, "existing") == 0);
 	char name[32];
+
+	if (b->rp->generate_only)
+		progress_done(pr, skipped, "[%zu/%zu] %-20s %-9s key %s", i + 1, b->rp->nkeys,
+		    k->ck->ident, key_name(k, name, sizeof name), o->generate);
+	else
+		progress_done(pr, skipped, "[%zu/%zu] %-20s %-9s key %s, transfer copy %s, package "
+		    "%s: %s", i + 1, b->rp->nkeys, k->ck->ident, key_name(k, name, sizeof name),
+		    o->generate, o->acls, o->package, k->byok);
+}
+
+/* The user's first session: every key generated, copied and checked (or found done). */
+static int
+prepare_all(struct batch *b, struct progress *pr)
+{
 	CK_RV rv;
+	int r;
+
+	if ((r = p11_login_user(b->p, ctx_pin_file(b->ctx))) != 0)
+		return r;
+	/* One pass over the token for the whole batch (objindex.h says why). */
+	if ((rv = objindex_scan(b->p, &b->idx)) != CKR_OK) {
+		msg_ck(rv, "cannot list the objects of token '%s'", p11_token_label(b->p));
+		return P11BYOK_EFAIL;
+	}
+	for (size_t i = 0; i < b->rp->nkeys; i++) {
+		if ((r = key_prepare(b, &b->rp->keys[i], &b->o[i], &b->jobs[i])) != 0) {
+			stopped(b, i, 0, b->rp->generate_only ? "" : "before any package was written");
+			return r;
+		}
+		if (b->rp->generate_only)
+			key_line(b, pr, i);
+	}
+	return 0;
+}
+
+/* The quorum's approval of every transfer still to do, then the user's second session:
+ * each copy wrapped under its trust, which goes at once, and its .byok written.  */
+static int
+package_all(struct batch *b, struct progress *pr)
+{
+	struct package_job **todo = NULL;
+	size_t n = 0;
+	int r = P11BYOK_EFAIL;
+
+	if (b->njobs > 0) {
+		if ((r = package_probe(b->p, true, &b->mode)) != 0)
+			return r;
+		if ((todo = calloc(b->njobs, sizeof *todo)) == NULL) {
+			msg_err("out of memory");
+			return P11BYOK_EFAIL;
+		}
+		for (size_t i = 0; i < b->rp->nkeys; i++)
+			if (b->jobs[i].ident != NULL)
+				todo[n++] = &b->jobs[i];
+		p11_logout(b->p);
+		r = package_grant(b->p, b->q, b->w, b->rp->kmdata, todo, n, &b->mode);
+		free(todo);
+		if (r != 0 || (r = p11_login_user(b->p, ctx_pin_file(b->ctx))) != 0)
+			return r;
+	}
+	p11_forget_pin(b->p);
+	for (size_t i = 0; i < b->rp->nkeys; i++) {
+		struct package_job *j = &b->jobs[i];
+		if (j->ident != NULL) {
+			if ((r = package_finish(b->p, b->rp->kmdata, b->w, j, &b->mode)) != 0) {
+				stopped(b, i, i, "at its package");
+				return r;
+			}
+			b->rp->keys[i].packaged = true;
+			b->o[i].package = "written";
+			b->packaged++;
+		}
+		key_line(b, pr, i);
+	}
+	return 0;
+}
+
+static int
+batch(struct batch *b)
+{
+	struct runplan *rp = b->rp;
+	struct progress *pr = NULL;
 	int r;
 
 	if (!rp->generate_only && (r = output_dir(rp->output_dir)) != 0)
 		return r;
 	if (runplan_needs_quorum(rp)) {
-		if (!quorum_has_cards(q)) {
-			msg_err("the token needs the security officer (a KEK to install or transfer "
-			    "keys to make) but no cards were given: list them under cards: in %s "
-			    "or give --card FILE", rp->cfg->path);
+		if (!quorum_has_cards(b->q)) {
+			msg_err("the quorum must approve %zu transfer%s but no cards were given: list "
+			    "them under cards: in %s or give --card FILE", runplan_to_package(rp),
+			    runplan_to_package(rp) == 1 ? "" : "s", rp->cfg->path);
 			return P11BYOK_EUSAGE;
 		}
-		if ((r = admin_phase(rp, p, q, w, o)) != 0)
+		/* The cards are opened before anything changes on the token. */
+		if ((r = quorum_unlock(b->q, b->w)) != 0 ||
+		    (r = package_probe(b->p, false, &b->mode)) != 0)
 			return r;
 	}
-	if ((r = audit_unaudited_admin(rp, p, w)) != 0 ||
-	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
+	if ((r = trustscan_sweep(b->p, rp->kmdata, b->w->hash)) != 0)
 		return r;
-	/* One pass over the token for the whole batch (objindex.h says why). */
-	if ((rv = objindex_scan(p, &idx)) != CKR_OK) {
-		msg_ck(rv, "cannot list the objects of token '%s'", p11_token_label(p));
-		return P11BYOK_EFAIL;
-	}
-	if ((kek_obj = calloc(rp->nkeks + 1, sizeof *kek_obj)) == NULL) {
-		msg_err("out of memory");
-		r = P11BYOK_EFAIL;
-		goto out;
-	}
-	for (size_t i = 0; i < rp->nkeks; i++)
-		kek_obj[i] = CK_INVALID_HANDLE;
 	pr = progress_new(rp->nkeys);
-	for (size_t i = 0; i < rp->nkeys; i++) {
-		struct runplan_key *k = &rp->keys[i];
-		CK_OBJECT_HANDLE *ko = k->kek ? &kek_obj[k->kek - rp->keks] : &kek_obj[rp->nkeks];
-		if ((r = key_steps(rp, p, idx, w, k, &o[i], ko)) != 0) {
-			/* The error itself is the line above; this says where the batch stands. */
-			msg_out("Stopped at key '%s' (%s:%zu) with %zu of %zu keys done: fix what the "
-			    "error says and run again; finished keys are not done twice\n",
-			    k->ck->ident, rp->cfg->path, k->ck->line, i, rp->nkeys);
-			if (msg_json())
-				json_emit(batch_json(rp, p, w, o, i, made, packaged, k->ck->ident));
-			goto out;
-		}
-		made += strcmp(o[i].generate, "existing") != 0;
-		packaged += strcmp(o[i].package, "written") == 0;
-		skipped = strcmp(o[i].generate, "existing") == 0 &&
-		    (rp->generate_only || strcmp(o[i].package, "existing") == 0);
-		if (rp->generate_only)
-			progress_done(pr, skipped, "[%zu/%zu] %-20s %-9s key %s", i + 1, rp->nkeys,
-			    k->ck->ident, key_name(k, name, sizeof name), o[i].generate);
-		else
-			progress_done(pr, skipped, "[%zu/%zu] %-20s %-9s key %s, transfer copy %s, package "
-			    "%s: %s", i + 1, rp->nkeys, k->ck->ident, key_name(k, name, sizeof name),
-			    o[i].generate, o[i].acls, o[i].package, k->byok);
-	}
+	if ((r = prepare_all(b, pr)) != 0 || (!rp->generate_only && (r = package_all(b, pr)) != 0))
+		goto out;
 	progress_free(pr);
 	pr = NULL;
 	if (rp->generate_only)
-		msg_out("Keys:     %zu (%zu generated or recovered now)\n", rp->nkeys, made);
+		msg_out("Keys:     %zu (%zu generated or recovered now)\n", rp->nkeys, b->made);
 	else
 		msg_out("Keys:     %zu (%zu generated or recovered now); packages: %zu written, "
-		    "%zu already there\n", rp->nkeys, made, packaged, rp->nkeys - packaged);
+		    "%zu already there\n", rp->nkeys, b->made, b->packaged,
+		    rp->nkeys - b->packaged);
 	if (msg_json())
-		r = json_emit(batch_json(rp, p, w, o, rp->nkeys, made, packaged, NULL));
+		r = json_emit(batch_json(b, rp->nkeys, NULL));
 	if (r == 0)
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
 	progress_free(pr);
-	objindex_free(idx);
-	free(kek_obj);
 	return r;
 }
 
@@ -464,7 +416,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct runplan *rp = NULL;
 	struct world *w = NULL;
 	struct p11 *p = NULL;
-	struct outcome *o = NULL;
+	struct batch b = { 0 };
 	const char *kmdata;
 	bool dry_run = false, generate_only = false;
 	int c, r;
@@ -523,27 +475,27 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	    (r = runplan_new(ctx, cfg, kmdata, w->hash, generate_only, &rp)) != 0 ||
 	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
-	    (r = p11_open_session(p)) != 0 ||
-	    (r = runplan_survey_token(rp, p)) != 0)
+	    (r = p11_open_session(p)) != 0)
 		goto out;
 	if (dry_run) {
 		r = print_plan(rp, p);
 		goto out;
 	}
-	if ((o = calloc(rp->nkeys, sizeof *o)) == NULL) {
+	b = (struct batch){ .ctx = ctx, .rp = rp, .p = p, .q = q, .w = w };
+	if ((b.o = calloc(rp->nkeys, sizeof *b.o)) == NULL ||
+	    (b.jobs = calloc(rp->nkeys, sizeof *b.jobs)) == NULL) {
 		msg_err("out of memory");
 		r = P11BYOK_EFAIL;
 		goto out;
 	}
-	r = batch(ctx, rp, p, q, w, o);
-	/* Transfer keys this run made for keys it did not package are loose ends. */
-	for (size_t i = 0; r != 0 && i < rp->nkeys; i++)
-		if (o[i].transfer_made && transfer_destroy_transfer_keys(p, rp->keys[i].ck->ident)
-		    < 0)
-			msg_warn("the transfer key of '%s' could not be destroyed: run again",
-			    rp->keys[i].ck->ident);
+	r = batch(&b);
 out:
-	free(o);
+	/* No trust outlives the batch: what was not used up goes now. */
+	for (size_t i = 0; b.jobs != NULL && i < rp->nkeys; i++)
+		package_job_clear(p, &b.jobs[i]);
+	free(b.jobs);
+	free(b.o);
+	objindex_free(b.idx);
 	runplan_free(rp);
 	world_free(w);
 	p11_free(p);

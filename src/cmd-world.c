@@ -12,6 +12,7 @@
 #include "p11attr.h"
 #include "quorum.h"
 #include "secret.h"
+#include "trustscan.h"
 #include "world.h"
 
 #include <errno.h>
@@ -26,14 +27,15 @@
 
 enum {
 	OPT_QUORUM = OPT_COMMAND_BASE, OPT_CARDS_DIR, OPT_SUITE, OPT_LABEL, OPT_ADOPT,
-	OPT_SO_PIN_FILE,
+	OPT_SO_PIN_FILE, OPT_PURGE_TRUSTED,
 };
 
 #define DEFAULT_LABEL "byok-world"
 
 struct args {
 	const char *quorum, *cards_dir, *suite, *label, *so_pin_file;
-	bool adopt;
+	bool adopt, purge_trusted;
+	json_t *purged;		/* adopt: what --purge-trusted destroyed, for the audit line */
 	struct quorum *q;
 	/* --card-pass-file in order, for the new cards of init */
 	const char *pass[WORLD_MAX_CARDS + 1];
@@ -80,6 +82,9 @@ check_init_args(const struct command *cmd, const struct args *a, unsigned *k, un
 	if (!a->adopt && a->so_pin_file != NULL)
 		return cli_usage_error(cmd, "--so-pin-file is the existing SO PIN of a token taken "
 		    "over with --adopt");
+	if (!a->adopt && a->purge_trusted)
+		return cli_usage_error(cmd, "--purge-trusted clears what the previous security "
+		    "officer left on a token taken over with --adopt");
 	if (a->too_many_pass || a->npass > *n)
 		return cli_usage_error(cmd, "more --card-pass-file options than the %u cards", *n);
 	return 0;
@@ -172,6 +177,8 @@ announce_world(const char *kmdata, const char *world_file, const struct world *w
 		msg_err("out of memory");
 		return P11BYOK_EFAIL;
 	}
+	if (a->purged != NULL)
+		json_object_set(ev, "purged_trusted", a->purged);
 	for (unsigned i = 0; i < w->n; i++)
 		if (audit_add_file(ev, card_path[i]) != 0)
 			msg_warn("cannot record card %s in the audit event", card_path[i]);
@@ -304,10 +311,9 @@ resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suit
 		msg_ck(rv, "cannot set the user PIN of token '%s' (C_InitPIN)", p11_token_label(p));
 		goto logout;
 	}
-	if ((rv = world_find_key(p, &key)) != CKR_OK) {
-		msg_ck(rv, "cannot search token '%s' for its world key", p11_token_label(p));
+	if ((r = quorum_check_value(q, w->so_check)) != 0 ||
+	    (r = world_lookup_key(p, &key)) != 0)
 		goto logout;
-	}
 	if (key != CK_INVALID_HANDLE)
 		reused_key = true;
 	else if ((r = world_create_key(p, &key)) != 0)
@@ -326,6 +332,89 @@ out:
 	return r;
 }
 
+/* Adopting a token locks its previous security officer out, and what they left must go
+ * too: every trusted object (each can wrap every world-bound key) but a world key that
+ * world_key_check accepts, and every other object named as the world key.  Listed and
+ * refused before anything changes, or with --purge-trusted destroyed (recorded in
+ * A->purged for the audit line).  Runs in the SO session of the old PIN.  */
+static int
+adopt_clear_trust(struct p11 *p, struct args *a)
+{
+	static char label[] = WORLD_KEY_LABEL;
+	CK_ATTRIBUTE named[] = { { CKA_LABEL, label, sizeof label - 1 } };
+	struct trusted_obj *t = NULL;
+	CK_OBJECT_HANDLE look[8], world = CK_INVALID_HANDLE;
+	CK_ULONG nlook = 0;
+	size_t n = 0, bad = 0;
+	const char *first = NULL, *first_why = "";
+	CK_RV rv;
+	int r;
+
+	if ((r = trustscan_list(p, &t, &n)) != 0)
+		return r;
+	r = P11BYOK_EFAIL;
+	if ((rv = p11attr_find(p, named, 1, look, 8, &nlook)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for world keys", p11_token_label(p));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].kind == TRUSTED_WORLD_KEY && world == CK_INVALID_HANDLE) {
+			world = t[i].h;
+			continue;
+		}
+		if (bad++ == 0) {
+			first = t[i].label;
+			first_why = t[i].why[0] ? t[i].why : "an older p11byok's transfer object";
+		}
+	}
+	/* Untrusted objects named as the world key are look-alikes the tool would trip on. */
+	for (CK_ULONG i = 0; i < nlook; i++) {
+		bool trusted = false;
+		(void)p11attr_bool(p, look[i], CKA_TRUSTED, &trusted);
+		if (look[i] != world && !trusted && bad++ == 0) {
+			first = WORLD_KEY_LABEL;
+			first_why = "not trusted, a look-alike";
+		}
+	}
+	if (bad == 0) {
+		r = 0;
+		goto out;
+	}
+	if (!a->purge_trusted) {
+		msg_err("token '%s' holds %zu object%s its previous security officer left that "
+		    "p11byok did not make (first: '%s', %s): a trusted one can wrap every "
+		    "world-bound key; nothing was changed: run again with --purge-trusted to "
+		    "destroy them as part of adopting (p11byok doctor lists them)",
+		    p11_token_label(p), bad, bad == 1 ? "" : "s", first ? first : "", first_why);
+		goto out;
+	}
+	if ((a->purged = json_array()) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n + nlook; i++) {
+		CK_OBJECT_HANDLE h = i < n ? t[i].h : look[i - n];
+		bool trusted = false;
+		if (h == world)
+			continue;
+		if (i >= n && (p11attr_bool(p, h, CKA_TRUSTED, &trusted), trusted))
+			continue;	/* already in the trusted list */
+		if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), h)) != CKR_OK) {
+			msg_ck(rv, "cannot destroy '%s' on token '%s' (--purge-trusted): nothing else "
+			    "was changed", i < n ? t[i].label : WORLD_KEY_LABEL, p11_token_label(p));
+			goto out;
+		}
+		json_array_append_new(a->purged, json_string(i < n ? t[i].label :
+		    WORLD_KEY_LABEL));
+	}
+	msg_warn("destroyed %zu object%s the previous security officer of token '%s' left "
+	    "(--purge-trusted)", bad, bad == 1 ? "" : "s", p11_token_label(p));
+	r = 0;
+out:
+	free(t);
+	return r;
+}
+
 static int
 init(struct ctx *ctx, const struct command *cmd, struct args *a)
 {
@@ -336,6 +425,7 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	size_t user_len = 0, old_len = 0, so_len = 0, secret_len = CARD_SECRET_LEN;
 	unsigned char *secret = NULL, *shares = NULL;
 	char card_path[WORLD_MAX_CARDS][4200], world_file[4200], name[64], prompt[256];
+	char so_check[17];
 	unsigned k = 0, n = 0, written = 0;
 	bool token_changed = false, reused_key = false, made_kmdata = false, made_cards = false;
 	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
@@ -417,8 +507,8 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 		if (r != 0)
 			goto out;
 		/* Logged in once, with the PIN that is about to be replaced. */
-		r = p11_login_so(p, old_so, old_len, desc);
-		if (r != 0)
+		if ((r = p11_login_so(p, old_so, old_len, desc)) != 0 ||
+		    (r = adopt_clear_trust(p, a)) != 0)
 			goto out;
 	}
 
@@ -433,7 +523,8 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 		goto out;
 	}
 	if ((r = cards_pin(secret, secret_len, &so_pin, &so_len)) != 0 ||
-	    (r = cards_split(secret, secret_len, k, n, &shares)) != 0)
+	    (r = cards_split(secret, secret_len, k, n, &shares)) != 0 ||
+	    (r = cards_check_value(secret, secret_len, so_check)) != 0)
 		goto out;
 	OPENSSL_secure_clear_free(secret, secret_len);
 	secret = NULL;
@@ -448,6 +539,7 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	}
 	w->k = k;
 	w->n = n;
+	memcpy(w->so_check, so_check, sizeof w->so_check);
 	if ((r = world_new_hash(w)) != 0)
 		goto out;
 
@@ -503,10 +595,13 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 		r = P11BYOK_EFAIL;
 		goto committed;
 	}
-	if (a->adopt && (rv = world_find_key(p, &key)) == CKR_OK && key != CK_INVALID_HANDLE) {
+	if (a->adopt && (r = world_lookup_key(p, &key)) != 0)
+		goto committed;
+	if (key != CK_INVALID_HANDLE) {
 		reused_key = true;
-		msg_warn("token '%s' already holds a world backup key '%s': kept it (keys backed "
-		    "up under it stay restorable)", p11_token_label(p), WORLD_KEY_LABEL);
+		msg_warn("token '%s' already holds a world backup key '%s' that the token made and "
+		    "nobody ever saw: kept it (keys backed up under it stay restorable)",
+		    p11_token_label(p), WORLD_KEY_LABEL);
 	} else if ((r = world_create_key(p, &key)) != 0) {
 		goto committed;
 	}
@@ -678,8 +773,10 @@ show(struct ctx *ctx, const struct command *cmd)
 {
 	struct world *w = NULL;
 	struct p11 *p = NULL;
-	json_t *doc = NULL, *cards = NULL, *keys = NULL, *wk = NULL;
+	json_t *doc = NULL, *cards = NULL, *keys = NULL, *wk = NULL, *tj = NULL;
 	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+	struct trusted_obj *trusted = NULL;
+	size_t ntrusted = 0, foreign = 0;
 	bool all_keys;
 	char name[64];
 	int r;
@@ -702,11 +799,21 @@ show(struct ctx *ctx, const struct command *cmd)
 		json_array_append_new(cards, json_pack("{s:i, s:s, s:s}", "index", (int)i + 1,
 		    "file", name, "sha256", w->card_fp[i]));
 	}
-	if (world_find_key(p, &key) != CKR_OK || key == CK_INVALID_HANDLE)
+	if ((r = trustscan_list(p, &trusted, &ntrusted)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
+	for (size_t i = 0; i < ntrusted; i++) {
+		if (trusted[i].kind == TRUSTED_WORLD_KEY)
+			key = trusted[i].h;
+		else
+			foreign += trusted[i].kind == TRUSTED_FOREIGN;
+	}
+	if (key == CK_INVALID_HANDLE)
 		wk = json_null();
-	else
-		wk = world_key_json(p, key);
-	if (wk == NULL || (keys = world_keys_json(p)) == NULL)
+	else if ((wk = world_key_json(p, key)) != NULL)
+		json_object_set_new(wk, "protected", json_boolean(world_key_protected(p, key)));
+	if (wk == NULL || (keys = world_keys_json(p)) == NULL ||
+	    (tj = trustscan_json(trusted, ntrusted)) == NULL)
 		goto oom;
 
 	msg_out("Token:           '%s' (serial %s)\n", w->token_label, w->token_serial);
@@ -720,7 +827,8 @@ show(struct ctx *ctx, const struct command *cmd)
 		msg_out("Card %-11s %s\n", name, w->card_fp[i]);
 	}
 	if (json_is_null(wk)) {
-		msg_out("World key:       MISSING (%s not on the token)\n", WORLD_KEY_LABEL);
+		msg_out("World key:       MISSING or NOT RIGHT (no %s as world init makes it)\n",
+		    WORLD_KEY_LABEL);
 	} else {
 		msg_out("World key:       %s, AES-%lld,", WORLD_KEY_LABEL,
 		    (long long)json_integer_value(json_object_get(wk, "bits")));
@@ -734,7 +842,17 @@ show(struct ctx *ctx, const struct command *cmd)
 		msg_out("Unwrap template: wrap-with-trusted=%s sensitive=%s\n",
 		    json_is_true(json_object_get(ut, "wrap_with_trusted")) ? "yes" : "no",
 		    json_is_true(json_object_get(ut, "sensitive")) ? "yes" : "no");
+		msg_out("Protection:      %s\n", json_is_true(json_object_get(wk, "protected")) ?
+		    "not destroyable, not copyable" : "WEAK: any session can destroy it (a world "
+		    "made before p11byok asked the token to forbid it, or a module without "
+		    "CKA_DESTROYABLE): every backup in kmdata depends on it");
 	}
+	msg_out("Trusted objects: %zu (each can wrap every world-bound key)\n", ntrusted);
+	for (size_t i = 0; i < ntrusted; i++)
+		msg_out("  %-26s %s '%s' id=%s; may wrap %s%s%s\n",
+		    trustscan_kind_name(trusted[i].kind), trusted[i].cls, trusted[i].label,
+		    trusted[i].id_hex[0] ? trusted[i].id_hex : "-", trusted[i].may_wrap,
+		    trusted[i].why[0] ? ": " : "", trusted[i].why);
 	msg_out("Keys in the world: %zu%s\n", json_array_size(keys), all_keys ? "" :
 	    " (public objects only: give a PIN source, e.g. --pin-file, to see private keys)");
 	for (size_t i = 0; i < json_array_size(keys); i++) {
@@ -746,16 +864,26 @@ show(struct ctx *ctx, const struct command *cmd)
 		    json_string_value(json_object_get(k, "label")));
 	}
 	if (msg_json()) {
-		doc = json_pack("{s:s, s:s, s:s, s:b, s:{s:i, s:i}, s:O, s:s, s:s, s:O, s:O, s:b}",
+		doc = json_pack("{s:s, s:s, s:s, s:b, s:{s:i, s:i}, s:O, s:s, s:s, s:O, s:O, s:O, "
+		    "s:b}",
 		    "token_label", w->token_label, "token_serial", w->token_serial,
 		    "cipher_suite", w->cipher_suite, "legacy", world_suite_legacy(w->cipher_suite),
 		    "quorum", "k", (int)w->k, "n", (int)w->n, "cards", cards,
-		    "world_hash", w->hash, "created", w->created, "world_key", wk, "keys", keys,
-		    "keys_complete", all_keys);
+		    "world_hash", w->hash, "created", w->created, "world_key", wk,
+		    "trusted_objects", tj, "keys", keys, "keys_complete", all_keys);
 		r = json_emit(doc);
 		doc = NULL;
 	} else {
 		r = 0;
+	}
+	/* What could export a world-bound key without the quorum is the auditor's first
+	 * question: an unaccounted trusted object makes the answer a failure.  */
+	if (r == 0 && foreign > 0) {
+		msg_err("token '%s' holds %zu trusted object%s p11byok did not make (marked NOT "
+		    "ACCOUNTED FOR above): each can wrap every world-bound key; find who made %s "
+		    "before any transfer", w->token_label, foreign, foreign == 1 ? "" : "s",
+		    foreign == 1 ? "it" : "them");
+		r = P11BYOK_EFAIL;
 	}
 	goto out;
 oom:
@@ -765,6 +893,8 @@ out:
 	json_decref(cards);
 	json_decref(keys);
 	json_decref(wk);
+	json_decref(tj);
+	free(trusted);
 	world_free(w);
 	p11_free(p);
 	return r;
@@ -807,6 +937,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		{ "label", required_argument, NULL, OPT_LABEL },
 		{ "adopt", no_argument, NULL, OPT_ADOPT },
 		{ "so-pin-file", required_argument, NULL, OPT_SO_PIN_FILE },
+		{ "purge-trusted", no_argument, NULL, OPT_PURGE_TRUSTED },
 		QUORUM_LONGOPTS,
 		CLI_GLOBAL_OPTIONS
 	};
@@ -826,6 +957,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		case OPT_LABEL: a.label = optarg; break;
 		case OPT_ADOPT: a.adopt = true; break;
 		case OPT_SO_PIN_FILE: a.so_pin_file = optarg; break;
+		case OPT_PURGE_TRUSTED: a.purge_trusted = true; break;
 		case QUORUM_OPT_PASS:
 			/* init: the new cards' passphrases, in order; check-quorum: the cards'. */
 			if (a.npass < WORLD_MAX_CARDS)
@@ -860,9 +992,10 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		}
 		r = init(ctx, cmd, &a);
 	} else if (strcmp(sub, "show") == 0 || strcmp(sub, "check-quorum") == 0) {
-		if (a.quorum || a.cards_dir || a.suite || a.label || a.adopt || a.so_pin_file) {
+		if (a.quorum || a.cards_dir || a.suite || a.label || a.adopt || a.so_pin_file ||
+		    a.purge_trusted) {
 			r = cli_usage_error(cmd, "--acs-quorum, --cards-dir, --cipher-suite, --label, "
-			    "--adopt and --so-pin-file belong to 'world init'");
+			    "--adopt, --so-pin-file and --purge-trusted belong to 'world init'");
 			goto out;
 		}
 		r = strcmp(sub, "show") == 0 ? show(ctx, cmd) : check_quorum(ctx, &a);
@@ -871,6 +1004,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		    sub);
 	}
 out:
+	json_decref(a.purged);
 	quorum_free(a.q);
 	return r;
 }
@@ -887,6 +1021,9 @@ static const struct opt_doc opts[] = {
 	    "and replace it with the new random secret" },
 	{ "--so-pin-file", "FILE", "init --adopt: the token's current SO PIN (else asked on the "
 	    "terminal)" },
+	{ "--purge-trusted", NULL, "init --adopt: destroy the trusted objects (and world-key "
+	    "look-alikes) the previous security officer left; without it adopting such a token is "
+	    "refused, nothing changed" },
 	{ "--card-pass-file", "FILE", "init: the passphrase of card 1, 2, ... in order (else "
 	    "asked twice on the terminal); check-quorum: of the card in the same position" },
 	{ "--card", "FILE", "check-quorum: an administrator card of the world (give at least "

@@ -179,16 +179,8 @@ world_and_key(struct p11 *p, const char *kmdata, struct world **w, CK_OBJECT_HAN
 	}
 	if ((r = world_load(kmdata, w)) != 0 || (r = world_check_token(*w, p)) != 0)
 		return r;
-	if ((rv = world_find_key(p, wk)) != CKR_OK) {
-		msg_ck(rv, "cannot search token '%s' for the world backup key", p11_token_label(p));
-		return P11BYOK_EFAIL;
-	}
-	if (*wk == CK_INVALID_HANDLE) {
-		msg_err("token '%s' has no world backup key (label " WORLD_KEY_LABEL "): it is not "
-		    "the world's token, or the world is damaged; run p11byok world show",
-		    p11_token_label(p));
-		return P11BYOK_EENV;
-	}
+	if ((r = world_open_key(p, wk)) != 0)
+		return r;
 	if ((rv = p11_mechanism(p, CKM_AES_KEY_WRAP_PAD, NULL)) == CKR_MECHANISM_INVALID) {
 		msg_err("token '%s' does not offer CKM_AES_KEY_WRAP_PAD, needed to back keys up "
 		    "under the world key", p11_token_label(p));
@@ -317,6 +309,33 @@ generate_objects(struct p11 *p, const struct keyspec *ks, const char *ident,
 	    key);
 }
 
+/* The CKA_CHECK_VALUE of the secret key KEY as hex in *OUT (malloc'd), for the record: what
+ * a transfer compares its copy with.  *OUT NULL when the module keeps none.  0, or
+ * P11BYOK_EFAIL after one line.  */
+static int
+check_value_hex(struct p11 *p, CK_OBJECT_HANDLE key, const char *ident, char **out)
+{
+	unsigned char *kcv = NULL;
+	size_t len = 0;
+	CK_RV rv;
+
+	*out = NULL;
+	rv = p11attr_get(p, key, CKA_CHECK_VALUE, &kcv, &len);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || (rv == CKR_OK && len == 0)) {
+		free(kcv);
+		return 0;
+	}
+	if (rv != CKR_OK || len > 16 || (*out = malloc(2 * len + 1)) == NULL) {
+		free(kcv);
+		msg_ck(rv == CKR_OK ? CKR_HOST_MEMORY : rv, "cannot read the check value of key "
+		    "'%s' (C_GetAttributeValue CKA_CHECK_VALUE)", ident);
+		return P11BYOK_EFAIL;
+	}
+	hex_encode(kcv, len, *out, 0);
+	free(kcv);
+	return 0;
+}
+
 /* Backs KEY (and PUB, CK_INVALID_HANDLE for AES) up under the world key WK and writes
  * KMDATA/key_simple_IDENT.  Destroys nothing: the caller owns the objects.  */
 static int
@@ -348,6 +367,9 @@ backup_and_record(struct p11 *p, const char *kmdata, const struct world *w,
 			goto out;
 		}
 	}
+	if (ks->type == KEY_AES && (r = check_value_hex(p, key, ident, &rec.check_value)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
 	now_iso(created, sizeof created);
 	snprintf(id, sizeof id, "%s", ident);
 	snprintf(label, sizeof label, "%s", plainname);
@@ -372,6 +394,7 @@ out:
 	if (rec.wrapped != NULL)
 		OPENSSL_clear_free(rec.wrapped, rec.wrapped_len);
 	free(rec.public_pem);
+	free(rec.check_value);
 	return r;
 }
 
@@ -522,15 +545,6 @@ keygen_audit(struct p11 *p, const char *kmdata, const struct keyspec *ks,
 
 /* --- restore ------------------------------------------------------------------------ */
 
-static EVP_PKEY *
-pem_read(const char *pem)
-{
-	BIO *bio = BIO_new_mem_buf(pem, -1);
-	EVP_PKEY *k = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
-	BIO_free(bio);
-	return k;
-}
-
 /* Big-endian bytes of a BIGNUM parameter of KEY (malloc'd). */
 static unsigned char *
 bn_param(EVP_PKEY *key, const char *name, CK_ULONG *len)
@@ -596,64 +610,6 @@ out:
 	return r;
 }
 
-/* Signs a fresh random message with KEY on the token and verifies the signature with PK:
- * proof that the restored private key is the record's.  0 when it verifies.  */
-static int
-check_signature(struct p11 *p, const struct key_simple *k, CK_OBJECT_HANDLE key, EVP_PKEY *pk)
-{
-	CK_FUNCTION_LIST *f = p11_fn(p);
-	CK_MECHANISM m = { k->spec.type == KEY_RSA ? CKM_SHA256_RSA_PKCS : CKM_ECDSA, NULL, 0 };
-	unsigned char msg[64], dgst[SHA256_LEN], sig[1024], *der = NULL;
-	CK_ULONG siglen = sizeof sig;
-	EVP_MD_CTX *md = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	ECDSA_SIG *es = NULL;
-	BIGNUM *br = NULL, *bs = NULL;
-	int derlen, ok = 0;
-	CK_RV rv;
-
-	if (RAND_bytes(msg, sizeof msg) != 1 ||
-	    !EVP_Digest(msg, sizeof msg, dgst, NULL, EVP_sha256(), NULL)) {
-		msg_ssl("cannot make a test message");
-		return P11BYOK_EFAIL;
-	}
-	if ((rv = f->C_SignInit(p11_session(p), &m, key)) != CKR_OK ||
-	    (rv = f->C_Sign(p11_session(p), k->spec.type == KEY_RSA ? msg : dgst,
-	    k->spec.type == KEY_RSA ? sizeof msg : sizeof dgst, sig, &siglen)) != CKR_OK) {
-		msg_ck(rv, "the restored key '%s' cannot sign a test message", k->ident);
-		return P11BYOK_EFAIL;
-	}
-	if (k->spec.type == KEY_RSA) {
-		ok = (md = EVP_MD_CTX_new()) != NULL &&
-		    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
-		    EVP_DigestVerify(md, sig, siglen, msg, sizeof msg) == 1;
-	} else {
-		/* PKCS#11 gives r || s; OpenSSL verifies the DER ECDSA-Sig-Value. */
-		ok = siglen % 2 == 0 && (es = ECDSA_SIG_new()) != NULL &&
-		    (br = BN_bin2bn(sig, (int)(siglen / 2), NULL)) != NULL &&
-		    (bs = BN_bin2bn(sig + siglen / 2, (int)(siglen / 2), NULL)) != NULL &&
-		    ECDSA_SIG_set0(es, br, bs) == 1;
-		if (ok)
-			br = bs = NULL;
-		ok = ok && (derlen = i2d_ECDSA_SIG(es, &der)) > 0 &&
-		    (pctx = EVP_PKEY_CTX_new(pk, NULL)) != NULL && EVP_PKEY_verify_init(pctx) == 1 &&
-		    EVP_PKEY_verify(pctx, der, (size_t)derlen, dgst, sizeof dgst) == 1;
-	}
-	EVP_MD_CTX_free(md);
-	EVP_PKEY_CTX_free(pctx);
-	ECDSA_SIG_free(es);
-	BN_free(br);
-	BN_free(bs);
-	OPENSSL_free(der);
-	if (!ok) {
-		msg_err("the restored key '%s' does not match the public key of its record: its "
-		    "test signature does not verify; the restored objects were destroyed",
-		    k->ident);
-		return P11BYOK_EFAIL;
-	}
-	return 0;
-}
-
 /* The public key object with the record's ident, checked against the record. */
 static int
 find_pub(struct p11 *p, const struct key_simple *k, const char *fp, CK_OBJECT_HANDLE *out)
@@ -703,7 +659,7 @@ keygen_restore(struct p11 *p, const char *kmdata, const char *ident,
 	EVP_PKEY *pk = NULL, *have = NULL;
 	enum key_type type;
 	char fp[65] = "";
-	bool pub_created = false;
+	bool pub_created = false, proven = false;
 	CK_RV rv;
 	int r;
 
@@ -741,7 +697,7 @@ keygen_restore(struct p11 *p, const char *kmdata, const char *ident,
 	}
 	if (k->spec.type != KEY_AES) {
 		r = P11BYOK_EUSAGE;
-		if ((pk = pem_read(k->public_pem)) == NULL || pubkey_fingerprint(pk, fp) < 0 ||
+		if ((pk = pubkey_from_pem(k->public_pem)) == NULL || pubkey_fingerprint(pk, fp) < 0 ||
 		    EVP_PKEY_get_base_id(pk) != (k->spec.type == KEY_RSA ? EVP_PKEY_RSA :
 		    EVP_PKEY_EC)) {
 			msg_ssl("the public_key of %s is not a %s public key", res->record,
@@ -783,8 +739,16 @@ keygen_restore(struct p11 *p, const char *kmdata, const char *ident,
 				goto out;
 			}
 		}
-		if ((r = check_signature(p, k, key, pk)) != 0)
+		if ((rv = pubkey_proven(p, key, k->spec.type == KEY_RSA, pk, &proven)) != CKR_OK) {
+			msg_ck(rv, "the restored key '%s' cannot sign a test message", ident);
 			goto out;
+		}
+		if (!proven) {
+			msg_err("the restored key '%s' does not match the public key of its record: "
+			    "its test signature does not verify; the restored objects were "
+			    "destroyed", ident);
+			goto out;
+		}
 		if (res->pub == CK_INVALID_HANDLE) {
 			if ((r = create_pub(p, k, pk, &pub)) != 0)
 				goto out;

@@ -48,6 +48,7 @@ key_simple_free(struct key_simple *k)
 	free(k->token_serial);
 	free(k->world_hash);
 	free(k->public_pem);
+	free(k->check_value);
 	free(k->created);
 	free(k->wrapped);
 	free(k);
@@ -208,6 +209,8 @@ keyrecord_simple_save(const char *kmdata, const struct key_simple *k, bool force
 	put_str(&t, "world_hash", k->world_hash);
 	put_str(&t, "created", k->created);
 	put_pem(&t, "public_key", k->public_pem);
+	if (k->check_value != NULL)
+		put_str(&t, "check_value", k->check_value);
 	put_str(&t, "wrap_mechanism", "CKM_AES_KEY_WRAP_PAD");
 	put_str(&t, "wrapped_key", wrapped);
 	r = save(kmdata, path, &t, force);
@@ -330,9 +333,10 @@ keyrecord_simple_load(const char *kmdata, const char *ident, struct key_simple *
 	struct ydoc *doc = NULL;
 	char path[4096], err[256], *type = NULL, *size = NULL, *curve = NULL, *pubexp = NULL;
 	char *idhex = NULL, *mech = NULL, *wrapped = NULL, *want = NULL;
+	unsigned char kcv[16];
 	int version = 0, n_ident = 0, n_plain = 0, n_type = 0, n_size = 0, n_curve = 0;
 	int n_pubexp = 0, n_id = 0, n_serial = 0, n_hash = 0, n_created = 0, n_pub = 0;
-	int n_mech = 0, n_wrapped = 0, r = P11BYOK_EUSAGE;
+	int n_mech = 0, n_wrapped = 0, n_kcv = 0, r = P11BYOK_EUSAGE;
 	const struct yfield fields[] = {
 		{ "version", true, Y_SCALAR, &version },
 		{ "ident", true, Y_SCALAR, &n_ident },
@@ -346,6 +350,7 @@ keyrecord_simple_load(const char *kmdata, const char *ident, struct key_simple *
 		{ "world_hash", true, Y_SCALAR, &n_hash },
 		{ "created", true, Y_SCALAR, &n_created },
 		{ "public_key", false, Y_SCALAR, &n_pub },
+		{ "check_value", false, Y_SCALAR, &n_kcv },
 		{ "wrap_mechanism", true, Y_SCALAR, &n_mech },
 		{ "wrapped_key", true, Y_SCALAR, &n_wrapped },
 	};
@@ -378,6 +383,7 @@ keyrecord_simple_load(const char *kmdata, const char *ident, struct key_simple *
 	    (r = text(doc, n_hash, "world_hash", &k->world_hash)) != 0 ||
 	    (r = text(doc, n_created, "created", &k->created)) != 0 ||
 	    (r = text(doc, n_pub, "public_key", &k->public_pem)) != 0 ||
+	    (r = text(doc, n_kcv, "check_value", &k->check_value)) != 0 ||
 	    (r = text(doc, n_mech, "wrap_mechanism", &mech)) != 0 ||
 	    (r = text(doc, n_wrapped, "wrapped_key", &wrapped)) != 0)
 		goto out;
@@ -419,6 +425,13 @@ keyrecord_simple_load(const char *kmdata, const char *ident, struct key_simple *
 	if ((k->spec.type == KEY_AES) != (k->public_pem == NULL)) {
 		ydoc_err(doc, n_pub ? n_pub : n_type, "%s", k->spec.type == KEY_AES ?
 		    "an AES key has no public_key" : "the public_key of the key is missing");
+		goto out;
+	}
+	if (k->check_value != NULL && (k->spec.type != KEY_AES ||
+	    hex_decode(k->check_value, kcv, sizeof kcv) < 1 || strspn(k->check_value,
+	    "0123456789abcdef") != strlen(k->check_value))) {
+		ydoc_err(doc, n_kcv, "%s", k->spec.type != KEY_AES ? "only an AES key has a "
+		    "check_value" : "check_value must be 2 to 32 lower-case hex digits");
 		goto out;
 	}
 	if (b64_decode(wrapped, false, &k->wrapped, &k->wrapped_len) < 0 ||

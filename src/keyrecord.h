@@ -17,6 +17,8 @@ struct key_simple {
 	char *token_serial;
 	char *world_hash;		/* 64 hex */
 	char *public_pem;		/* PEM SubjectPublicKeyInfo; NULL for AES */
+	char *check_value;		/* AES: CKA_CHECK_VALUE as hex, NULL when the module
+					 * gives none (or a record older than the field) */
 	char *created;			/* ISO 8601 UTC */
 	unsigned char *wrapped;		/* the key under the world backup key (RFC 5649) */
 	size_t wrapped_len;

@@ -151,9 +151,3 @@ objindex_copy(const struct objindex *idx, const char *ident)
 {
 	return labelled(idx, (CK_OBJECT_CLASS)-1, TRANSFER_COPY_PREFIX, ident);
 }
-
-CK_OBJECT_HANDLE
-objindex_transfer_key(const struct objindex *idx, const char *ident)
-{
-	return labelled(idx, CKO_SECRET_KEY, TRANSFER_KEY_PREFIX, ident);
-}

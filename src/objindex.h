@@ -1,12 +1,12 @@
 /* objindex.h: one scan of the token's objects, for a batch.
  *
- * `run` needs, per key, its target key, its transfer copy and its transfer key.  Looking each
+ * `run` needs, per key, its target key and its transfer copy.  Looking each
  * up with C_FindObjects costs a search per key and step, and SoftHSMv2 re-reads every object
  * file of the token on each search, so a batch of N keys would cost N searches of N objects.
  * The index is one C_FindObjects over all the objects the session sees and one
  * C_GetAttributeValue per object (class, key type, CKA_ID, CKA_LABEL: no secret attribute),
- * answering the same questions as keyfind_lookup, transfer_find_copy and
- * transfer_find_transfer_key did when it was taken.  Objects made or destroyed later are
+ * answering the same questions as keyfind_lookup and transfer_find_copy did when it was
+ * taken.  Objects made or destroyed later are
  * not in it: the caller looks those up on the token.  */
 #ifndef P11BYOK_OBJINDEX_H
 #define P11BYOK_OBJINDEX_H
@@ -28,9 +28,5 @@ CK_OBJECT_HANDLE objindex_target(const struct objindex *idx, const char *ident,
 
 /* The transfer copy of IDENT (label xferacld-IDENT), or CK_INVALID_HANDLE. */
 CK_OBJECT_HANDLE objindex_copy(const struct objindex *idx, const char *ident);
-
-/* The transfer key of IDENT (secret key labelled byok-transfer-IDENT), or
- * CK_INVALID_HANDLE.  */
-CK_OBJECT_HANDLE objindex_transfer_key(const struct objindex *idx, const char *ident);
 
 #endif

@@ -23,6 +23,11 @@ struct p11 {
 	char *pin_source;	/* from the token URI */
 	CK_SESSION_HANDLE session;
 	bool have_session, logged_in;
+	/* The user PIN, kept in the secure heap for a command that logs the user in more than
+	 * once (the security officer's login comes between), wiped by p11_free.  */
+	char *pin;
+	size_t pin_len;
+	const char *pin_from;
 };
 
 void
@@ -114,6 +119,7 @@ p11_free(struct p11 *p)
 		cleanup(p11_kit_module_finalize(p->fn), "C_Finalize", p);
 	if (p->fn != NULL)
 		p11_kit_module_release(p->fn);
+	secret_free(p->pin, p->pin_len);
 	free(p->pin_source);
 	free(p->path);
 	free(p);
@@ -372,12 +378,22 @@ p11_login_user(struct p11 *p, const char *pin_file)
 		return r;
 	if (p->token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
 		msg_out("Enter the PIN on the PIN pad of token '%s'.\n", p->label);
+	} else if (p->pin != NULL) {
+		pin = p->pin;	/* asked once per command */
+		len = p->pin_len;
+		source = p->pin_from;
 	} else if ((r = secret_user_pin(p->pin_source, pin_file, p->label, &pin, &len,
 	    &source)) != 0) {
 		return r;
 	}
 	rv = p->fn->C_Login(p->session, CKU_USER, (CK_UTF8CHAR *)pin, pin ? len : 0);
-	secret_free(pin, len);
+	if (rv == CKR_OK && pin != NULL && p->pin == NULL) {
+		p->pin = pin;
+		p->pin_len = len;
+		p->pin_from = source;
+	} else if (pin != p->pin) {
+		secret_free(pin, len);
+	}
 	pin = NULL;
 	switch (rv) {
 	case CKR_OK:
@@ -482,6 +498,14 @@ p11_login_so(struct p11 *p, char *pin, size_t len, const char *source)
 		msg_ck(rv, "SO login to token '%s' failed", p->label);
 		return P11BYOK_EFAIL;
 	}
+}
+
+void
+p11_forget_pin(struct p11 *p)
+{
+	secret_free(p->pin, p->pin_len);
+	p->pin = NULL;
+	p->pin_len = 0;
 }
 
 void

@@ -54,10 +54,15 @@ int p11_open_session(struct p11 *p);
 CK_SESSION_HANDLE p11_session(const struct p11 *p);
 
 /* Logs the user in with the PIN from the sources of DESIGN.md §1 (the URI's pin-source
- * first, then PIN_FILE, ...).  The PIN is wiped right after C_Login, and a wrong PIN is
+ * first, then PIN_FILE, ...).  A PIN the token accepted is kept in the secure heap for the
+ * command's next user login (a transfer logs in, gives way to the security officer, and
+ * logs in again) and wiped by p11_forget_pin or p11_free; a wrong PIN is wiped at once and
  * never retried.  Returns 0, P11BYOK_EUSAGE (no usable PIN source, PIN length), or
  * P11BYOK_EFAIL (wrong or locked PIN, token refused).  */
 int p11_login_user(struct p11 *p, const char *pin_file);
+
+/* Wipes the user PIN p11_login_user kept, once the command needs no more logins. */
+void p11_forget_pin(struct p11 *p);
 
 /* Whether a non-interactive PIN source is given: the URI's pin-source, PIN_FILE or
  * $P11BYOK_PIN.  */

@@ -3,7 +3,9 @@
 #include "p11attr.h"
 #include "msg.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 bool
 p11attr_is_secret(CK_ATTRIBUTE_TYPE type)
@@ -84,4 +86,103 @@ p11attr_find(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE
 	rv = f->C_FindObjects(p11_session(p), out, max, n);
 	rv2 = f->C_FindObjectsFinal(p11_session(p));
 	return rv != CKR_OK ? rv : rv2;
+}
+
+void
+p11attr_template_free(CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	if (t == NULL)
+		return;
+	for (CK_ULONG i = 0; i < n; i++)
+		free(t[i].pValue);
+	free(t);
+}
+
+CK_RV
+p11attr_get_template(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+    CK_ATTRIBUTE **out, CK_ULONG *n)
+{
+	CK_ATTRIBUTE a = { type, NULL, 0 };
+	CK_FUNCTION_LIST *f = p11_fn(p);
+	CK_ATTRIBUTE *t = NULL;
+	CK_ULONG count = 0;
+	CK_RV rv;
+
+	*out = NULL;
+	*n = 0;
+	/* Three calls: the array's size, each value's size, the values. */
+	rv = f->C_GetAttributeValue(p11_session(p), obj, &a, 1);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || (rv == CKR_OK && (a.ulValueLen == 0 ||
+	    a.ulValueLen == CK_UNAVAILABLE_INFORMATION)))
+		return CKR_OK;
+	if (rv != CKR_OK)
+		return rv;
+	count = a.ulValueLen / sizeof(CK_ATTRIBUTE);
+	if (count == 0 || count > 256 || (t = calloc(count, sizeof *t)) == NULL)
+		return count == 0 ? CKR_OK : CKR_HOST_MEMORY;
+	a.pValue = t;
+	a.ulValueLen = count * sizeof *t;
+	if ((rv = f->C_GetAttributeValue(p11_session(p), obj, &a, 1)) != CKR_OK)
+		goto fail;
+	for (CK_ULONG i = 0; i < count; i++) {
+		if (t[i].ulValueLen == CK_UNAVAILABLE_INFORMATION || t[i].ulValueLen > 65536 ||
+		    (t[i].pValue = malloc(t[i].ulValueLen + 1)) == NULL) {
+			rv = CKR_HOST_MEMORY;
+			goto fail;
+		}
+	}
+	if ((rv = f->C_GetAttributeValue(p11_session(p), obj, &a, 1)) != CKR_OK)
+		goto fail;
+	*out = t;
+	*n = count;
+	return CKR_OK;
+fail:
+	p11attr_template_free(t, count);
+	return rv;
+}
+
+bool
+p11attr_template_equal(const CK_ATTRIBUTE *have, CK_ULONG n, const CK_ATTRIBUTE *want,
+    CK_ULONG m)
+{
+	if (n != m)
+		return false;
+	for (CK_ULONG i = 0; i < m; i++) {
+		CK_ULONG j;
+		for (j = 0; j < n; j++)
+			if (have[j].type == want[i].type)
+				break;
+		if (j == n || have[j].ulValueLen != want[i].ulValueLen ||
+		    memcmp(have[j].pValue, want[i].pValue, want[i].ulValueLen) != 0)
+			return false;
+	}
+	return true;
+}
+
+const char *
+p11attr_name(CK_ATTRIBUTE_TYPE type)
+{
+	static const struct { CK_ATTRIBUTE_TYPE type; const char *name; } names[] = {
+		{ CKA_CLASS, "CKA_CLASS" }, { CKA_TOKEN, "CKA_TOKEN" },
+		{ CKA_PRIVATE, "CKA_PRIVATE" }, { CKA_LABEL, "CKA_LABEL" },
+		{ CKA_KEY_TYPE, "CKA_KEY_TYPE" }, { CKA_ID, "CKA_ID" },
+		{ CKA_SENSITIVE, "CKA_SENSITIVE" }, { CKA_ENCRYPT, "CKA_ENCRYPT" },
+		{ CKA_DECRYPT, "CKA_DECRYPT" }, { CKA_WRAP, "CKA_WRAP" },
+		{ CKA_UNWRAP, "CKA_UNWRAP" }, { CKA_SIGN, "CKA_SIGN" },
+		{ CKA_SIGN_RECOVER, "CKA_SIGN_RECOVER" }, { CKA_VERIFY, "CKA_VERIFY" },
+		{ CKA_DERIVE, "CKA_DERIVE" }, { CKA_MODULUS, "CKA_MODULUS" },
+		{ CKA_PUBLIC_EXPONENT, "CKA_PUBLIC_EXPONENT" }, { CKA_VALUE_LEN, "CKA_VALUE_LEN" },
+		{ CKA_EXTRACTABLE, "CKA_EXTRACTABLE" }, { CKA_LOCAL, "CKA_LOCAL" },
+		{ CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE" },
+		{ CKA_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE" },
+		{ CKA_MODIFIABLE, "CKA_MODIFIABLE" }, { CKA_EC_PARAMS, "CKA_EC_PARAMS" },
+		{ CKA_CHECK_VALUE, "CKA_CHECK_VALUE" }, { CKA_TRUSTED, "CKA_TRUSTED" },
+		{ CKA_WRAP_WITH_TRUSTED, "CKA_WRAP_WITH_TRUSTED" },
+	};
+	static char other[32];
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].type == type)
+			return names[i].name;
+	snprintf(other, sizeof other, "CKA_0x%lx", (unsigned long)type);
+	return other;
 }

@@ -22,6 +22,20 @@ CK_RV p11attr_ulong(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
 /* A CK_BBOOL attribute; *V false when the module does not know TYPE. */
 CK_RV p11attr_bool(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, bool *v);
 
+/* Reads the attribute-array attribute TYPE of OBJ (CKA_WRAP_TEMPLATE, ...): *OUT (free with
+ * p11attr_template_free) holds *N attributes with their values; *N 0 when OBJ has none.
+ * Returns CKR_OK or the module's CK_RV.  */
+CK_RV p11attr_get_template(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+    CK_ATTRIBUTE **out, CK_ULONG *n);
+void p11attr_template_free(CK_ATTRIBUTE *t, CK_ULONG n);
+
+/* Whether template HAVE (N attributes) is exactly WANT (M): the same attributes, equal. */
+bool p11attr_template_equal(const CK_ATTRIBUTE *have, CK_ULONG n, const CK_ATTRIBUTE *want,
+    CK_ULONG m);
+
+/* A short name for attribute TYPE ("CKA_LOCAL"), or "CKA_0x..." in a static buffer. */
+const char *p11attr_name(CK_ATTRIBUTE_TYPE type);
+
 /* Finds the objects matching TEMPLATE in the session: up to MAX handles into OUT, the
  * count into *N.  Returns CKR_OK or the module's CK_RV.  */
 CK_RV p11attr_find(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *out,

@@ -6,7 +6,6 @@
 #include "byok.h"
 #include "digest.h"
 #include "fsutil.h"
-#include "keyfind.h"
 #include "keyrecord.h"
 #include "msg.h"
 #include "transfer.h"
@@ -52,7 +51,7 @@ generator(struct p11 *p, char *buf, size_t len)
 static int
 record_and_write(const struct byok *b, const char *path, bool force, const char *ident,
     const struct kek *kek, const char *subscription, struct p11 *p, const char *kmdata,
-    const char *world_hash)
+    const char *world_hash, const struct package_mode *m)
 {
 	struct fs_staged st;
 	char *text = byok_encode(b);
@@ -79,6 +78,8 @@ record_and_write(const struct byok *b, const char *path, bool force, const char 
 	json_object_set_new(ev, "kek_attested", json_boolean(kek->attested));
 	if (subscription != NULL)
 		json_object_set_new(ev, "subscription_id", json_string(subscription));
+	json_object_set_new(ev, "wrap", json_string(m->native ? "CKM_RSA_AES_KEY_WRAP" :
+	    "composed"));
 	json_object_set_new(ev, "result", json_string("SUCCESS"));
 	if (audit_add_data(ev, path, text, strlen(text)) != 0 || audit_append(kmdata, ev) != 0) {
 		fs_discard(&st);	/* an unrecorded .byok would be an untraceable copy */
@@ -91,142 +92,217 @@ out:
 	return r;
 }
 
-/* The transfer copy's record, for the world its package line names: *OUT NULL without
- * kmdata or without a record (a copy made with no kmdata); one it cannot read is refused
- * before anything is wrapped.  */
-static int
-copy_world(const char *kmdata, const char *ident, struct key_xferacld **out)
+int
+package_preflight(const char *kmdata, const struct world *w, struct package_job *j)
 {
-	char path[4200];
-	*out = NULL;
-	if (kmdata == NULL ||
-	    keyrecord_xferacld_path(kmdata, ident, path, sizeof path) == NULL ||
-	    access(path, F_OK) != 0)
+	struct key_xferacld *x = NULL;
+	int r;
+
+	audit_failure_note("ident", j->ident);
+	if ((r = fs_check_output(j->path, j->force, FS_RESERVE)) != 0 ||
+	    (j->rec == NULL && (r = keyrecord_simple_load(kmdata, j->ident, &j->rec)) != 0))
+		return r;
+	r = P11BYOK_EUSAGE;
+	if (strcmp(j->rec->world_hash, w->hash) != 0) {
+		msg_err("key '%s' was generated in another world (%.16s..., this kmdata's world is "
+		    "%.16s...): use the kmdata of its world", j->ident, j->rec->world_hash, w->hash);
+		goto out;
+	}
+	if ((r = keyrecord_xferacld_load(kmdata, j->ident, &x)) != 0) {
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if (strcmp(x->kek_fingerprint, j->kek->fingerprint) != 0) {
+		msg_err("key '%s' was prepared by modify-acls for another KEK (SHA-256 %.16s...), "
+		    "not %s (%.16s...): run 'p11byok modify-acls --ident %s' with this KEK first",
+		    j->ident, x->kek_fingerprint, j->kek->kid, j->kek->fingerprint, j->ident);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	r = 0;
+out:
+	key_xferacld_free(x);
+	return r;
+}
+
+int
+package_probe(struct p11 *p, bool user, struct package_mode *m)
+{
+	bool enforced = false;
+	CK_RV rv;
+
+	if ((rv = wrap_has_native(p, &m->native)) != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (!user) {
+		if ((rv = transfer_probe_template(p, &enforced)) != CKR_OK) {
+			msg_ck(rv, "cannot probe token '%s' for CKA_WRAP_TEMPLATE (session keys)",
+			    p11_token_label(p));
+			return P11BYOK_EFAIL;
+		}
+		if (!enforced) {
+			msg_err("token '%s' does not enforce CKA_WRAP_TEMPLATE (a session key wrapped a "
+			    "key its template excludes): the quorum's trust could not be kept to the "
+			    "approved key, so p11byok does not transfer on this module", 
+			    p11_token_label(p));
+			return P11BYOK_EFAIL;
+		}
 		return 0;
-	return keyrecord_xferacld_load(kmdata, ident, out);
+	}
+	if ((rv = transfer_probe_private_names(p, &m->bind_names)) != CKR_OK) {
+		msg_ck(rv, "cannot probe token '%s' for how it compares private attributes in a "
+		    "wrap template", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	return 0;
 }
 
 int
-package_key(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
-    bool force, const char *subscription, const char *kmdata, struct package_result *res)
+package_check(struct p11 *p, struct package_job *j)
 {
-	struct package_handles known = { CK_INVALID_HANDLE, CK_INVALID_HANDLE,
-		CK_INVALID_HANDLE, CK_INVALID_HANDLE, KEY_RSA };
-	return package_key_known(p, kek, ident, path, force, subscription, kmdata, &known, res);
+	int r;
+
+	keycheck_clear(&j->check);
+	if ((r = keycheck_target(p, j->rec, &j->check)) != 0 ||
+	    (r = keycheck_copy(p, j->ident, &j->check)) != 0)
+		return r;
+	if (j->check.copy == CK_INVALID_HANDLE) {
+		msg_err("key '%s' has no reduced-permission copy on token '%s': run 'p11byok "
+		    "modify-acls --ident %s' with the same KEK first", j->ident, p11_token_label(p),
+		    j->ident);
+		return P11BYOK_EUSAGE;
+	}
+	return 0;
+}
+
+/* The audit line of the quorum's approval: which keys, under which KEKs, by which cards. */
+static int
+audit_grant(const char *kmdata, struct p11 *p, const struct world *w, struct quorum *q,
+    struct package_job *const *jobs, size_t n, const struct package_mode *m)
+{
+	json_t *ev = audit_event("approve"), *keys = json_array();
+	int r = P11BYOK_EFAIL;
+
+	if (ev == NULL || keys == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(keys, json_pack("{s:s, s:s, s:s}", "ident", jobs[i]->ident,
+		    "kek_id", jobs[i]->kek->kid, "kek_fingerprint", jobs[i]->kek->fingerprint));
+	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+	json_object_set_new(ev, "world_hash", json_string(w->hash));
+	json_object_set(ev, "keys", keys);
+	json_object_set_new(ev, "cards", quorum_cards_json(q));
+	json_object_set_new(ev, "wrap", json_string(m->native ? "CKM_RSA_AES_KEY_WRAP" :
+	    "composed"));
+	json_object_set_new(ev, "trust", json_string(m->bind_names ? "session objects, "
+	    "template names the copy" : "session objects, template binds class and flags"));
+	json_object_set_new(ev, "result", json_string("SUCCESS"));
+	r = audit_append(kmdata, ev);
+out:
+	json_decref(ev);
+	json_decref(keys);
+	return r;
 }
 
 int
-package_key_known(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
-    bool force, const char *subscription, const char *kmdata, struct package_handles *known,
-    struct package_result *res)
+package_grant(struct p11 *p, struct quorum *q, const struct world *w, const char *kmdata,
+    struct package_job *const *jobs, size_t n, const struct package_mode *m)
 {
-	CK_OBJECT_HANDLE target = known->target, copy = known->copy, kek_obj = known->kek;
-	CK_OBJECT_HANDLE transfer = known->transfer;
-	struct key_xferacld *copy_rec = NULL;
+	int r;
+
+	if ((r = quorum_login_so(q, p, w)) != 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = transfer_grant(p, jobs[i]->kek->key, jobs[i]->ident, &jobs[i]->check,
+		    !m->native, m->bind_names, &jobs[i]->trust);
+	quorum_logout(p);
+	if (r == 0)
+		r = audit_grant(kmdata, p, w, q, jobs, n, m);
+	/* All or nothing: no trust outlives a failed approval. */
+	for (size_t k = 0; r != 0 && k < n; k++)
+		transfer_revoke(p, &jobs[k]->trust);
+	return r;
+}
+
+/* The EC copy of J, made again from its proven key when the module shows no public point on
+ * it (keycheck.h): what is wrapped is then known to be the key's.  */
+static int
+remake_copy(struct p11 *p, struct package_job *j)
+{
+	CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+	CK_RV rv;
+	int r;
+
+	if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), j->check.copy)) != CKR_OK) {
+		msg_ck(rv, "cannot replace the transfer copy of '%s' on token '%s'", j->ident,
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	j->check.copy = CK_INVALID_HANDLE;
+	if ((r = transfer_make_copy(p, j->check.target, j->ident, j->check.type, &copy)) != 0)
+		return r;
+	if ((r = keycheck_made_copy(p, j->ident, copy, &j->check)) != 0) {
+		(void)p11_fn(p)->C_DestroyObject(p11_session(p), copy);
+		return r;
+	}
+	j->copy_remade = true;
+	return 0;
+}
+
+int
+package_finish(struct p11 *p, const char *kmdata, const struct world *w,
+    struct package_job *j, const struct package_mode *m)
+{
 	struct byok b = { 0 };
 	char gen[256];
 	const char *step = "";
-	bool transfer_made = false;
 	CK_RV rv;
-	int r = 0;
+	int r;
 
-	res->native = false;
-	res->ciphertext_len = 0;
-	/* The transfer key is single-use: nothing is wrapped that could not then be written
-	 * and recorded.  */
-	audit_failure_note("ident", ident);
-	if ((r = fs_check_output(path, force, FS_RESERVE)) != 0 ||
-	    (r = audit_check_writable(kmdata)) != 0 ||
-	    (r = copy_world(kmdata, ident, &copy_rec)) != 0)
-		return r;
-	r = P11BYOK_EFAIL;
+	audit_failure_note("ident", j->ident);
+	j->ciphertext_len = 0;
+	/* Read before anything is wrapped, so a module that cannot say spends no trust. */
 	if ((rv = generator(p, gen, sizeof gen)) != CKR_OK) {
 		msg_ck(rv, "cannot read the information of module %s (C_GetInfo) for the .byok "
 		    "generator field", p11_module_path(p));
+		r = P11BYOK_EFAIL;
 		goto out;
 	}
-	res->type = known->type;
-	if (target == CK_INVALID_HANDLE &&
-	    (r = keyfind_target(p, ident, &target, &res->type)) != 0)
+	if ((r = package_check(p, j)) != 0 ||
+	    (j->check.copy_unproven && (r = remake_copy(p, j)) != 0))
 		goto out;
 	r = P11BYOK_EFAIL;
-	if (copy == CK_INVALID_HANDLE && (rv = transfer_find_copy(p, ident, &copy)) != CKR_OK) {
-		msg_ck(rv, "cannot search token '%s' for the transfer copy of '%s'",
-		    p11_token_label(p), ident);
+	if ((rv = wrap_byok(p, j->trust.kek, m->native ? CK_INVALID_HANDLE : j->trust.key,
+	    j->check.copy, &b.ciphertext, &b.ciphertext_len, &step)) != CKR_OK) {
+		msg_ck(rv, "cannot wrap '%s' on token '%s': %s failed", j->ident,
+		    p11_token_label(p), step);
 		goto out;
 	}
-	if (copy == CK_INVALID_HANDLE) {
-		msg_err("key '%s' has no reduced-permission copy: run 'p11byok modify-acls --ident "
-		    "%s' with the same KEK first", ident, ident);
-		r = P11BYOK_EUSAGE;
-		goto out;
-	}
-	if (kek_obj == CK_INVALID_HANDLE &&
-	    (rv = transfer_find_kek(p, kek->key, &kek_obj)) != CKR_OK) {
-		msg_ck(rv, "cannot search token '%s' for the KEK", p11_token_label(p));
-		goto out;
-	}
-	if (kek_obj == CK_INVALID_HANDLE) {
-		msg_err("the KEK %s (fingerprint %s) is not installed on token '%s': run "
-		    "'p11byok modify-acls --ident %s' with the same KEK first", kek->kid,
-		    kek->fingerprint, p11_token_label(p), ident);
-		r = P11BYOK_EUSAGE;
-		goto out;
-	}
-	known->kek = kek_obj;
-	if ((rv = wrap_has_native(p, &res->native)) != CKR_OK) {
-		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
-		goto out;
-	}
-	if (!res->native) {
-		if (transfer == CK_INVALID_HANDLE &&
-		    (rv = transfer_find_transfer_key(p, ident, &transfer)) != CKR_OK) {
-			msg_ck(rv, "cannot search token '%s' for the transfer key of '%s'",
-			    p11_token_label(p), ident);
-			goto out;
-		}
-		if (transfer == CK_INVALID_HANDLE) {
-			msg_err("no transfer key for '%s' on token '%s' (each is used once): run "
-			    "'p11byok modify-acls --ident %s' again", ident, p11_token_label(p),
-			    ident);
-			r = P11BYOK_EUSAGE;
-			goto out;
-		}
-		transfer_made = true;
-	} else {
-		transfer = CK_INVALID_HANDLE;
-	}
-	if ((rv = wrap_byok(p, kek_obj, transfer, copy, &b.ciphertext, &b.ciphertext_len, &step))
-	    != CKR_OK) {
-		msg_ck(rv, "cannot wrap '%s' on token '%s': %s failed", ident, p11_token_label(p),
-		    step);
-		goto out;
-	}
-	/* The transfer key is single-use: gone before the file exists.  The one just used is
-	 * destroyed by its handle (no search); on a failure the label sweep below runs.  */
-	if (transfer_made) {
-		if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), transfer)) != CKR_OK) {
-			msg_ck(rv, "cannot destroy the transfer key of '%s' on token '%s': destroy it "
-			    "before anything else (p11byok package retries this)", ident,
-			    p11_token_label(p));
-			goto out;
-		}
-		transfer_made = false;
-	}
-	b.kid = kek->kid;
+	/* The trust has done its one job: gone before the file exists. */
+	transfer_revoke(p, &j->trust);
+	b.kid = j->kek->kid;
 	b.generator = gen;
-	if ((r = record_and_write(&b, path, force, ident, kek, subscription, p, kmdata,
-	    copy_rec != NULL ? copy_rec->world_hash : NULL)) != 0)
+	if ((r = record_and_write(&b, j->path, j->force, j->ident, j->kek, j->subscription, p,
+	    kmdata, w->hash, m)) != 0)
 		goto out;
-	res->ciphertext_len = b.ciphertext_len;
+	j->ciphertext_len = b.ciphertext_len;
 	r = 0;
 out:
-	/* On every path: a transfer key that was not used up is destroyed now. */
-	if (transfer_made && transfer_destroy_transfer_keys(p, ident) < 0 && r == 0)
-		r = P11BYOK_EFAIL;
-	key_xferacld_free(copy_rec);
+	transfer_revoke(p, &j->trust);
 	free(b.ciphertext);
 	return r;
+}
+
+void
+package_job_clear(struct p11 *p, struct package_job *j)
+{
+	transfer_revoke(p, &j->trust);
+	keycheck_clear(&j->check);
+	key_simple_free(j->rec);
+	j->rec = NULL;
 }
 
 /* Whether LOG records the .byok at PATH as packaged for IDENT: its SHA-256 in a package

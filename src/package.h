@@ -1,43 +1,80 @@
 /* package.h: one key's .byok from the token (seed step 4.2), for `package` and `run`.
  *
- * The caller has verified the KEK and logged the user in; this finds the key's transfer copy,
- * the trusted KEK object and (composed path) the transfer key, wraps inside the token,
- * destroys the transfer key on every path, writes the .byok and the audit line.  */
+ * The quorum approves each transfer at the moment of the wrap (DESIGN.md §2), in three
+ * sessions of one process:
+ *   1. user: the key and its transfer copy are found and checked (keycheck.h), and the
+ *      module is probed for how far a wrap template can name the copy (package_probe);
+ *   2. security officer: the KEK (and on the composed path the single-use transfer key)
+ *      become trusted session objects scoped to that copy (transfer_grant);
+ *   3. user: the key and copy are checked again (a logout forgets private handles, and the
+ *      token is not the caller's alone), the copy is wrapped, the trust destroyed, the .byok
+ *      staged, its audit line written, the file put in place.
+ * A failure anywhere revokes the trust; a crash takes the session objects with it.  */
 #ifndef P11BYOK_PACKAGE_H
 #define P11BYOK_PACKAGE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "kek.h"
+#include "keycheck.h"
+#include "keyrecord.h"
 #include "keyspec.h"
 #include "p11.h"
+#include "quorum.h"
+#include "transfer.h"
+#include "world.h"
 
-struct package_result {
-	enum key_type type;
-	bool native;		/* CKM_RSA_AES_KEY_WRAP, else composed */
+/* One key being packaged. */
+struct package_job {
+	/* Set by the caller. */
+	const char *ident;
+	const struct kek *kek;
+	const char *path;		/* the .byok to write */
+	bool force;			/* replace an existing file */
+	const char *subscription;	/* may be NULL: for the audit line */
+	/* Filled on the way. */
+	struct key_simple *rec;		/* key_simple_IDENT */
+	struct keycheck check;
+	struct transfer_trust trust;
+	bool copy_remade;		/* an EC copy made again before the wrap (keycheck.h) */
 	size_t ciphertext_len;
 };
 
-/* Packages IDENT for KEK into PATH (refused when it exists, unless FORCE).  SUBSCRIPTION
- * (may be NULL) goes into the audit line in KMDATA (may be NULL).  Returns 0, or the exit
- * code of the failure after one line; nothing is left at PATH on failure.  */
-int package_key(struct p11 *p, const struct kek *kek, const char *ident, const char *path,
-    bool force, const char *subscription, const char *kmdata, struct package_result *res);
-
-/* Handles a batch already knows, so that package_key_known need not search the token for
- * them (a search costs a pass over every object on SoftHSMv2); CK_INVALID_HANDLE where
- * unknown.  TYPE is TARGET's type when TARGET is given.  */
-struct package_handles {
-	CK_OBJECT_HANDLE target, copy, kek, transfer;
-	enum key_type type;
+/* How the module lets a transfer run, found once per command. */
+struct package_mode {
+	bool native;			/* CKM_RSA_AES_KEY_WRAP, else composed */
+	bool bind_names;		/* wrap templates can name a private key (transfer.h) */
 };
 
-/* As package_key, with the handles in KNOWN taken as found; the others are looked up on the
- * token as package_key does, and KNOWN->kek is set to the KEK object found, for the next key
- * of a batch.  */
-int package_key_known(struct p11 *p, const struct kek *kek, const char *ident,
-    const char *path, bool force, const char *subscription, const char *kmdata,
-    struct package_handles *known, struct package_result *res);
+/* Before the token is touched: J's output can be written, its records exist (key_simple and
+ * key_xferacld, the latter for J's KEK) and are of world W.  0 or the exit code after one
+ * line.  */
+int package_preflight(const char *kmdata, const struct world *w, struct package_job *j);
+
+/* Whether the module can scope a transfer's trust (wrap templates enforced) and which path
+ * the wrap takes; refuses a module that does not enforce CKA_WRAP_TEMPLATE.  Needs a
+ * session; the private-name probe runs when the user is logged in.  0 or the exit code. */
+int package_probe(struct p11 *p, bool user, struct package_mode *m);
+
+/* Phase 1 (user session): J's key and transfer copy, found and checked.  0 or the exit
+ * code after one line.  */
+int package_check(struct p11 *p, struct package_job *j);
+
+/* Phase 2: the security officer, with the cards of Q, gives the trust for each of the N
+ * jobs, then logs out; one audit line ("package", step "quorum") names the keys and cards.
+ * On failure no trust is left.  0 or the exit code.  */
+int package_grant(struct p11 *p, struct quorum *q, const struct world *w, const char *kmdata,
+    struct package_job *const *jobs, size_t n, const struct package_mode *m);
+
+/* Phase 3 (user session): checks J again, wraps its copy, revokes its trust, writes the
+ * .byok with its audit line.  0 or the exit code after one line; nothing is left at J->path
+ * on failure, and the trust is gone on every path.  */
+int package_finish(struct p11 *p, const char *kmdata, const struct world *w,
+    struct package_job *j, const struct package_mode *m);
+
+/* Revokes J's trust (if any) and frees what package_* filled. */
+void package_job_clear(struct p11 *p, struct package_job *j);
 
 /* Checks the .byok at PATH that a rerun finds (never rewritten): it must parse, name KEK's
  * kid, hold a ciphertext of the shape a TYPE key wrapped for KEK has, and be recorded in

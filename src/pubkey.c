@@ -10,6 +10,8 @@
 #include <openssl/ec.h>
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 
@@ -146,4 +148,71 @@ pubkey_fingerprint(EVP_PKEY *key, char hex[65])
 	OPENSSL_free(der);
 	hex_encode(d, SHA256_LEN, hex, 0);
 	return 0;
+}
+
+EVP_PKEY *
+pubkey_from_pem(const char *pem)
+{
+	BIO *bio = pem ? BIO_new_mem_buf(pem, -1) : NULL;
+	EVP_PKEY *k = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	return k;
+}
+
+/* Whether the PKCS#11 ECDSA signature SIG (r || s) over DGST verifies with PK. */
+static bool
+ecdsa_verifies(EVP_PKEY *pk, const unsigned char *sig, size_t siglen,
+    const unsigned char *dgst, size_t dlen)
+{
+	ECDSA_SIG *es = NULL;
+	BIGNUM *br = NULL, *bs = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	unsigned char *der = NULL;
+	int derlen = 0;
+	bool ok;
+
+	/* OpenSSL verifies the DER ECDSA-Sig-Value. */
+	ok = siglen % 2 == 0 && (es = ECDSA_SIG_new()) != NULL &&
+	    (br = BN_bin2bn(sig, (int)(siglen / 2), NULL)) != NULL &&
+	    (bs = BN_bin2bn(sig + siglen / 2, (int)(siglen / 2), NULL)) != NULL &&
+	    ECDSA_SIG_set0(es, br, bs) == 1;
+	if (ok)
+		br = bs = NULL;
+	ok = ok && (derlen = i2d_ECDSA_SIG(es, &der)) > 0 &&
+	    (pctx = EVP_PKEY_CTX_new(pk, NULL)) != NULL && EVP_PKEY_verify_init(pctx) == 1 &&
+	    EVP_PKEY_verify(pctx, der, (size_t)derlen, dgst, dlen) == 1;
+	EVP_PKEY_CTX_free(pctx);
+	ECDSA_SIG_free(es);
+	BN_free(br);
+	BN_free(bs);
+	OPENSSL_free(der);
+	return ok;
+}
+
+CK_RV
+pubkey_proven(struct p11 *p, CK_OBJECT_HANDLE key, bool rsa, EVP_PKEY *pk, bool *proven)
+{
+	CK_FUNCTION_LIST *f = p11_fn(p);
+	CK_MECHANISM m = { rsa ? CKM_SHA256_RSA_PKCS : CKM_ECDSA, NULL, 0 };
+	unsigned char msg[64], dgst[SHA256_LEN], sig[1024];
+	CK_ULONG siglen = sizeof sig;
+	EVP_MD_CTX *md = NULL;
+	CK_RV rv;
+
+	*proven = false;
+	if (RAND_bytes(msg, sizeof msg) != 1 ||
+	    !EVP_Digest(msg, sizeof msg, dgst, NULL, EVP_sha256(), NULL))
+		return CKR_HOST_MEMORY;
+	if ((rv = f->C_SignInit(p11_session(p), &m, key)) != CKR_OK ||
+	    (rv = f->C_Sign(p11_session(p), rsa ? msg : dgst, rsa ? sizeof msg : sizeof dgst,
+	    sig, &siglen)) != CKR_OK)
+		return rv;
+	if (rsa)
+		*proven = (md = EVP_MD_CTX_new()) != NULL &&
+		    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
+		    EVP_DigestVerify(md, sig, siglen, msg, sizeof msg) == 1;
+	else
+		*proven = ecdsa_verifies(pk, sig, siglen, dgst, sizeof dgst);
+	EVP_MD_CTX_free(md);
+	return CKR_OK;
 }

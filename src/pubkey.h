@@ -3,6 +3,7 @@
 #define P11BYOK_PUBKEY_H
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include "p11.h"
 
 /* The public key of OBJ (a public or private key object) from its public attributes only:
@@ -14,5 +15,14 @@ CK_RV pubkey_of_object(struct p11 *p, CK_OBJECT_HANDLE obj, EVP_PKEY **out);
 /* SHA-256 of KEY's DER SubjectPublicKeyInfo as 64 lower-case hex digits plus NUL.
  * Returns 0, or -1 when KEY cannot be encoded.  */
 int pubkey_fingerprint(EVP_PKEY *key, char hex[65]);
+
+/* The public key of PEM (a SubjectPublicKeyInfo in PEM), or NULL. */
+EVP_PKEY *pubkey_from_pem(const char *pem);
+
+/* Signs a fresh random message with the private key KEY on the token (RSA: SHA256-RSA-PKCS,
+ * else ECDSA over its SHA-256) and verifies the signature with PK: *PROVEN tells whether
+ * KEY holds PK's private half, the one proof a module that keeps no public part on a
+ * private key object allows.  Returns CKR_OK, or the module's CK_RV when it cannot sign. */
+CK_RV pubkey_proven(struct p11 *p, CK_OBJECT_HANDLE key, bool rsa, EVP_PKEY *pk, bool *proven);
 
 #endif

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "quorum.h"
 #include "cards.h"
+#include "digest.h"
 #include "msg.h"
 #include "secret.h"
 
@@ -17,6 +18,10 @@ struct quorum {
 	const char *pass[QUORUM_MAX_ARGS];
 	unsigned ncards, npass;
 	bool too_many;
+	char *pin;			/* the SO PIN once unlocked, in the secure heap */
+	size_t pin_len;
+	unsigned used[WORLD_MAX_CARDS];	/* the card numbers that unlocked it */
+	unsigned nused;
 };
 
 struct quorum *
@@ -28,6 +33,9 @@ quorum_new(void)
 void
 quorum_free(struct quorum *q)
 {
+	if (q == NULL)
+		return;
+	secret_free(q->pin, q->pin_len);
 	free(q);
 }
 
@@ -115,22 +123,22 @@ load_cards(struct quorum *q, const struct world *w, struct card **cards)
 }
 
 int
-quorum_login_so(struct quorum *q, struct p11 *p, const struct world *w)
+quorum_unlock(struct quorum *q, const struct world *w)
 {
 	struct card *cards[QUORUM_MAX_ARGS] = { NULL };
 	unsigned char *shares[WORLD_MAX_CARDS] = { NULL }, index[WORLD_MAX_CARDS];
 	unsigned char *secret = NULL;
-	char *pass = NULL, *pin = NULL;
-	size_t pass_len = 0, pin_len = 0, len = 0;
+	char *pass = NULL;
+	size_t pass_len = 0, len = 0;
 	int r = P11BYOK_EUSAGE;
 
+	if (q->pin != NULL)
+		return 0;
 	if (q->too_many) {
 		msg_err("more than %d --card or --card-pass-file options: a world has at most %d "
 		    "cards", QUORUM_MAX_ARGS, WORLD_MAX_CARDS);
 		return P11BYOK_EUSAGE;
 	}
-	if ((r = world_check_token(w, p)) != 0)
-		return r;
 	if (q->ncards < w->k) {
 		msg_err("%u card%s given, but this world needs %u of its %u cards: give --card FILE "
 		    "once per card", q->ncards, q->ncards == 1 ? "" : "s", w->k, w->n);
@@ -162,14 +170,23 @@ quorum_login_so(struct quorum *q, struct p11 *p, const struct world *w)
 		msg_err("out of memory rebuilding the SO secret");
 		goto out;
 	}
-	if (cards_combine(w->k, index, shares, len, secret) != 0 ||
-	    cards_pin(secret, len, &pin, &pin_len) != 0)
+	if (cards_combine(w->k, index, shares, len, secret) != 0)
 		goto out;
-	OPENSSL_secure_clear_free(secret, len);
-	secret = NULL;
-	r = p11_login_so(p, pin, pin_len, "the SO secret rebuilt from the cards");
+	/* A share that decrypts but is not this world's would cost a failed SO login, which
+	 * counts toward the token's lockout: the check value catches it first.  */
+	if (w->so_check[0] != '\0' && !cards_check_value_matches(secret, len, w->so_check)) {
+		msg_err("the %u cards given do not rebuild this world's SO secret (its check value "
+		    "in kmdata/world differs): a card holds a share of another split; no SO login "
+		    "was tried", w->k);
+		goto out;
+	}
+	if (cards_pin(secret, len, &q->pin, &q->pin_len) != 0)
+		goto out;
+	for (unsigned i = 0; i < w->k; i++)
+		q->used[i] = cards[i]->index;
+	q->nused = w->k;
+	r = 0;
 out:
-	secret_free(pin, pin_len);
 	if (secret != NULL)
 		OPENSSL_secure_clear_free(secret, len);
 	for (unsigned i = 0; i < WORLD_MAX_CARDS; i++)
@@ -178,6 +195,41 @@ out:
 	for (unsigned i = 0; i < QUORUM_MAX_ARGS; i++)
 		card_free(cards[i]);
 	return r;
+}
+
+int
+quorum_login_so(struct quorum *q, struct p11 *p, const struct world *w)
+{
+	int r;
+
+	if ((r = world_check_token(w, p)) != 0 || (r = quorum_unlock(q, w)) != 0)
+		return r;
+	return p11_login_so(p, q->pin, q->pin_len, "the SO secret rebuilt from the cards");
+}
+
+int
+quorum_check_value(const struct quorum *q, char out[17])
+{
+	unsigned char *secret = NULL;
+	long len;
+	int r = P11BYOK_EFAIL;
+
+	if (q->pin == NULL || (secret = OPENSSL_secure_malloc(q->pin_len / 2 + 1)) == NULL)
+		return r;
+	/* The PIN is the secret in hex (cards_pin). */
+	if ((len = hex_decode(q->pin, secret, q->pin_len / 2)) > 0)
+		r = cards_check_value(secret, (size_t)len, out);
+	OPENSSL_secure_clear_free(secret, q->pin_len / 2 + 1);
+	return r;
+}
+
+json_t *
+quorum_cards_json(const struct quorum *q)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; a != NULL && i < q->nused; i++)
+		json_array_append_new(a, json_integer(q->used[i]));
+	return a;
 }
 
 void

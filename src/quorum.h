@@ -4,6 +4,7 @@
 #ifndef P11BYOK_QUORUM_H
 #define P11BYOK_QUORUM_H
 
+#include <jansson.h>
 #include "cli.h"
 #include "p11.h"
 #include "world.h"
@@ -34,12 +35,25 @@ void quorum_add_card(struct quorum *q, const char *file, const char *pass);
 /* Whether any card was given. */
 bool quorum_has_cards(const struct quorum *q);
 
-/* Opens the SO session: checks P's token is W's, decrypts the cards (refusing fewer than K,
- * the same card twice, a card of another world, a wrong passphrase: each naming the card),
- * rebuilds the SO secret in the secure heap, C_Login(CKU_SO) on P's session, wipes it.
- * Returns 0, P11BYOK_EUSAGE (cards) or P11BYOK_EFAIL (token refused), after one line.
- * Nothing on the token changes on failure.  */
+/* Decrypts the cards and rebuilds the SO PIN in the secure heap without touching any token
+ * (refusing fewer than K cards, the same card twice, a card of another world or not listed
+ * in W, a wrong passphrase, a split whose check value is not W's: each naming the card), so
+ * a command can refuse before it changes anything.  The PIN stays, for every SO login of
+ * this command, until quorum_free wipes it.  Returns 0 (also when already unlocked),
+ * P11BYOK_EUSAGE (cards) or P11BYOK_EFAIL, after one line.  */
+int quorum_unlock(struct quorum *q, const struct world *w);
+
+/* Opens the SO session: checks P's token is W's, unlocks the cards (quorum_unlock) when not
+ * yet, and logs the SO in on P's session.  A wrong PIN is never retried.  Returns 0,
+ * P11BYOK_EUSAGE (cards) or P11BYOK_EFAIL (token refused), after one line.  Nothing on the
+ * token changes on failure.  */
 int quorum_login_so(struct quorum *q, struct p11 *p, const struct world *w);
+
+/* The check value (cards_check_value) of the SO secret Q unlocked.  0 or P11BYOK_EFAIL. */
+int quorum_check_value(const struct quorum *q, char out[17]);
+
+/* The numbers of the cards that unlocked Q, as a JSON array (a new reference). */
+json_t *quorum_cards_json(const struct quorum *q);
 
 /* Ends the SO session (C_Logout); warns when the token fails. */
 void quorum_logout(struct p11 *p);

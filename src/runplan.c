@@ -5,10 +5,7 @@
 #include "digest.h"
 #include "keyrecord.h"
 #include "msg.h"
-#include "objindex.h"
 #include "package.h"
-#include "transfer.h"
-#include "wrap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -233,57 +230,17 @@ out:
 	return r;
 }
 
-int
-runplan_survey_token(struct runplan *rp, struct p11 *p)
+size_t
+runplan_to_package(const struct runplan *rp)
 {
-	struct objindex *idx = NULL;
-	CK_OBJECT_HANDLE h;
-	CK_RV rv;
-
-	if ((rv = wrap_has_native(p, &rp->native)) != CKR_OK) {
-		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
-		return P11BYOK_EFAIL;
-	}
-	for (size_t i = 0; i < rp->nkeks; i++) {
-		if ((rv = transfer_find_kek(p, rp->keks[i].kek->key, &h)) != CKR_OK) {
-			msg_ck(rv, "cannot search token '%s' for the KEK", p11_token_label(p));
-			return P11BYOK_EFAIL;
-		}
-		rp->keks[i].installed = h != CK_INVALID_HANDLE;
-		rp->keks[i].unaudited = rp->keks[i].installed &&
-		    !audit_log_has_kek(rp->log, rp->keks[i].kek->fingerprint);
-	}
-	/* One pass over the token, not a search per key (objindex.h says why). */
-	if ((rv = objindex_scan(p, &idx)) != CKR_OK) {
-		msg_ck(rv, "cannot list the objects of token '%s'", p11_token_label(p));
-		return P11BYOK_EFAIL;
-	}
-	for (size_t i = 0; i < rp->nkeys; i++) {
-		struct runplan_key *k = &rp->keys[i];
-		k->transfer_key = objindex_transfer_key(idx, k->ck->ident) != CK_INVALID_HANDLE;
-		k->transfer_unaudited = k->transfer_key &&
-		    !audit_log_has_transfer_key(rp->log, k->ck->ident);
-		if (!k->packaged && k->kek != NULL)
-			k->kek->needed = true;
-	}
-	objindex_free(idx);
-	return 0;
-}
-
-bool
-runplan_needs_transfer_key(const struct runplan *rp, const struct runplan_key *k)
-{
-	return !rp->generate_only && !rp->native && !k->packaged && !k->transfer_key;
+	size_t n = 0;
+	for (size_t i = 0; !rp->generate_only && i < rp->nkeys; i++)
+		n += !rp->keys[i].packaged;
+	return n;
 }
 
 bool
 runplan_needs_quorum(const struct runplan *rp)
 {
-	for (size_t i = 0; i < rp->nkeks; i++)
-		if (rp->keks[i].needed && !rp->keks[i].installed)
-			return true;
-	for (size_t i = 0; i < rp->nkeys; i++)
-		if (runplan_needs_transfer_key(rp, &rp->keys[i]))
-			return true;
-	return false;
+	return runplan_to_package(rp) > 0;
 }

@@ -21,9 +21,6 @@ struct runplan_kek {
 	struct kek *kek;
 	const char *region;		/* the runbook's region; NULL for a PEM */
 	const char *pem;		/* the PEM file; NULL for a region */
-	bool installed;			/* already a trusted object on the token */
-	bool unaudited;			/* ... but no audit line names it */
-	bool needed;			/* a key still to package uses it */
 };
 
 struct runplan_key {
@@ -33,8 +30,6 @@ struct runplan_key {
 	bool recorded;			/* key_simple_ID exists */
 	bool acls_recorded;		/* key_xferacld_ID exists for this KEK */
 	bool packaged;			/* the .byok exists and fits the key and KEK */
-	bool transfer_key;		/* its transfer key is on the token */
-	bool transfer_unaudited;	/* transfer_key, but no audit line accounts for it */
 	bool generate_unaudited;	/* recorded, but no generate line lists the record */
 	bool acls_unaudited;		/* acls_recorded, but no modify-acls line lists it */
 };
@@ -46,7 +41,6 @@ struct runplan {
 	size_t nkeks;
 	struct runplan_key *keys;
 	size_t nkeys;
-	bool native;			/* the module has CKM_RSA_AES_KEY_WRAP */
 	bool generate_only;		/* run --generate-only: no KEK, no copy, no .byok */
 	struct audit_log *log;		/* kmdata/audit.log as the run began */
 };
@@ -66,16 +60,10 @@ void runplan_free(struct runplan *rp);
  * Returns 0 or the exit code after one line.  */
 int runplan_record_unaudited(const struct runplan *rp, struct p11 *p, struct runplan_key *k);
 
-/* Reads the token's public objects (P's session, no login needed): which KEKs are installed
- * and which transfer keys exist; and whether the module wraps natively.  Marks the KEKs still
- * needed.  Returns 0, or the exit code after one line.  */
-int runplan_survey_token(struct runplan *rp, struct p11 *p);
-
-/* Whether key K still needs a transfer key made by the SO (composed wrap, not packaged,
- * none on the token). */
-bool runplan_needs_transfer_key(const struct runplan *rp, const struct runplan_key *k);
-
-/* Whether anything needs the SO: a KEK to install or a transfer key to make. */
+/* Whether any key is still to package: the quorum must approve its transfer. */
 bool runplan_needs_quorum(const struct runplan *rp);
+
+/* How many keys are still to package. */
+size_t runplan_to_package(const struct runplan *rp);
 
 #endif

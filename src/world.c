@@ -11,6 +11,7 @@
  *   cards:                    # SHA-256 of card-I-of-N.acs, I = 1..N in order
  *     - 3a7b...
  *   world_hash: 9f2c...       # lower-case hex SHA-256, fixed at init
+ *   so_check: 0a1b2c3d4e5f6a7b  # check value of the SO secret the cards rebuild (cards.h)
  *   created: "2024-05-01T12:00:00Z"
  */
 #include "config.h"
@@ -107,7 +108,7 @@ world_load(const char *kmdata, struct world **out)
 	char path[4096];
 	struct stat st;
 	int e, version = 0, label = 0, serial = 0, suite = 0, quorum = 0, cards = 0, hash = 0,
-	    created = 0;
+	    created = 0, so_check = 0;
 	const struct yfield fields[] = {
 		{ "version", true, Y_SCALAR, &version },
 		{ "token_label", true, Y_SCALAR, &label },
@@ -117,6 +118,7 @@ world_load(const char *kmdata, struct world **out)
 		{ "cards", true, Y_SEQ, &cards },
 		{ "world_hash", true, Y_SCALAR, &hash },
 		{ "created", true, Y_SCALAR, &created },
+		{ "so_check", false, Y_SCALAR, &so_check },
 	};
 
 	*out = NULL;
@@ -188,6 +190,14 @@ world_load(const char *kmdata, struct world **out)
 		goto out;
 	}
 	memcpy(w->hash, ydoc_scalar(doc, hash), 65);
+	if (so_check != 0) {
+		const char *s = ydoc_scalar(doc, so_check);
+		if (strlen(s) != 16 || strspn(s, "0123456789abcdef") != 16) {
+			ydoc_err(doc, so_check, "so_check must be 16 lower-case hex digits");
+			goto out;
+		}
+		memcpy(w->so_check, s, 17);
+	}
 	*out = w;
 	w = NULL;
 	r = 0;
@@ -244,6 +254,8 @@ world_save(const char *kmdata, const struct world *w, bool force)
 	fprintf(f, "world_hash: %s\ncreated: ", w->hash);
 	yaml_quoted(f, w->created);
 	fputc('\n', f);
+	if (w->so_check[0] != '\0')
+		fprintf(f, "so_check: %s\n", w->so_check);
 	if (fclose(f) != 0) {
 		f = NULL;
 		msg_err("out of memory writing %s", path);
@@ -338,23 +350,150 @@ world_select_token(const struct world *w, struct p11 *p, const char *uri)
 	return world_check_token(w, p);
 }
 
-CK_RV
-world_find_key(struct p11 *p, CK_OBJECT_HANDLE *out)
+/* What every key unwrapped under the world key must be: bound to trusted wrapping keys and
+ * sensitive, so a backup can never come back weaker than it left.  */
+static CK_ATTRIBUTE unwrap_tmpl[] = {
+	{ CKA_WRAP_WITH_TRUSTED, &yes, sizeof yes },
+	{ CKA_SENSITIVE, &yes, sizeof yes },
+};
+/* What may be wrapped under it: modifiable keys, which the world's keys are and the transfer
+ * keys and copies are not.  Without this a user could take a transfer key out under the
+ * world key, unwrap it back as a decrypting session key, and read any key wrapped under the
+ * real one.  */
+static CK_ATTRIBUTE wrap_tmpl[] = {
+	{ CKA_MODIFIABLE, &yes, sizeof yes },
+};
+
+/* The flags of the world key, as world_create_key sets them and world_key_check wants
+ * them (CKA_LOCAL, CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE are the token's word that
+ * it made the key and nobody ever saw it).  */
+static const struct { CK_ATTRIBUTE_TYPE type; bool v; } key_flags[] = {
+	{ CKA_TOKEN, true }, { CKA_PRIVATE, false }, { CKA_TRUSTED, true },
+	{ CKA_WRAP, true }, { CKA_UNWRAP, true }, { CKA_ENCRYPT, false }, { CKA_DECRYPT, false },
+	{ CKA_SIGN, false }, { CKA_VERIFY, false }, { CKA_DERIVE, false },
+	{ CKA_SENSITIVE, true }, { CKA_EXTRACTABLE, false }, { CKA_MODIFIABLE, false },
+	{ CKA_LOCAL, true }, { CKA_ALWAYS_SENSITIVE, true }, { CKA_NEVER_EXTRACTABLE, true },
+};
+
+int
+world_key_check(struct p11 *p, CK_OBJECT_HANDLE h, char *why, size_t len)
+{
+	CK_ATTRIBUTE *t = NULL;
+	CK_ULONG n = 0, kt = 0, cls = 0, vlen = 0;
+	CK_RV rv;
+
+	*why = '\0';
+	if ((rv = p11attr_ulong(p, h, CKA_CLASS, &cls)) != CKR_OK ||
+	    (rv = p11attr_ulong(p, h, CKA_KEY_TYPE, &kt)) != CKR_OK) {
+		msg_ck(rv, "cannot read the world backup key of token '%s'", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (cls != CKO_SECRET_KEY || kt != CKK_AES ||
+	    (p11attr_ulong(p, h, CKA_VALUE_LEN, &vlen) == CKR_OK && vlen != 0 && vlen != 32)) {
+		snprintf(why, len, "it is not an AES-256 secret key");
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof key_flags / sizeof key_flags[0]; i++) {
+		bool v = false;
+		if ((rv = p11attr_bool(p, h, key_flags[i].type, &v)) != CKR_OK) {
+			msg_ck(rv, "cannot read %s of the world backup key of token '%s'",
+			    p11attr_name(key_flags[i].type), p11_token_label(p));
+			return P11BYOK_EFAIL;
+		}
+		if (v != key_flags[i].v) {
+			snprintf(why, len, "%s is %s", p11attr_name(key_flags[i].type),
+			    v ? "true" : "false");
+			return 0;
+		}
+	}
+	if ((rv = p11attr_get_template(p, h, CKA_WRAP_TEMPLATE, &t, &n)) != CKR_OK) {
+		msg_ck(rv, "cannot read the wrap template of the world key of token '%s'",
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (!p11attr_template_equal(t, n, wrap_tmpl, sizeof wrap_tmpl / sizeof *wrap_tmpl))
+		snprintf(why, len, "its wrap template is not {CKA_MODIFIABLE=true}");
+	p11attr_template_free(t, n);
+	if (*why != '\0')
+		return 0;
+	if ((rv = p11attr_get_template(p, h, CKA_UNWRAP_TEMPLATE, &t, &n)) != CKR_OK) {
+		msg_ck(rv, "cannot read the unwrap template of the world key of token '%s'",
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (!p11attr_template_equal(t, n, unwrap_tmpl, sizeof unwrap_tmpl / sizeof *unwrap_tmpl))
+		snprintf(why, len, "its unwrap template is not {CKA_WRAP_WITH_TRUSTED=true, "
+		    "CKA_SENSITIVE=true}");
+	p11attr_template_free(t, n);
+	return 0;
+}
+
+int
+world_lookup_key(struct p11 *p, CK_OBJECT_HANDLE *out)
 {
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_ATTRIBUTE t[] = {
 		{ CKA_CLASS, &cls, sizeof cls },
 		{ CKA_LABEL, key_label, sizeof key_label - 1 },
-		{ CKA_ID, key_id, sizeof key_id - 1 },
-		{ CKA_TOKEN, &yes, sizeof yes },
 	};
+	CK_OBJECT_HANDLE h[4];
 	CK_ULONG n = 0;
+	char why[160];
 	CK_RV rv;
+	int r;
 
 	*out = CK_INVALID_HANDLE;
-	if ((rv = p11attr_find(p, t, sizeof t / sizeof t[0], out, 1, &n)) != CKR_OK || n == 0)
-		*out = CK_INVALID_HANDLE;
-	return rv;
+	if ((rv = p11attr_find(p, t, sizeof t / sizeof t[0], h, 4, &n)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for the world backup key", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (n == 0)
+		return 0;
+	if (n > 1) {
+		msg_err("token '%s' holds %lu keys labelled " WORLD_KEY_LABEL ": someone made the "
+		    "others; p11byok uses none of them until only the real one is left (see "
+		    "p11byok world show)", p11_token_label(p), (unsigned long)n);
+		return P11BYOK_EFAIL;
+	}
+	if ((r = world_key_check(p, h[0], why, sizeof why)) != 0)
+		return r;
+	if (*why != '\0') {
+		msg_err("the world backup key of token '%s' is refused: %s; it is not the key world "
+		    "init makes (a forged one, or a world made by an older p11byok): make a new "
+		    "world", p11_token_label(p), why);
+		return P11BYOK_EFAIL;
+	}
+	*out = h[0];
+	return 0;
+}
+
+int
+world_open_key(struct p11 *p, CK_OBJECT_HANDLE *out)
+{
+	int r;
+
+	if ((r = world_lookup_key(p, out)) != 0 || *out != CK_INVALID_HANDLE)
+		return r;
+	msg_err("token '%s' has no world backup key (label " WORLD_KEY_LABEL "): it is not the "
+	    "world's token, or the world is damaged; run p11byok world show", p11_token_label(p));
+	return P11BYOK_EENV;
+}
+
+bool
+world_key_protected(struct p11 *p, CK_OBJECT_HANDLE h)
+{
+	bool destroyable = true, copyable = true;
+	CK_BBOOL v = CK_TRUE;
+	CK_ATTRIBUTE a = { CKA_DESTROYABLE, &v, sizeof v };
+
+	/* A module that does not know the attribute lets anyone destroy the key. */
+	if (p11_fn(p)->C_GetAttributeValue(p11_session(p), h, &a, 1) == CKR_OK)
+		destroyable = v == CK_TRUE;
+	a.type = CKA_COPYABLE;
+	v = CK_TRUE;
+	if (p11_fn(p)->C_GetAttributeValue(p11_session(p), h, &a, 1) == CKR_OK)
+		copyable = v == CK_TRUE;
+	return !destroyable && !copyable;
 }
 
 int
@@ -364,19 +503,6 @@ world_create_key(struct p11 *p, CK_OBJECT_HANDLE *out)
 	CK_KEY_TYPE kt = CKK_AES;
 	CK_ULONG bytes = 32;
 	CK_MECHANISM mech = { CKM_AES_KEY_GEN, NULL, 0 };
-	/* What every key unwrapped under the world key must be: bound to trusted wrapping
-	 * keys and sensitive, so a backup can never come back weaker than it left.  */
-	CK_ATTRIBUTE unwrap_tmpl[] = {
-		{ CKA_WRAP_WITH_TRUSTED, &yes, sizeof yes },
-		{ CKA_SENSITIVE, &yes, sizeof yes },
-	};
-	/* What may be wrapped under it: modifiable keys, which the world's keys are and the
-	 * transfer keys and copies are not.  Without this a user could take a transfer key out
-	 * under the world key, unwrap it back as a decrypting session key, and read any key
-	 * wrapped under the real one.  */
-	CK_ATTRIBUTE wrap_tmpl[] = {
-		{ CKA_MODIFIABLE, &yes, sizeof yes },
-	};
 	CK_ATTRIBUTE t[] = {
 		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
 		{ CKA_VALUE_LEN, &bytes, sizeof bytes },
@@ -391,21 +517,40 @@ world_create_key(struct p11 *p, CK_OBJECT_HANDLE *out)
 		{ CKA_MODIFIABLE, &no, 1 },
 		{ CKA_UNWRAP_TEMPLATE, unwrap_tmpl, sizeof unwrap_tmpl },
 		{ CKA_WRAP_TEMPLATE, wrap_tmpl, sizeof wrap_tmpl },
+		/* A public object: without these any session, logged in or not, could destroy
+		 * it and leave every backup in kmdata unrestorable, or copy it.  Last, so a
+		 * module that does not know them can be asked again without them.  */
+		{ CKA_DESTROYABLE, &no, 1 }, { CKA_COPYABLE, &no, 1 },
 	};
+	CK_ULONG count = sizeof t / sizeof t[0];
+	CK_OBJECT_HANDLE h[2];
+	CK_ULONG n = 0;
 	CK_RV rv;
 
 	*out = CK_INVALID_HANDLE;
-	if ((rv = world_find_key(p, out)) != CKR_OK) {
-		msg_ck(rv, "cannot search token '%s' for the world backup key", p11_token_label(p));
-		return P11BYOK_EFAIL;
+	{
+		CK_ATTRIBUTE f[] = {
+			{ CKA_CLASS, &cls, sizeof cls },
+			{ CKA_LABEL, key_label, sizeof key_label - 1 },
+		};
+		if ((rv = p11attr_find(p, f, 2, h, 2, &n)) != CKR_OK) {
+			msg_ck(rv, "cannot search token '%s' for the world backup key",
+			    p11_token_label(p));
+			return P11BYOK_EFAIL;
+		}
 	}
-	if (*out != CK_INVALID_HANDLE) {
+	if (n > 0) {
 		msg_err("token '%s' already holds a world backup key '%s': a world has one; "
 		    "p11byok does not make a second", p11_token_label(p), WORLD_KEY_LABEL);
-		*out = CK_INVALID_HANDLE;
 		return P11BYOK_EFAIL;
 	}
-	rv = p11_fn(p)->C_GenerateKey(p11_session(p), &mech, t, sizeof t / sizeof t[0], out);
+	rv = p11_fn(p)->C_GenerateKey(p11_session(p), &mech, t, count, out);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT) {
+		msg_warn("token '%s' does not take CKA_DESTROYABLE/CKA_COPYABLE: its world key can "
+		    "be destroyed by any session, which would leave every backup in kmdata "
+		    "unrestorable (p11byok doctor reports this)", p11_token_label(p));
+		rv = p11_fn(p)->C_GenerateKey(p11_session(p), &mech, t, count - 2, out);
+	}
 	if (rv != CKR_OK) {
 		msg_ck(rv, "cannot create the world backup key on token '%s' (C_GenerateKey of "
 		    "AES-256 in the SO session)", p11_token_label(p));

@@ -24,6 +24,8 @@ struct world {
 	unsigned k, n;			/* quorum K of N */
 	char card_fp[WORLD_MAX_CARDS][65];	/* SHA-256 of each card file, hex; index 0 = card 1 */
 	char hash[65];			/* world hash, lower-case hex SHA-256 */
+	char so_check[17];		/* check value of the SO secret (cards.h), hex; empty
+					 * in a world made before it was recorded */
 	char *created;			/* ISO 8601 UTC */
 };
 
@@ -42,12 +44,29 @@ void world_free(struct world *w);
  * P11BYOK_EUSAGE when not, naming both.  */
 int world_check_token(const struct world *w, struct p11 *p);
 
-/* The world backup key on P's token, CK_INVALID_HANDLE when absent.  CKR_OK or the CK_RV. */
-CK_RV world_find_key(struct p11 *p, CK_OBJECT_HANDLE *out);
+/* The world backup key on P's token, checked (world_key_check): 0 with *OUT, P11BYOK_EENV
+ * when there is none, P11BYOK_EFAIL when the one there is not right or not the only one,
+ * after one line.  */
+int world_open_key(struct p11 *p, CK_OBJECT_HANDLE *out);
+/* As world_open_key, but no key at all is an answer: 0 with *OUT CK_INVALID_HANDLE. */
+int world_lookup_key(struct p11 *p, CK_OBJECT_HANDLE *out);
+
+/* Whether H is the world backup key as world init makes it: AES-256, trusted, wrap and
+ * unwrap only, born in the token and never extractable, not modifiable, with exactly its
+ * wrap and unwrap templates.  Returns 0 with WHY empty when it is, or naming the first
+ * difference; P11BYOK_EFAIL after one line when the token fails to answer.  */
+int world_key_check(struct p11 *p, CK_OBJECT_HANDLE h, char *why, size_t len);
+
+/* Whether the world key H can neither be destroyed nor copied (CKA_DESTROYABLE and
+ * CKA_COPYABLE false): worlds made before p11byok asked for it, or on modules without those
+ * attributes, are not.  */
+bool world_key_protected(struct p11 *p, CK_OBJECT_HANDLE h);
 
 /* (SO session) Generates the world backup key with the attributes of DESIGN.md §2: AES-256,
- * token, public, CKA_TRUSTED, wrap+unwrap, sensitive, not extractable, CKA_UNWRAP_TEMPLATE =
- * {CKA_WRAP_WITH_TRUSTED, CKA_SENSITIVE}.  Returns 0 or P11BYOK_EFAIL after one line.  */
+ * token, public, CKA_TRUSTED, wrap+unwrap, sensitive, not extractable, not modifiable, not
+ * destroyable or copyable where the module knows those, CKA_UNWRAP_TEMPLATE =
+ * {CKA_WRAP_WITH_TRUSTED, CKA_SENSITIVE}, CKA_WRAP_TEMPLATE = {CKA_MODIFIABLE}.  Returns 0
+ * or P11BYOK_EFAIL after one line.  */
 int world_create_key(struct p11 *p, CK_OBJECT_HANDLE *out);
 
 /* The cipher suites `world init` accepts, NULL-terminated; the first is the default. */
