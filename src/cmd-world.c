@@ -394,11 +394,11 @@ adopt_clear_trust(struct p11 *p, struct args *a)
 	}
 	for (size_t i = 0; i < n + nlook; i++) {
 		CK_OBJECT_HANDLE h = i < n ? t[i].h : look[i - n];
-		bool trusted = false;
-		if (h == world)
+		bool listed = false;
+		for (size_t j = 0; i >= n && j < n; j++)
+			listed = listed || t[j].h == h;	/* a trusted look-alike: gone already */
+		if (h == world || listed)
 			continue;
-		if (i >= n && (p11attr_bool(p, h, CKA_TRUSTED, &trusted), trusted))
-			continue;	/* already in the trusted list */
 		if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), h)) != CKR_OK) {
 			msg_ck(rv, "cannot destroy '%s' on token '%s' (--purge-trusted): nothing else "
 			    "was changed", i < n ? t[i].label : WORLD_KEY_LABEL, p11_token_label(p));

@@ -9,6 +9,8 @@
  *   P11FAULT_KILL_AFTER  C_Name:N — SIGKILL the process at its first call after the Nth
  *                    C_Name returned: a crash or power cut just after that operation, before
  *                    the tool could record it
+ *   P11FAULT_STOP_AFTER  C_Name:N — the same with SIGSTOP: the process waits there, mid
+ *                    operation, until a test (playing an attacker meanwhile) sends SIGCONT
  *
  * The failed call never reaches the real module, as when a device drops a request.  */
 #include <dlfcn.h>
@@ -24,9 +26,9 @@ static struct ck_function_list *real;
 static unsigned long calls, fault_at;
 static ck_rv_t fault_rv = CKR_DEVICE_ERROR;
 static FILE *log_file;
-static char kill_name[64];
-static unsigned long kill_after, kill_seen;
-static int kill_next;
+static char kill_name[64], stop_name[64];
+static unsigned long kill_after, kill_seen, stop_after, stop_seen;
+static int kill_next, stop_next;
 
 static const struct { const char *name; ck_rv_t rv; } rv_names[] = {
 	{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR }, { "CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED },
@@ -66,6 +68,11 @@ load(void)
 		memcpy(kill_name, kill, (size_t)(colon - kill));
 		kill_after = strtoul(colon + 1, NULL, 0);
 	}
+	if ((kill = getenv("P11FAULT_STOP_AFTER")) != NULL && (colon = strchr(kill, ':')) != NULL &&
+	    (size_t)(colon - kill) < sizeof stop_name) {
+		memcpy(stop_name, kill, (size_t)(colon - kill));
+		stop_after = strtoul(colon + 1, NULL, 0);
+	}
 	return 0;
 }
 
@@ -76,7 +83,12 @@ enter(const char *name)
 	int fail = ++calls == fault_at;
 	if (kill_next)
 		raise(SIGKILL);
+	if (stop_next) {
+		stop_next = 0;
+		raise(SIGSTOP);
+	}
 	kill_next = kill_after != 0 && strcmp(name, kill_name) == 0 && ++kill_seen == kill_after;
+	stop_next = stop_after != 0 && strcmp(name, stop_name) == 0 && ++stop_seen == stop_after;
 	if (log_file != NULL) {
 		fprintf(log_file, "%lu %s%s\n", calls, name, fail ? " FAULT" : "");
 		fflush(log_file);

@@ -14,14 +14,37 @@
  *       false (weak-sensitive), or the same protection (same); prints "wrap=CKR_..." and
  *       "unwrap=CKR_...".
  *
- *   p11-probe MODULE TOKEN-LABEL PIN-FILE wrap-transfer ID
- *       the first step of taking a key out through its transfer key: wraps the transfer key
- *       of ID (label byok-transfer-ID) under the world key; prints "wrap-transfer=CKR_..."
- *       (the world key's wrap template must refuse it: CKR_KEY_NOT_WRAPPABLE).
+ *   p11-probe MODULE TOKEN-LABEL PIN-FILE wrap-copy ID
+ *       wraps the transfer copy of ID (label xferacld-ID) under the world key, to unwrap it
+ *       back as a usable key; prints "wrap-copy=CKR_..." (the world key's wrap template
+ *       must refuse it: CKR_KEY_NOT_WRAPPABLE).
  *
  *   p11-probe MODULE TOKEN-LABEL PIN-FILE copy ID
  *       makes what modify-acls makes: a C_CopyObject of key ID labelled xferacld-ID with
  *       every usage flag off and not modifiable; prints "copy=CKR_...".
+ *
+ * The attacker's moves (issue 16), as an insider with the user PIN or a previous SO plays
+ * them:
+ *   p11-probe MODULE TOKEN-LABEL PIN-FILE wrap-trusted ID
+ *       wraps key ID under every trusted object this process sees but the world key (AES:
+ *       CKM_AES_KEY_WRAP_PAD; RSA: CKM_RSA_PKCS_OAEP and CKM_RSA_AES_KEY_WRAP); prints
+ *       "trusted=N" (those objects) and "exported=N" (the wraps that worked).
+ *   p11-probe MODULE TOKEN-LABEL PIN-FILE plant-copy ID
+ *       creates the transfer copy's look-alike: an AES-256 key of a known value (32 bytes
+ *       0x41), labelled xferacld-ID with CKA_ID ID, sensitive, extractable, wrap-with-trusted,
+ *       every usage off, not modifiable; prints "plant-copy=CKR_...".
+ *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-plant KEK.der [KEKID-HEX]
+ *       as the SO (the PIN file holds the SO PIN): a trusted AES-256 "world key" of a known
+ *       value (label byok-world-key, id world), and a trusted, wrap-only RSA public key of
+ *       KEK.der (DER SubjectPublicKeyInfo: the attacker's) with CKA_ID KEKID-HEX; prints
+ *       "so-plant-world=CKR_..." and "so-plant-kek=CKR_...".
+ *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-login -
+ *       logs in as the SO and out again; prints "so-login=CKR_OK" (else fails on C_Login).
+ *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-trusted LABEL
+ *       as the SO: generates a trusted, wrap-only AES-256 token key labelled LABEL (what an
+ *       older p11byok left, "byok-transfer-...", or a rogue one); prints "so-trusted=CKR_...".
+ *   p11-probe MODULE TOKEN-LABEL PIN-FILE destroy-world -
+ *       without logging in, destroys the world backup key; prints "destroy-world=CKR_...".
  *
  * Exit 0 when the calls were made (whatever the token answered), 1 on setup failure.  */
 #include <p11-kit/p11-kit.h>
@@ -51,6 +74,7 @@ rvname(CK_RV rv)
 	case CKR_KEY_FUNCTION_NOT_PERMITTED: return "CKR_KEY_FUNCTION_NOT_PERMITTED";
 	case CKR_WRAPPING_KEY_TYPE_INCONSISTENT: return "CKR_WRAPPING_KEY_TYPE_INCONSISTENT";
 	case CKR_MECHANISM_INVALID: return "CKR_MECHANISM_INVALID";
+	case CKR_ACTION_PROHIBITED: return "CKR_ACTION_PROHIBITED";
 	default:
 		snprintf(buf, sizeof buf, "CKR_0x%lx", (unsigned long)rv);
 		return buf;
@@ -195,19 +219,20 @@ probe_wrap_untrusted(const char *id)
 }
 
 static int
-probe_wrap_transfer(const char *id)
+probe_wrap_copy(const char *id)
 {
 	char label[160];
-	CK_OBJECT_HANDLE tk, wk = find(CKO_SECRET_KEY, "world", "byok-world-key");
-	unsigned char buf[512];
+	CK_OBJECT_HANDLE copy, wk = find(CKO_SECRET_KEY, "world", "byok-world-key");
+	unsigned char buf[8192];
 	CK_ULONG len = sizeof buf;
 
-	snprintf(label, sizeof label, "byok-transfer-%s", id);
-	if ((tk = find(CKO_SECRET_KEY, label, label)) == CK_INVALID_HANDLE)
-		return die("no transfer key", CKR_OBJECT_HANDLE_INVALID);
+	snprintf(label, sizeof label, "xferacld-%s", id);
+	if ((copy = find(CKO_PRIVATE_KEY, id, label)) == CK_INVALID_HANDLE &&
+	    (copy = find(CKO_SECRET_KEY, id, label)) == CK_INVALID_HANDLE)
+		return die("no transfer copy", CKR_OBJECT_HANDLE_INVALID);
 	if (wk == CK_INVALID_HANDLE)
 		return die("no world key", CKR_OBJECT_HANDLE_INVALID);
-	printf("wrap-transfer=%s\n", rvname(wrap(wk, tk, buf, &len)));
+	printf("wrap-copy=%s\n", rvname(wrap(wk, copy, buf, &len)));
 	return 0;
 }
 
@@ -229,6 +254,185 @@ probe_copy(const char *id)
 	return 0;
 }
 
+#ifndef CKM_RSA_AES_KEY_WRAP
+#define CKM_RSA_AES_KEY_WRAP 0x1054UL
+#endif
+
+static int
+probe_wrap_trusted(const char *id)
+{
+	CK_OBJECT_HANDLE key = target(id), h[64];
+	CK_ATTRIBUTE t[] = { { CKA_TRUSTED, &yes, sizeof yes } };
+	CK_ULONG n = 0, trusted = 0, exported = 0;
+	CK_RSA_PKCS_OAEP_PARAMS oaep = { CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0 };
+	struct { CK_ULONG bits; CK_RSA_PKCS_OAEP_PARAMS *oaep; } rsa_aes = { 256, &oaep };
+	CK_MECHANISM mechs[] = {
+		{ CKM_AES_KEY_WRAP_PAD, NULL, 0 },
+		{ CKM_RSA_PKCS_OAEP, &oaep, sizeof oaep },
+		{ CKM_RSA_AES_KEY_WRAP, &rsa_aes, sizeof rsa_aes },
+	};
+
+	if (key == CK_INVALID_HANDLE)
+		return die("no target key", CKR_OBJECT_HANDLE_INVALID);
+	if (f->C_FindObjectsInit(s, t, 1) != CKR_OK || f->C_FindObjects(s, h, 64, &n) != CKR_OK)
+		return die("C_FindObjects", CKR_GENERAL_ERROR);
+	f->C_FindObjectsFinal(s);
+	for (CK_ULONG i = 0; i < n; i++) {
+		char label[64] = "";
+		CK_ATTRIBUTE l = { CKA_LABEL, label, sizeof label - 1 };
+		if (f->C_GetAttributeValue(s, h[i], &l, 1) == CKR_OK)
+			label[l.ulValueLen] = '\0';
+		if (strcmp(label, "byok-world-key") == 0)
+			continue;	/* wraps only under itself, into the token's own backups */
+		trusted++;
+		for (size_t m = 0; m < sizeof mechs / sizeof mechs[0]; m++) {
+			unsigned char buf[8192];
+			CK_ULONG len = sizeof buf;
+			CK_RV rv = f->C_WrapKey(s, &mechs[m], h[i], key, buf, &len);
+			printf("wrap under '%s' with 0x%lx: %s\n", label, mechs[m].mechanism,
+			    rvname(rv));
+			exported += rv == CKR_OK;
+		}
+	}
+	printf("trusted=%lu\nexported=%lu\n", trusted, exported);
+	return 0;
+}
+
+static int
+probe_plant_copy(const char *id)
+{
+	static unsigned char value[32];
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	char label[160], idb[128];
+	CK_OBJECT_HANDLE h;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
+		{ CKA_VALUE, value, sizeof value }, { CKA_TOKEN, &yes, 1 }, { CKA_PRIVATE, &yes, 1 },
+		{ CKA_LABEL, label, 0 }, { CKA_ID, idb, 0 },
+		{ CKA_SENSITIVE, &yes, 1 }, { CKA_EXTRACTABLE, &yes, 1 },
+		{ CKA_WRAP_WITH_TRUSTED, &yes, 1 }, { CKA_ENCRYPT, &no, 1 }, { CKA_DECRYPT, &no, 1 },
+		{ CKA_WRAP, &no, 1 }, { CKA_UNWRAP, &no, 1 }, { CKA_SIGN, &no, 1 },
+		{ CKA_VERIFY, &no, 1 }, { CKA_DERIVE, &no, 1 }, { CKA_MODIFIABLE, &no, 1 },
+	};
+
+	memset(value, 0x41, sizeof value);
+	snprintf(label, sizeof label, "xferacld-%s", id);
+	snprintf(idb, sizeof idb, "%s", id);
+	t[5].ulValueLen = strlen(label);
+	t[6].ulValueLen = strlen(idb);
+	printf("plant-copy=%s\n", rvname(f->C_CreateObject(s, t, sizeof t / sizeof t[0], &h)));
+	return 0;
+}
+
+/* KEK.der's modulus and exponent, through the OpenSSL command line's text output being
+ * no option here: the DER is parsed by hand (SEQUENCE { algid, BIT STRING { SEQUENCE {
+ * INTEGER n, INTEGER e } } }).  */
+static int
+der_len(const unsigned char **p, const unsigned char *end, size_t *len)
+{
+	size_t l;
+	if (*p >= end)
+		return -1;
+	l = *(*p)++;
+	if (l & 0x80) {
+		size_t k = l & 0x7f;
+		if (k == 0 || k > 3 || (size_t)(end - *p) < k)
+			return -1;
+		for (l = 0; k > 0; k--)
+			l = (l << 8) | *(*p)++;
+	}
+	*len = l;
+	return (size_t)(end - *p) < l ? -1 : 0;
+}
+
+static int
+rsa_spki(unsigned char *der, size_t dlen, unsigned char **n, size_t *nlen,
+    unsigned char **e, size_t *elen)
+{
+	const unsigned char *p = der, *end = der + dlen;
+	size_t l;
+	if (*p++ != 0x30 || der_len(&p, end, &l) || *p++ != 0x30 || der_len(&p, end, &l))
+		return -1;
+	p += l;		/* the algorithm identifier */
+	if (*p++ != 0x03 || der_len(&p, end, &l) || *p++ != 0x00 || *p++ != 0x30 ||
+	    der_len(&p, end, &l) || *p++ != 0x02 || der_len(&p, end, nlen))
+		return -1;
+	*n = der + (p - der);
+	p += *nlen;
+	if (*p++ != 0x02 || der_len(&p, end, elen))
+		return -1;
+	*e = der + (p - der);
+	return 0;
+}
+
+static int
+probe_so_plant(const char *der_path, const char *kek_id_hex)
+{
+	static unsigned char value[32], der[4096], kid[64];
+	static char wlabel[] = "byok-world-key", wid[] = "world", klabel[] = "byok-kek-planted";
+	CK_OBJECT_CLASS sec = CKO_SECRET_KEY, pub = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE aes = CKK_AES, rsa = CKK_RSA;
+	unsigned char *n, *e;
+	size_t dlen, nlen, elen, kidlen = 0;
+	CK_OBJECT_HANDLE h;
+	FILE *fp = fopen(der_path, "rb");
+
+	if (fp == NULL)
+		return die("cannot open KEK.der", CKR_ARGUMENTS_BAD);
+	dlen = fread(der, 1, sizeof der, fp);
+	fclose(fp);
+	if (rsa_spki(der, dlen, &n, &nlen, &e, &elen) != 0)
+		return die("KEK.der is not an RSA SubjectPublicKeyInfo", CKR_ARGUMENTS_BAD);
+	for (const char *c = kek_id_hex; c && c[0] && c[1] && kidlen < sizeof kid; c += 2)
+		sscanf(c, "%2hhx", &kid[kidlen++]);
+	memset(value, 0x57, sizeof value);
+	{
+		CK_ATTRIBUTE t[] = {
+			{ CKA_CLASS, &sec, sizeof sec }, { CKA_KEY_TYPE, &aes, sizeof aes },
+			{ CKA_VALUE, value, sizeof value }, { CKA_TOKEN, &yes, 1 },
+			{ CKA_PRIVATE, &no, 1 }, { CKA_LABEL, wlabel, sizeof wlabel - 1 },
+			{ CKA_ID, wid, sizeof wid - 1 }, { CKA_TRUSTED, &yes, 1 },
+			{ CKA_WRAP, &yes, 1 },
+			{ CKA_UNWRAP, &yes, 1 }, { CKA_SENSITIVE, &yes, 1 },
+			{ CKA_EXTRACTABLE, &no, 1 }, { CKA_MODIFIABLE, &no, 1 },
+		};
+		printf("so-plant-world=%s\n", rvname(f->C_CreateObject(s, t, sizeof t / sizeof t[0],
+		    &h)));
+	}
+	{
+		CK_ATTRIBUTE t[] = {
+			{ CKA_CLASS, &pub, sizeof pub }, { CKA_KEY_TYPE, &rsa, sizeof rsa },
+			{ CKA_TOKEN, &yes, 1 }, { CKA_PRIVATE, &no, 1 },
+			{ CKA_LABEL, klabel, sizeof klabel - 1 }, { CKA_ID, kid, kidlen },
+			{ CKA_MODULUS, n, nlen }, { CKA_PUBLIC_EXPONENT, e, elen },
+			{ CKA_TRUSTED, &yes, 1 }, { CKA_WRAP, &yes, 1 }, { CKA_ENCRYPT, &no, 1 },
+			{ CKA_MODIFIABLE, &no, 1 },
+		};
+		printf("so-plant-kek=%s\n", rvname(f->C_CreateObject(s, t, sizeof t / sizeof t[0],
+		    &h)));
+	}
+	return 0;
+}
+
+static int
+probe_so_trusted(const char *label)
+{
+	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_ULONG vlen = 32;
+	char l[128];
+	CK_OBJECT_HANDLE h;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_VALUE_LEN, &vlen, sizeof vlen }, { CKA_TOKEN, &yes, 1 },
+		{ CKA_PRIVATE, &no, 1 }, { CKA_LABEL, l, 0 }, { CKA_ID, l, 0 },
+		{ CKA_TRUSTED, &yes, 1 }, { CKA_WRAP, &yes, 1 },
+	};
+	snprintf(l, sizeof l, "%s", label);
+	t[3].ulValueLen = t[4].ulValueLen = strlen(l);
+	printf("so-trusted=%s\n", rvname(f->C_GenerateKey(s, &gen, t, sizeof t / sizeof t[0], &h)));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -242,7 +446,8 @@ main(int argc, char **argv)
 
 	if (argc < 6) {
 		fprintf(stderr, "usage: p11-probe MODULE TOKEN-LABEL PIN-FILE attrs|wrap-untrusted|"
-		    "unwrap ID [HOW]\n");
+		    "unwrap|wrap-copy|copy|wrap-trusted|plant-copy|so-plant|destroy-world ID "
+		    "[ARG]\n");
 		return 2;
 	}
 	if ((pf = fopen(argv[3], "r")) == NULL || fgets(pin, sizeof pin, pf) == NULL)
@@ -274,7 +479,15 @@ main(int argc, char **argv)
 	if ((rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s)) !=
 	    CKR_OK)
 		return die("C_OpenSession", rv);
-	if ((rv = f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin))) != CKR_OK)
+	/* destroy-world plays an attacker with no PIN; so-plant a security officer. */
+	if (strcmp(argv[4], "destroy-world") == 0) {
+		CK_OBJECT_HANDLE wk = find(CKO_SECRET_KEY, "world", "byok-world-key");
+		printf("destroy-world=%s\n", wk == CK_INVALID_HANDLE ? "no world key" :
+		    rvname(f->C_DestroyObject(s, wk)));
+		return 0;
+	}
+	if ((rv = f->C_Login(s, strncmp(argv[4], "so-", 3) == 0 ? CKU_SO : CKU_USER,
+	    (CK_UTF8CHAR *)pin, strlen(pin))) != CKR_OK)
 		return die("C_Login", rv);
 	memset(pin, 0, sizeof pin);
 	if (strcmp(argv[4], "attrs") == 0) {
@@ -289,10 +502,20 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[4], "wrap-untrusted") == 0)
 		r = probe_wrap_untrusted(argv[5]);
-	else if (strcmp(argv[4], "wrap-transfer") == 0)
-		r = probe_wrap_transfer(argv[5]);
+	else if (strcmp(argv[4], "wrap-copy") == 0)
+		r = probe_wrap_copy(argv[5]);
 	else if (strcmp(argv[4], "copy") == 0)
 		r = probe_copy(argv[5]);
+	else if (strcmp(argv[4], "wrap-trusted") == 0)
+		r = probe_wrap_trusted(argv[5]);
+	else if (strcmp(argv[4], "plant-copy") == 0)
+		r = probe_plant_copy(argv[5]);
+	else if (strcmp(argv[4], "so-login") == 0)
+		r = printf("so-login=CKR_OK\n") < 0;
+	else if (strcmp(argv[4], "so-trusted") == 0)
+		r = probe_so_trusted(argv[5]);
+	else if (strcmp(argv[4], "so-plant") == 0)
+		r = probe_so_plant(argv[5], argc > 6 ? argv[6] : "");
 	else if (strcmp(argv[4], "unwrap") == 0)
 		r = probe_unwrap(argv[5], argc > 6 ? argv[6] : "same");
 	else

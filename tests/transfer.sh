@@ -1,8 +1,8 @@
 #!/bin/bash
 # transfer.sh: the proof of the whole flow on SoftHSMv2 (issue 5).  The test vendor kit plays
 # the cloud region (its KEK private key lives in a second token, "cloud"); this side runs
-# verify-kek, world init 2/3, generate (RSA-2048, RSA-4096, EC P-256, AES-256), modify-acls
-# with two of the three cards, package; the cloud token imports every .byok, and each
+# verify-kek, world init 2/3, generate (RSA-2048, RSA-4096, EC P-256, AES-256), modify-acls,
+# package with two of the three cards; the cloud token imports every .byok, and each
 # imported key is used against the original.  Then the same keys are packaged for a software
 # KEK and opened by the OpenSSL command line alone, an implementation that is not ours.
 . "$(dirname "$0")/lib.sh"
@@ -56,38 +56,41 @@ $PW --encrypt --mechanism AES-CBC --iv $IV --id "$(printf aes256 | xxd -p)" -i "
 	-o "$T/aes.enc" >/dev/null 2>&1
 assert "the original AES key encrypts" test -s "$T/aes.enc"
 
-# --- step 4.1: modify-acls with two cards ---
+# --- step 4.1: modify-acls (the copy; no cards, no trust) ---
 for k in $keys; do
 	id=${k%%:*}
-	expect 0 "Result: SUCCESS" "modify-acls $id with cards 1 and 2" -- wp --token "$W" \
+	expect 0 "Result: SUCCESS" "modify-acls $id" -- wp --token "$W" \
 		modify-acls --ident "$id" --region NA --toolset-dir "$TOOLSET" \
-		--root-hash "$KIT_ROOT_HASH" "${cards12[@]}"
+		--root-hash "$KIT_ROOT_HASH"
 done
-if [ "$(grep -c 'byok-kek-' <($PW -O 2>/dev/null))" -eq 1 ]; then
-	ok "the KEK is installed once for four keys"
-else not_ok "KEK objects"; $PW -O 2>&1 | diag; fi
-# The user cannot take a transfer key out under the world key (to unwrap it back as a
-# decrypting key and read what it wraps): the world key's wrap template refuses it.
+# No trust rests on the token between the steps: the world key is its one trusted object.
 if [ -x "${P11_PROBE:-}" ]; then
-	run "$P11_PROBE" "$SOFTHSM2_MODULE" byok-world "$T/pin" wrap-transfer rsa2048
-	grep -q "wrap-transfer=CKR_KEY_NOT_WRAPPABLE" "$T/out" &&
-		ok "a transfer key cannot be wrapped under the world key" ||
-		{ not_ok "a transfer key cannot be wrapped under the world key"; diag "$T/out" "$T/err"; }
+	run "$P11_PROBE" "$SOFTHSM2_MODULE" byok-world "$T/pin" wrap-trusted aes256
+	grep -q "^trusted=0$" "$T/out" && ok "after modify-acls no trusted object but the world key" ||
+		{ not_ok "trusted objects after modify-acls"; diag "$T/out" "$T/err"; }
+	# The user cannot take a copy out under the world key (to unwrap it back as a usable
+	# key): the world key's wrap template refuses what is not modifiable.
+	run "$P11_PROBE" "$SOFTHSM2_MODULE" byok-world "$T/pin" wrap-copy rsa2048
+	grep -q "wrap-copy=CKR_KEY_NOT_WRAPPABLE" "$T/out" &&
+		ok "a transfer copy cannot be wrapped under the world key" ||
+		{ not_ok "a transfer copy cannot be wrapped under the world key"; diag "$T/out" "$T/err"; }
 else
+	skip "tests/p11-probe not built"
 	skip "tests/p11-probe not built"
 fi
 
-# --- step 4.2: package; every transfer key is gone afterwards ---
+# --- step 4.2: package with cards 1 and 2; no trust outlives it ---
 for k in $keys; do
 	id=${k%%:*}
-	expect 0 "Result: SUCCESS" "package $id" -- wp --token "$W" package --ident "$id" \
-		--region NA --toolset-dir "$TOOLSET" --root-hash "$KIT_ROOT_HASH" \
-		--friendly-name "$id" -o "$T/byok/KeyTransferPackage-$id.byok"
+	expect 0 "Result: SUCCESS" "package $id with cards 1 and 2" -- wp --token "$W" package \
+		--ident "$id" --region NA --toolset-dir "$TOOLSET" --root-hash "$KIT_ROOT_HASH" \
+		--friendly-name "$id" -o "$T/byok/KeyTransferPackage-$id.byok" "${cards12[@]}"
 done
 if grep -q "az keyvault key import --vault-name VAULT --name aes256 --byok-file .* --kty oct-HSM" \
 	"$T/out"; then ok "package prints the az upload line"; else not_ok "az line"; diag "$T/out"; fi
-if $PW -O 2>/dev/null | grep -q 'byok-transfer-'; then not_ok "a transfer key outlived package"
-else ok "no transfer key outlives package"; fi
+if $PW -O 2>/dev/null | grep -qE 'byok-transfer-|byok-kek-'; then
+	not_ok "a KEK or transfer key outlived package"
+else ok "no KEK or transfer key outlives package"; fi
 run stat -c %a "$T/byok/KeyTransferPackage-rsa2048.byok"
 if [ "$(cat "$T/out")" = 600 ]; then ok ".byok mode 0600"; else not_ok ".byok mode $(cat "$T/out")"; fi
 
@@ -138,13 +141,13 @@ kit_kek_soft || { echo "Bail out! the vendor kit's software KEK failed"; exit 1;
 SOFT_PEM=$KIT_KEK_PEM SOFT_KEY=$KIT_KEK_PRIV_PEM SOFT_ID=$KIT_KEK_ID
 for k in $keys; do
 	IFS=: read -r id type size <<<"$k"
-	expect 0 "Result: SUCCESS" "modify-acls $id for a Key Vault PEM, cards 2 and 3" -- \
+	expect 0 "Result: SUCCESS" "modify-acls $id for a Key Vault PEM" -- \
 		wp --token "$W" modify-acls --ident "$id" --kek-pem "$SOFT_PEM" \
-		--kek-id "$SOFT_ID" "${cards23[@]}"
+		--kek-id "$SOFT_ID"
 	f="$T/byok/soft-$id.byok"
-	expect 0 "Result: SUCCESS" "package $id for the PEM KEK" -- wp --token "$W" package \
-		--ident "$id" --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
-		--friendly-name "soft-$id" -o "$f"
+	expect 0 "Result: SUCCESS" "package $id for the PEM KEK, cards 2 and 3" -- wp --token "$W" \
+		package --ident "$id" --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
+		--friendly-name "soft-$id" -o "$f" "${cards23[@]}"
 	byok_open "$f" "$SOFT_KEY" "$T/key" 2>"$T/err"
 	if [ "$type" = AES ]; then
 		openssl enc -d -aes-256-cbc -nopad -K "$(xxd -p -c 64 "$T/key")" -iv $IV \
@@ -163,34 +166,46 @@ done
 
 # --- refusals that must leave the token as it was ---
 before=$(objects "$PW")
-expect 2 "1 card given, but this world needs 2 of its 3 cards" "modify-acls with one card is refused" -- \
+expect 2 "1 card given, but this world needs 2 of its 3 cards" "package with one card is refused" -- \
+	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
+	--friendly-name one -o "$T/byok/one.byok" \
+	--card "$T/cards/card-1-of-3.acs" --card-pass-file "$T/pass1"
+expect 2 "quorum approves each transfer: give --card" "package without cards is refused" -- \
+	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
+	--friendly-name none -o "$T/byok/none.byok"
+expect 2 "modify-acls takes no cards" "modify-acls refuses cards: it gives no trust" -- \
 	wp --token "$W" modify-acls --ident rsa2048 --kek-pem "$SOFT_PEM" \
-	--kek-id "$SOFT_ID" --card "$T/cards/card-1-of-3.acs" --card-pass-file "$T/pass1"
-expect 2 "no record|generate it" "modify-acls of an ident never generated" -- \
-	wp --token "$W" modify-acls --ident nosuch --kek-pem "$SOFT_PEM" \
 	--kek-id "$SOFT_ID" "${cards12[@]}"
+expect 2 "no record|generate it" "modify-acls of an ident never generated" -- \
+	wp --token "$W" modify-acls --ident nosuch --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID"
 expect 2 "already exists.*--force" "package refuses to overwrite a .byok" -- \
 	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
-	--kek-id "$SOFT_ID" --friendly-name x -o "$T/byok/soft-rsa2048.byok"
+	--kek-id "$SOFT_ID" --friendly-name x -o "$T/byok/soft-rsa2048.byok" "${cards12[@]}"
 expect 2 "--friendly-name 'a/b'" "a friendly name with a path separator" -- \
 	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
-	--kek-id "$SOFT_ID" --friendly-name a/b
+	--kek-id "$SOFT_ID" --friendly-name a/b "${cards12[@]}"
 expect 2 "--subscription-id 'nope' is not a GUID" "a subscription id that is not a GUID" -- \
 	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
-	--kek-id "$SOFT_ID" --friendly-name y --subscription-id nope
-expect 2 "no transfer key for 'rsa2048'.*modify-acls" "a second package needs modify-acls again" -- \
-	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
-	--kek-id "$SOFT_ID" --friendly-name again -o "$T/byok/again.byok"
+	--kek-id "$SOFT_ID" --friendly-name y --subscription-id nope "${cards12[@]}"
+expect 2 "prepared by modify-acls for another KEK" "package for a KEK modify-acls was not run for" -- \
+	wp --token "$W" package --ident rsa2048 --region NA --toolset-dir "$TOOLSET" \
+	--root-hash "$KIT_ROOT_HASH" --friendly-name other -o "$T/byok/other.byok" "${cards12[@]}"
 after=$(objects "$PW")
-if [ "$before" = "$after" ] && [ ! -e "$T/byok/again.byok" ]; then
+if [ "$before" = "$after" ] && [ ! -e "$T/byok/one.byok" ] && [ ! -e "$T/byok/none.byok" ] &&
+	[ ! -e "$T/byok/other.byok" ]; then
 	ok "refusals left the token and the output dir as they were"
 else not_ok "refusals changed something ($before -> $after objects)"; fi
+# Each package is its own approval: the same key again, with the quorum, is a new .byok.
+expect 0 "Result: SUCCESS" "a second package of a key, approved again by the quorum" -- \
+	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
+	--friendly-name again -o "$T/byok/again.byok" "${cards23[@]}"
 
 expect 0 "intact" "the audit log of the whole flow verifies" -- \
 	"$P11BYOK" --kmdata "$T/kmdata" audit verify
 if grep -q '"command":"modify-acls"' "$T/kmdata/audit.log" &&
+	grep -q '"command":"approve".*"cards":\[2,3\]' "$T/kmdata/audit.log" &&
 	grep -q '"command":"package"' "$T/kmdata/audit.log" &&
 	! grep -qE 'user-pin-1234|card [0-9] passphrase' "$T/kmdata/audit.log"; then
-	ok "the audit log records modify-acls and package, and no secret"
+	ok "the audit log records modify-acls, the quorum's approvals with their cards, and package, and no secret"
 else not_ok "audit content"; fi
 done_testing

@@ -1,0 +1,193 @@
+#!/bin/bash
+# attacks.sh: issue 16's attacks, each played for real against a SoftHSMv2 token by an
+# independent client (tests/p11-probe: p11-kit only), and each shown to export nothing.
+#
+#   1. an insider with the user PIN plants a transfer copy of a known value: refused;
+#   2. ... looks for trust to wrap a key the quorum never approved, before, during (the
+#      package process stopped while its trust exists) and after a transfer: none;
+#   3. ... destroys the world backup key without logging in: the token refuses;
+#   4. a previous SO planted a trusted "world key" of a known value and a look-alike KEK
+#      before the token was adopted: adopt refuses, or with --purge-trusted removes them;
+#   5. an SO-made trusted object on an established world: an older p11byok's is swept and
+#      logged, anyone else's stops every transfer and turns world show and doctor red.
+. "$(dirname "$0")/lib.sh"
+need openssl jq xxd sha256sum
+[ -x "${P11_PROBE:-}" ] || skip_all "tests/p11-probe not built"
+[ -x "${SO_PIN_TOOL:-}" ] || skip_all "tests/so-pin not built"
+[ -n "$PKCS11_TOOL" ] || skip_all "pkcs11-tool not installed"
+softhsm_setup
+
+W=pkcs11:token=byok-world
+mkdir -p "$T/kmdata" "$T/byok"
+chmod 700 "$T/kmdata"
+printf 'user-pin-1234\n' >"$T/pin"
+for i in 1 2 3; do printf 'card %s passphrase\n' "$i" >"$T/pass$i"; done
+chmod 600 "$T/pin" "$T/pass"*
+wp() { p11 --kmdata "$T/kmdata" --pin-file "$T/pin" --token "$W" "$@"; }
+cards=(--card "$T/cards/card-1-of-3.acs" --card-pass-file "$T/pass1"
+	--card "$T/cards/card-2-of-3.acs" --card-pass-file "$T/pass2")
+probe() { "$P11_PROBE" "$SOFTHSM2_MODULE" "$@"; }
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/kek.key" 2>/dev/null
+openssl pkey -in "$T/kek.key" -pubout -out "$T/kek.pem"
+KID=https://contoso.vault.azure.net/keys/kek/1
+kek=(--kek-pem "$T/kek.pem" --kek-id "$KID")
+failure_for() {	# failure_for COMMAND IDENT: the audit log's last line is that FAILURE
+	tail -n 1 "$T/kmdata/audit.log" | jq -e --arg c "$1" --arg i "$2" \
+		'.command == $c and .result == "FAILURE" and .ident == $i' >/dev/null
+}
+
+expect 0 "Result: SUCCESS" "world init 2/3" -- \
+	p11 --kmdata "$T/kmdata" --pin-file "$T/pin" world init --acs-quorum 2/3 --cards-dir "$T/cards" --label byok-world \
+	--card-pass-file "$T/pass1" --card-pass-file "$T/pass2" --card-pass-file "$T/pass3"
+for k in krsa:RSA:size=2048 kec:EC:curve=P-256 kaes:AES:size=256 kaes2:AES:size=256 \
+	xaes:AES:size=256 xec:EC:curve=P-256; do
+	IFS=: read -r id type spec <<<"$k"
+	run wp generate type="$type" "$spec" ident="$id"
+	[ "$rc" -eq 0 ] || { echo "Bail out! generate $id"; diag "$T/err"; exit 1; }
+done
+
+# --- 1. a transfer copy of a known value is never wrapped ---
+run probe byok-world "$T/pin" plant-copy kaes
+grep -q "plant-copy=CKR_OK" "$T/out" && ok "the insider plants a known-value copy of kaes" ||
+	{ not_ok "plant-copy"; diag "$T/out" "$T/err"; }
+expect 1 "transfer copy xferacld-kaes .* refused: CKA_LOCAL is false" \
+	"modify-acls refuses the planted copy (the token did not make it)" -- \
+	wp modify-acls --ident kaes "${kek[@]}"
+failure_for modify-acls kaes && ok "... and logs the refusal" || not_ok "FAILURE line"
+expect 0 "Result: SUCCESS" "modify-acls kaes2 makes the real copy" -- \
+	wp modify-acls --ident kaes2 "${kek[@]}"
+probe byok-world "$T/pin" plant-copy kaes2 >/dev/null
+expect 1 "2 objects named as the transfer copy of 'kaes2'" \
+	"package refuses when a second copy appears after modify-acls" -- \
+	wp package --ident kaes2 "${kek[@]}" --friendly-name kaes2 -o "$T/byok/kaes2.byok" \
+	"${cards[@]}"
+failure_for package kaes2 && ok "... and logs the refusal" || not_ok "FAILURE line"
+if [ ! -e "$T/byok/kaes2.byok" ] && ! ls "$T/byok" | grep -q .; then
+	ok "nothing was written for either planted copy"
+else not_ok "a .byok was written"; ls "$T/byok" | diag /dev/stdin; fi
+
+# --- 2. no trust to take a never-approved key out: before, during, after a transfer ---
+no_trust() {	# no_trust WHEN: the insider finds nothing that wraps xaes or xec
+	local id
+	for id in xaes xec; do
+		run probe byok-world "$T/pin" wrap-trusted "$id"
+		if grep -q "^trusted=0$" "$T/out" && grep -q "^exported=0$" "$T/out"; then
+			ok "$1: no trust on the token takes never-approved $id out"
+		else not_ok "$1: $id"; diag "$T/out" "$T/err"; fi
+	done
+}
+no_trust "before any transfer"
+expect 0 "Result: SUCCESS" "modify-acls krsa" -- wp modify-acls --ident krsa "${kek[@]}"
+# The package process stops right after the SO made its trust (C_CreateObject of the KEK),
+# the insider looks meanwhile, then the package goes on.
+P11FAULT_MODULE=$SOFTHSM2_MODULE P11FAULT_STOP_AFTER=C_CreateObject:1 \
+	"$P11BYOK" --module "$FAULTY_MODULE" --regions "$REGIONS" --kmdata "$T/kmdata" \
+	--pin-file "$T/pin" --token "$W" package --ident krsa "${kek[@]}" --friendly-name krsa \
+	-o "$T/byok/krsa.byok" "${cards[@]}" >"$T/pkg.out" 2>"$T/pkg.err" </dev/null &
+pkg=$!
+for _ in $(seq 1 300); do
+	[ "$(awk '{print $3}' /proc/$pkg/stat 2>/dev/null)" = T ] && break
+	sleep 0.1
+done
+if [ "$(awk '{print $3}' /proc/$pkg/stat 2>/dev/null)" = T ]; then
+	ok "the package process holds the quorum's trust, stopped"
+	no_trust "while a package holds its trust"
+else
+	not_ok "the package process did not stop at its trust"; skip "no stop"; skip "no stop"
+fi
+kill -CONT "$pkg" 2>/dev/null
+wait "$pkg"
+if [ $? -eq 0 ] && grep -q "Result: SUCCESS" "$T/pkg.err" "$T/pkg.out"; then
+	ok "the package then finishes"
+else not_ok "package after the stop"; diag "$T/pkg.err"; fi
+no_trust "after the transfer"
+if byok_open "$T/byok/krsa.byok" "$T/kek.key" "$T/krsa.key" 2>/dev/null &&
+	der_trim "$T/krsa.key" "$T/krsa.der" &&
+	cmp -s <(openssl pkey -inform DER -in "$T/krsa.der" -pubout -outform DER 2>/dev/null) \
+	<($PKCS11_TOOL --module "$SOFTHSM2_MODULE" --token-label byok-world --read-object \
+	--type pubkey --label krsa 2>/dev/null); then
+	ok "the approved key, and only it, left: krsa.byok opens to krsa"
+else not_ok "krsa.byok"; fi
+
+# --- 3. the world key cannot be destroyed by a session with no login ---
+run probe byok-world "$T/pin" destroy-world -
+grep -q "destroy-world=CKR_ACTION_PROHIBITED" "$T/out" &&
+	ok "the token refuses to destroy the world key (CKA_DESTROYABLE false)" ||
+	{ not_ok "destroy-world"; diag "$T/out" "$T/err"; }
+expect 0 "Protection: +not destroyable, not copyable" "world show says the world key is protected" -- \
+	wp world show
+
+# --- 4. adopting a token whose previous SO planted trust ---
+softhsm_token old 1111 87654321
+printf '87654321\n' >"$T/old-so"
+printf '1111\n' >"$T/old-user"
+chmod 600 "$T/old-so" "$T/old-user"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/atk.key" 2>/dev/null
+openssl pkey -in "$T/atk.key" -pubout -outform DER -out "$T/atk.der"
+real_id=$(openssl pkey -pubin -in "$T/kek.pem" -outform DER | sha256sum | cut -c1-32)
+run probe old "$T/old-so" so-plant "$T/atk.der" "$real_id"
+grep -q "so-plant-world=CKR_OK" "$T/out" && grep -q "so-plant-kek=CKR_OK" "$T/out" &&
+	ok "the old SO plants a known-value world key and a look-alike KEK" ||
+	{ not_ok "so-plant"; diag "$T/out" "$T/err"; }
+mkdir -m 700 "$T/km-old"
+adopt() {
+	p11 --kmdata "$T/km-old" --pin-file "$T/old-user" --token pkcs11:token=old world init \
+		--adopt --so-pin-file "$T/old-so" --acs-quorum 2/3 --cards-dir "$T/cards-old" \
+		--card-pass-file "$T/pass1" --card-pass-file "$T/pass2" --card-pass-file "$T/pass3" \
+		"$@"
+}
+expect 1 "holds 2 objects its previous security officer left" \
+	"adopt refuses a token with the previous SO's trust" -- adopt
+if [ ! -e "$T/km-old/world" ] && ! ls "$T/cards-old"/card-* >/dev/null 2>&1 &&
+	probe old "$T/old-so" so-login - 2>/dev/null | grep -q "so-login=CKR_OK"; then
+	ok "... and changed nothing: no world, no cards, the old SO PIN still works"
+else not_ok "the refused adopt changed something"; fi
+expect 0 "Result: SUCCESS" "adopt --purge-trusted takes the token and removes the planted trust" -- \
+	adopt --purge-trusted
+if jq -e 'select(.command == "world init") | .purged_trusted | length == 2' \
+	"$T/km-old/audit.log" >/dev/null; then
+	ok "the audit line names the two purged objects"
+else not_ok "purged_trusted"; fi
+p11 --kmdata "$T/km-old" --pin-file "$T/old-user" --token pkcs11:token=old \
+	generate type=AES size=256 ident=oaes >/dev/null 2>&1
+run probe old "$T/old-user" wrap-trusted oaes
+grep -q "^trusted=0$" "$T/out" && ok "after adopt no trust but the new world key" ||
+	{ not_ok "trust after adopt"; diag "$T/out"; }
+cards_old=(--card "$T/cards-old/card-1-of-3.acs" --card-pass-file "$T/pass1"
+	--card "$T/cards-old/card-3-of-3.acs" --card-pass-file "$T/pass3")
+op() { p11 --kmdata "$T/km-old" --pin-file "$T/old-user" --token pkcs11:token=old "$@"; }
+op modify-acls --ident oaes "${kek[@]}" >/dev/null 2>&1
+expect 0 "Result: SUCCESS" "the adopted world packages a key" -- \
+	op package --ident oaes "${kek[@]}" --friendly-name oaes -o "$T/byok/oaes.byok" \
+	"${cards_old[@]}"
+if byok_open "$T/byok/oaes.byok" "$T/kek.key" "$T/oaes.key" 2>/dev/null &&
+	! byok_open "$T/byok/oaes.byok" "$T/atk.key" "$T/oaes.atk" 2>/dev/null; then
+	ok "its .byok opens with the real KEK, not the planted one"
+else not_ok "oaes.byok"; fi
+if [ "$(jq -r .wrapped_key "$T/km-old/key_simple_oaes" 2>/dev/null)" != null ] &&
+	p11 --kmdata "$T/km-old" --pin-file "$T/old-user" world show 2>&1 |
+	grep -q "Trusted objects: 1 "; then
+	ok "the key's backup is under the new world key, the one trusted object"
+else not_ok "world after adopt"; fi
+
+# --- 5. SO-made trust on an established world ---
+"$SO_PIN_TOOL" "$T/cards/card-1-of-3.acs" "$T/pass1" "$T/cards/card-3-of-3.acs" "$T/pass3" \
+	>"$T/so.pin" && chmod 600 "$T/so.pin"
+run probe byok-world "$T/so.pin" so-trusted byok-transfer-krsa
+grep -q "so-trusted=CKR_OK" "$T/out" && ok "an older p11byok's transfer key on the token" ||
+	{ not_ok "so-trusted legacy"; diag "$T/out" "$T/err"; }
+expect 0 "destroyed 1 trusted object an older p11byok left" \
+	"modify-acls destroys it and says so" -- wp modify-acls --ident kec "${kek[@]}"
+if grep -q '"command":"trust-sweep".*"label":"byok-transfer-krsa".*"result":"RECOVERED"' \
+	"$T/kmdata/audit.log"; then ok "... with a RECOVERED line"; else not_ok "sweep line"; fi
+run probe byok-world "$T/so.pin" so-trusted rogue
+expect 1 "holds a trusted secret key p11byok did not make \(label 'rogue'" \
+	"package refuses while a rogue trusted key is on the token" -- \
+	wp package --ident kec "${kek[@]}" --friendly-name kec -o "$T/byok/kec.byok" "${cards[@]}"
+[ ! -e "$T/byok/kec.byok" ] && ok "... nothing written" || not_ok "kec.byok written"
+expect 1 "NOT ACCOUNTED FOR" "world show marks it and fails" -- wp world show
+expect 1 "holds trust p11byok did not give" "doctor fails on it" -- wp doctor
+run wp world show
+grep -q "Trusted objects: 2 " "$T/out" && ok "world show lists both trusted objects" ||
+	{ not_ok "world show listing"; diag "$T/out"; }
+done_testing
