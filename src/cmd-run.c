@@ -198,6 +198,9 @@ key_prepare(struct batch *b, struct runplan_key *k, struct outcome *o, struct pa
 	if ((r = runplan_record_unaudited(rp, b->p, k)) != 0 || (r = key_step(b, k, o)) != 0)
 		return r;
 	b->made += strcmp(o->generate, "existing") != 0;
+	if (strcmp(o->generate, "recovered") == 0)
+		msg_out("Recovered: key '%s', made by the token before a crash cut its record short "
+		    "(checked, backed up, recorded; not made twice)\n", k->ck->ident);
 	if (rp->generate_only) {
 		o->acls = o->package = "not run";
 		return 0;
@@ -336,6 +339,8 @@ package_all(struct batch *b, struct progress *pr)
 		for (size_t i = 0; i < b->rp->nkeys; i++)
 			if (b->jobs[i].ident != NULL)
 				todo[n++] = &b->jobs[i];
+		msg_out("Quorum:   approving %zu transfer%s as the security officer (trust as session "
+		    "objects of this run, each gone after its wrap)\n", n, n == 1 ? "" : "s");
 		p11_logout(b->p);
 		r = package_grant(b->p, b->q, b->w, b->rp->kmdata, todo, n, &b->mode);
 		free(todo);

@@ -37,9 +37,10 @@ cmdline() {
 	gen) argv=(generate type=RSA size=2048 "ident=$k") ;;
 	acls)	# under require, a key that exists: the refusal must be the network's
 		[ "$2" = require ] && k=k-warn
-		argv=(modify-acls --ident "$k" --kek-pem "$T/kek.pem" --kek-id "$KID" "${card[@]}") ;;
-	pkg) argv=(package --ident "$k" --kek-pem "$T/kek.pem" --kek-id "$KID" --friendly-name "$k"
-		-o "$T/out-$k.byok") ;;
+		argv=(modify-acls --ident "$k" --kek-pem "$T/kek.pem" --kek-id "$KID") ;;
+	pkg)	[ "$2" = require ] && k=k-warn	# as acls: a key modify-acls prepared
+		argv=(package --ident "$k" --kek-pem "$T/kek.pem" --kek-id "$KID" --friendly-name "$k"
+		-o "$T/out-$k.byok" "${card[@]}") ;;
 	runb)
 		cat >"$T/run-$2.yaml" <<YAML
 kmdata: kmdata

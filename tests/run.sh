@@ -9,6 +9,7 @@
 need openssl jq sha256sum
 [ -n "$PKCS11_TOOL" ] || skip_all "pkcs11-tool not installed"
 [ -f "${FAULTY_MODULE:-}" ] || skip_all "tests/faulty-pkcs11.so not built"
+[ -x "${P11_PROBE:-}" ] || skip_all "tests/p11-probe not built"
 softhsm_setup
 . "$top_srcdir/tests/vendor-kit.sh"
 export P11FAULT_MODULE=$SOFTHSM2_MODULE
@@ -90,15 +91,19 @@ state() {
 labelled() { $PW -O 2>/dev/null | awk -v class="$1" '/Object;/ { c = $1 }
 	/^ *label: *key-[0-9]+$/ && c == class { n++ } END { print n + 0 }'; }
 targets() { echo $(($(labelled Private) + $(labelled Secret))); }
-transfer_keys() { $PW -O 2>/dev/null | grep -c 'label: *byok-transfer-'; }
+# The trust the insider could use: trusted objects other than the world key (p11-probe).
+trust_left() {
+	"$P11_PROBE" "$SOFTHSM2_MODULE" byok-world "$R/user.pin" wrap-trusted key-01 2>/dev/null |
+		sed -n 's/^trusted=//p'
+}
 rb() { "$P11BYOK" run "$R/runbook.yaml" "$@"; }
 
 # --- the dry run touches nothing ---
 state "$T/before"
 expect 0 "key-20 .*generate, modify-acls, package" "--dry-run plans all three steps of 20 keys" -- \
 	rb --dry-run
-assert "--dry-run says the quorum is needed for 1 KEK and 20 transfer keys" \
-	grep -q "Quorum: *needed: 1 KEK to install, 20 transfer keys" "$T/out"
+assert "--dry-run says the quorum is needed to approve 20 transfers" \
+	grep -q "Quorum: *needed: to approve 20 transfers" "$T/out"
 state "$T/after"
 assert "--dry-run changes neither the token nor kmdata, and makes no output dir" \
 	cmp -s "$T/before" "$T/after"
@@ -115,20 +120,20 @@ killed() {	# killed FUNC:N DESC: the run dies by SIGKILL just after FUNC's Nth r
 	if [ "$rc" -eq 137 ]; then ok "killed just after $1 ($2)"
 	else not_ok "killed just after $1 ($2): exit $rc, want 137"; diag "$T/err"; fi
 }
-killed C_GenerateKey:7 "the SO is making transfer keys"
-assert "6 or 7 transfer keys are left by the killed SO session" \
-	test "$(transfer_keys)" -ge 6
-left_by_kill=$(transfer_keys)
 killed C_GenerateKeyPair:3 "the token made key-04, its record is not written"
 assert "key-04 is on the token without a record" \
 	test "$(targets)" -eq 4 -a ! -e "$R/kmdata/key_simple_key-04"
 P11FAULT_KILL_AFTER=C_CopyObject:2 run rb
-grep -q "key-04 .*key recovered" "$T/out" && ok "the rerun recovers key-04, not generating it again" ||
+grep -q "Recovered: key 'key-04'" "$T/out" && ok "the rerun recovers key-04, not generating it again" ||
 	{ not_ok "the rerun recovers key-04"; diag "$T/out" "$T/err"; }
 [ "$rc" -eq 137 ] && ok "killed just after C_CopyObject:2 (a transfer copy made, not recorded)" ||
 	not_ok "killed after C_CopyObject:2: exit $rc"
-killed C_DestroyObject:3 "a transfer key used up, its .byok not yet written"
-killed C_WrapKey:17 "in the middle of a wrap"
+killed C_CreateObject:3 "the security officer is giving the transfers their trust"
+assert "... and no trust is left on the token: it was session objects of the killed run" \
+	test "$(trust_left)" = 0
+killed C_WrapKey:8 "between the two wraps of a composed transfer"
+killed C_DestroyObject:9 "a transfer key used up, its .byok not yet written"
+assert "... and still no trust is left on the token" test "$(trust_left)" = 0
 killed C_Login:1 "right after the user logged in"
 
 # --- the last run finishes the batch ---
@@ -141,23 +146,20 @@ assert "20 key records and 20 transfer-copy records" \
 	"$(ls "$R"/kmdata/key_xferacld_* | wc -l)" -eq 20
 assert "exactly 20 .byok files and nothing else in the output dir" \
 	test "$(ls -A "$R/out" | wc -l)" -eq 20 -a "$(ls "$R"/out/KeyTransferPackage-Batch-*.byok | wc -l)" -eq 20
-assert "no transfer key is left on the token" test "$(transfer_keys)" -eq 0
+assert "no trust is left on the token but the world key" test "$(trust_left)" = 0
 expect 0 "intact" "the audit log of all the runs verifies" -- \
 	"$P11BYOK" --kmdata "$R/kmdata" audit verify
-# The first run was killed while the SO made transfer keys, after it installed the KEK and
-# before its quorum line: a later run logged the KEK as RECOVERED.
-assert "the KEK the killed SO session installed is in the log once, as RECOVERED" test "$(jq -r \
-	'select(.command == "run" and .step == "quorum") | .result + " " +
-	(.keks_installed | length | tostring)' "$R/kmdata/audit.log" | grep -v ' 0$')" = "RECOVERED 1"
-assert "... with the transfer keys that session left, each of them" test "$(jq -r \
-	'select(.step == "quorum" and .result == "RECOVERED") | .transfer_keys_for[]' \
-	"$R/kmdata/audit.log" | sort -u | wc -l)" -eq "$left_by_kill"
-assert "every key's transfer key is accounted for by a quorum line" test "$(jq -r \
-	'select(.step == "quorum") | .transfer_keys_for[]' "$R/kmdata/audit.log" | sort -u |
+# Every .byok was approved by the quorum, in the run that wrote it, with the runbook's cards.
+assert "every package follows an approval by cards 1 and 3 that names its key" test "$(jq -rs '
+	[foreach .[] as $e ({ok: {}, bad: 0};
+	  if $e.command == "approve" and $e.result == "SUCCESS" and $e.cards == [1, 3] then
+	    .ok = ([$e.keys[].ident] | map({(.): true}) | add)
+	  elif $e.command == "package" and $e.result == "SUCCESS" then
+	    (if .ok[$e.ident] then . else .bad += 1 end)
+	  else . end; .bad)] | last' "$R/kmdata/audit.log")" = 0
+assert "... and 20 keys were approved in all" test "$(jq -r \
+	'select(.command == "approve") | .keys[].ident' "$R/kmdata/audit.log" | sort -u |
 	grep -c '^key-[0-2][0-9]$')" -eq 20
-assert "... and the quorum line of the second run lists the transfer keys still missing" \
-	eval 'jq -r "select(.step == \"quorum\" and .result == \"SUCCESS\") | .transfer_keys_for |
-	join(\" \")" "$R/kmdata/audit.log" | head -n 1 | grep -Eqx "key-0[78]( key-[0-9]+)* key-20"'
 world=$("$P11BYOK" --module "$SOFTHSM2_MODULE" --kmdata "$R/kmdata" --json world show |
 	jq -r .world_hash)
 assert "every package line names the world of its key" test -n "$world" -a "$(jq -r \
@@ -250,7 +252,7 @@ sed 's/key-21/key-02/; s/Batch-21/Batch-98/' "$R/one.yaml" >"$R/three.yaml"
 refuse 2 "three.yaml:[0-9]+: key 'key-02' is RSA-2048 in the runbook, but kmdata/key_simple_key-02 says it was generated as EC P-256" \
 	"a key type that disagrees with the record names both" "$R/three.yaml"
 sed '/^cards:/,/^keys:/{/^keys:/!d}' "$R/one.yaml" >"$R/one-nocards.yaml"
-refuse 2 "needs the security officer .* but no cards were given" \
+refuse 2 "the quorum must approve 1 transfer but no cards were given" \
 	"a batch that needs the SO without cards is refused before anything is made" \
 	"$R/one-nocards.yaml"
 cp "$R/KeyVault-BYOK-Tools-UnitedStates.zip" "$T/toolset.bak"
@@ -275,14 +277,14 @@ assert "... and the audit log has run's FAILURE line naming key-01 and the error
 # --- one more key, from the one-key runbook: the quorum makes one transfer key ---
 expect 0 "key-21 .*key generated, transfer copy made, package written" \
 	"a new key in a runbook is generated, copied and packaged" -- "$P11BYOK" run "$R/one.yaml"
-assert "... with the quorum making exactly its one transfer key" \
-	grep -q "installing 0 KEKs and making 1 transfer key" "$T/out"
+assert "... with the quorum approving exactly its one transfer" \
+	grep -q "approving 1 transfer as the security officer" "$T/out"
 
 # --- killed between two file writes, run again: nothing lost, nothing recorded twice ---
 # tests/killpoint.so kills the run just before its Nth audit line (a step done on the token
 # or on disk, not yet logged) or just before the .byok goes in place (written, its audit
-# line already there).  A one-key run appends the quorum's line (1: its transfer key), then
-# generate (2), modify-acls (3), package (4).
+# line already there).  A one-key run appends generate (1), modify-acls (2), the quorum's
+# approval (3), then package (4).
 crashed() {	# crashed N KILLPOINT DESC: key-N through a kill at KILLPOINT, then a rerun
 	local id=$1 point=$2 desc=$3 book=$R/crash-$1.yaml
 	sed "s/key-21/key-$id/; s/Batch-21/Batch-$id/" "$R/one.yaml" >"$book"
@@ -304,20 +306,20 @@ crashed() {	# crashed N KILLPOINT DESC: key-N through a kill at KILLPOINT, then 
 		"$R/kmdata/audit.log" | tail -n 1)" = \
 		"$(sha256sum <"$R/out/KeyTransferPackage-Batch-$id.byok" | cut -d' ' -f1)"
 }
-crashed 31 append:audit.log:1 "after the SO made its transfer key, before the quorum line"
-assert "... the rerun logs that transfer key as RECOVERED" test "$(jq -c \
-	'select(.step == "quorum" and (.transfer_keys_for | index("key-31"))) | [.result,
-	.keks_installed]' "$R/kmdata/audit.log")" = '["RECOVERED",[]]'
-crashed 26 append:audit.log:2 "after generating, before its audit line"
+crashed 31 append:audit.log:3 "after the quorum gave its trust, before the approval's line"
+assert "... the rerun asks the quorum again: key-31 is approved once, by the run that packaged it" \
+	test "$(jq -r 'select(.command == "approve" and (.keys | map(.ident) | index("key-31")))
+	| .result' "$R/kmdata/audit.log")" = SUCCESS
+crashed 26 append:audit.log:1 "after generating, before its audit line"
 assert "... the rerun logs the generated key as RECOVERED" test "$(jq -r \
 	'select(.command == "generate" and .ident == "key-26") | .result' "$R/kmdata/audit.log")" = RECOVERED
-crashed 27 append:audit.log:3 "after the transfer copy, before its audit line"
+crashed 27 append:audit.log:2 "after the transfer copy, before its audit line"
 assert "... the rerun logs the transfer copy as RECOVERED" test "$(jq -r \
 	'select(.command == "modify-acls" and .ident == "key-27") | .result' "$R/kmdata/audit.log")" = RECOVERED
 crashed 28 append:audit.log:4 "with the .byok staged, before its package line"
 crashed 29 link:.byok:1 "with the package line written, before the .byok goes in place"
 crashed 30 link:key_simple_key-30:1 "with the key made and its record staged, not in place"
-grep -q "key-30 .*key recovered" "$T/out" && ok "... the rerun recovers key-30, not generating it again" ||
+grep -q "Recovered: key 'key-30'" "$T/out" && ok "... the rerun recovers key-30, not generating it again" ||
 	{ not_ok "... the rerun recovers key-30"; diag "$T/out"; }
 expect 0 "intact" "the audit log verifies after the crashes" -- \
 	"$P11BYOK" --kmdata "$R/kmdata" audit verify
@@ -328,9 +330,9 @@ printf 'x' >>"$R/KeyVault-BYOK-Tools-UnitedStates.zip"	# not checked by a ceremo
 expect 0 "\[1/1\] key-22 +RSA-2048 +key generated$" "--generate-only generates the key" -- \
 	"$P11BYOK" run "$R/ceremony.yaml" --generate-only
 cp "$T/toolset.bak" "$R/KeyVault-BYOK-Tools-UnitedStates.zip"
-assert "... records it, and makes no copy, transfer key or .byok" test -e \
+assert "... records it, and makes no copy, trust or .byok" test -e \
 	"$R/kmdata/key_simple_key-22" -a ! -e "$R/kmdata/key_xferacld_key-22" -a \
-	! -e "$R/out/KeyTransferPackage-Batch-22.byok" -a "$(transfer_keys)" -eq 0
+	! -e "$R/out/KeyTransferPackage-Batch-22.byok" -a "$(trust_left)" = 0
 expect 0 "\[1/1\] key-22 .*key existing, transfer copy made, package written" \
 	"the next run packages the ceremony's key" -- "$P11BYOK" run "$R/ceremony.yaml"
 
@@ -354,7 +356,8 @@ want=$(jq -r 'select(.command == "generate" and .ident == "key-25") | .public_ke
 assert "... and openssl opens it: the recovered key's public half is the generated one's" \
 	test -n "$want" -a "${have:-}" = "$want"
 
-# --- through pkcs11-spy: two keys, one module load, one SO and one user login, no secret ---
+# --- through pkcs11-spy: two keys, one module load, one SO login between two user logins,
+# no secret ---
 if [ -n "$PKCS11_SPY" ] && [ -f "$PKCS11_SPY" ]; then
 	header "$R/spy.yaml"
 	printf '  - ident: key-%s\n    type: %s\n    %s\n    friendly_name: Spy-%s\n' \
@@ -364,8 +367,8 @@ if [ -n "$PKCS11_SPY" ] && [ -f "$PKCS11_SPY" ]; then
 	[ "$rc" -eq 0 ] && ok "a run through pkcs11-spy succeeds" || { not_ok "spy run"; diag "$T/err"; }
 	assert "... loading the module once (one C_Initialize)" \
 		test "$(grep -c 'C_Initialize$' "$T/spy.log")" -eq 1
-	assert "... with one SO login for the batch and one user login" test \
-		"$(grep -c 'C_Login$' "$T/spy.log")" -eq 2 -a "$(grep -c 'CKU_SO' "$T/spy.log")" -eq 1
+	assert "... with one SO login for the batch, between the user's two" test \
+		"$(grep -c 'C_Login$' "$T/spy.log")" -eq 3 -a "$(grep -c 'CKU_SO' "$T/spy.log")" -eq 1
 	if [ "$(grep -c 'C_WrapKey\|C_GetAttributeValue' "$T/spy.log")" -gt 10 ] &&
 		! grep -Eq 'CKA_(VALUE|PRIVATE_EXPONENT|PRIME_1|PRIME_2|EXPONENT_1|EXPONENT_2|COEFFICIENT) ' \
 		"$T/spy.log"; then
