@@ -1,16 +1,16 @@
 #!/bin/bash
 # bench/transfer.sh [N] [RUNS]: batch transfer of N RSA-2048 keys (default 200) that are
 # already generated and modify-acls'd, RUNS rounds (default 5), each sample starting from the
-# same token snapshot (restored, untimed, before every sample: packaging uses up the transfer
-# keys).  Alternating in rounds:
-#   wrap-min --fsync (baseline)  bench/wrap-min.c: only the PKCS#11 calls of the composed wrap,
-#                                the output fsync'd as p11byok fsyncs a .byok
+# same token snapshot (restored, untimed, before every sample).  Alternating in rounds:
+#   wrap-min --fsync (baseline)  bench/wrap-min.c: only the PKCS#11 calls of the composed wrap
+#                                and of its trust (the SO's session objects), the output
+#                                fsync'd as p11byok fsyncs a .byok
 #   wrap-min, no fsync           the same without any fsync
 #   p11byok run                  the runbook of the N keys: one process, one login
-#   p11byok package loop         a shell loop, one `p11byok package` per key
+#   p11byok package loop         a shell loop, one `p11byok package` per key (each opens the
+#                                card: the quorum approves every transfer)
 # Targets (issue 8): run within 1.10x of the baseline; run at least 5x faster than the loop.
-# Set-up (untimed, once): world init, `run --generate-only`, then `modify-acls` per key, which
-# costs a card quorum (scrypt, about 1 s) each.
+# Set-up (untimed, once): world init, `run --generate-only`, then `modify-acls` per key.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -33,7 +33,6 @@ runbook "$dir/runbook.yaml" "$n:RSA:2048"
 	{ echo "bench: run --generate-only failed" >&2; exit 1; }
 for id in $IDENTS; do
 	p11 modify-acls --ident "$id" --kek-pem "$KEK_PEM" --kek-id "$KEK_ID" \
-		--card "$dir/cards/card-1-of-1.acs" --card-pass-file "$dir/card.pass" \
 		>/dev/null 2>&1 || { echo "bench: modify-acls $id failed" >&2; exit 1; }
 done
 snapshot
@@ -42,7 +41,7 @@ setup=$(($(date +%s) - t0))
 ids=$(echo $IDENTS)
 # commands MODULE RUNBOOK: the commands compared, as pair's NAME 'CMD' arguments in $cmds.
 commands() {
-	local wrap_args="'$1' byok-world '$dir/user.pin' $KEK_CKA_ID '$dir/out' $ids"
+	local wrap_args="'$1' byok-world '$dir/user.pin' '$SO_PIN_FILE' $KEK_MODULUS '$dir/out' $ids"
 	cmds=(
 	"wrap-min --fsync (baseline)" "'$WRAP_MIN' --fsync $wrap_args"
 	"wrap-min, no fsync" "'$WRAP_MIN' $wrap_args"
@@ -50,20 +49,20 @@ commands() {
 	"p11byok package loop" "for id in $ids; do '$P11BYOK' --module '$1' \
 --kmdata '$dir/kmdata' --pin-file '$dir/user.pin' --offline off --quiet package --ident \$id \
 --kek-pem '$KEK_PEM' --kek-id '$KEK_ID' --friendly-name Bench-\${id#bench-} \
--o '$dir/out/KeyTransferPackage-Bench-'\${id#bench-}.byok || exit 1; done"
+-o '$dir/out/KeyTransferPackage-Bench-'\${id#bench-}.byok \
+--card '$dir/cards/card-1-of-1.acs' --card-pass-file '$dir/card.pass' || exit 1; done"
 	)
 }
 
 machine
 echo "$n RSA-2048 keys per sample, $runs rounds, token snapshot restored before each sample" \
 	"(set-up took ${setup} s); module $MODULE"
-# Each sample must leave N files in the output dir and no transfer key on the token:
-# SoftHSMv2 keeps an object in NAME.object and NAME.lock, so N transfer keys fewer is 2N
-# files fewer.
+# Each sample must leave N files in the output dir and the token's objects as they were:
+# the trust of every transfer was session objects, gone with the sample.
 objects=$(ls "$dir"/tokens/*/ | wc -l)
 BENCH_RESET=$RESTORE
 BENCH_CHECK="test \$(ls '$dir/out' | wc -l) -eq $n -a \$(ls '$dir'/tokens/*/ | wc -l) -eq \
-$((objects - 2 * n))"
+$objects"
 BENCH_RATIOS="4/3"
 measure "$dir/runbook.yaml"
 # BENCH_PHASES=1: where the time goes (perf uprobes, root only), inside one more sample of
@@ -75,6 +74,6 @@ if [ "${BENCH_PHASES:-0}" = 1 ]; then
 	phases "${cmds[4]} (module calls, then p11byok's steps)" "${cmds[5]}" \
 		"$MODULE:C_Initialize" "$MODULE:C_Login" "$MODULE:C_FindObjectsInit" \
 		"$MODULE:C_GetAttributeValue" "$MODULE:C_WrapKey" "$MODULE:C_DestroyObject" \
-		"$P11BYOK:runplan_new" "$P11BYOK:objindex_scan" "$P11BYOK:package_key_known" \
+		"$P11BYOK:runplan_new" "$P11BYOK:objindex_scan" "$P11BYOK:package_finish" \
 		"$P11BYOK:byok_write" "$P11BYOK:audit_append"
 fi

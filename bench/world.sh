@@ -4,8 +4,10 @@
 # world_init          SoftHSMv2 token directory $dir/tokens (SOFTHSM2_CONF exported), a
 #                     software KEK (the current Azure method: a Key Vault PEM and its kid),
 #                     the user PIN file, and `p11byok world init` with a 1-of-1 card quorum
-#                     (the quorum is only asked for at set-up, never in a timed sample)
-#                                     -> KEK_PEM KEK_ID KEK_CKA_ID (hex), PIN
+#                     (the card is read at set-up; a timed sample of run or package
+#                     opens it again, as the quorum approves every transfer), and the SO
+#                     PIN those cards rebuild (tests/so-pin), for bench/wrap-min's baseline
+#                                     -> KEK_PEM KEK_ID KEK_MODULUS (hex), PIN, SO_PIN_FILE
 # runbook FILE SPEC...  a runbook in $dir (paths relative to it) whose keys are SPEC, each
 #                     COUNT:TYPE:SIZE-OR-CURVE (e.g. 200:RSA:2048, 50:EC:P-256); idents
 #                     bench-T-S-NNN, friendly names Bench-T-S-NNN  -> IDENTS (one a line)
@@ -17,12 +19,17 @@
 #                     counts through tests/faulty-pkcs11.so ($FAULTY, when built)
 
 : "${top_srcdir:=$(cd "$here/.." && pwd)}"
+SO_PIN=${SO_PIN_TOOL:-$(dirname "$P11BYOK")/tests/so-pin}
 MODULE=${SOFTHSM2_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
 SOFTHSM2_UTIL=${SOFTHSM2_UTIL:-$(command -v softhsm2-util || true)}
 PKCS11_TOOL=${PKCS11_TOOL:-$(command -v pkcs11-tool || true)}
 [ -f "$MODULE" ] && [ -n "$SOFTHSM2_UTIL" ] ||
 	{ echo "bench: SoftHSMv2 is needed (apt-get install softhsm2)" >&2; exit 2; }
 [ -x "$P11BYOK" ] || { echo "bench: $P11BYOK is not built: run make" >&2; exit 2; }
+if [ ! -x "$SO_PIN" ]; then
+	make -C "$(dirname "$P11BYOK")" tests/so-pin >/dev/null ||
+		{ echo "bench: cannot build $SO_PIN (make tests/so-pin)" >&2; exit 2; }
+fi
 . "$top_srcdir/tests/vendor-kit.sh"
 
 p11() { "$P11BYOK" --module "$MODULE" --kmdata "$dir/kmdata" --pin-file "$dir/user.pin" \
@@ -38,10 +45,13 @@ world_init() {
 	  printf 'bench card passphrase\n' >"$dir/card.pass" )
 	kit_init "$dir/kit" && kit_kek_soft >/dev/null || exit 1
 	KEK_PEM=$KIT_KEK_PEM KEK_ID=$KIT_KEK_ID
-	KEK_CKA_ID=${KIT_KEK_FINGERPRINT:0:32}	# transfer.c: the first 16 bytes of its SHA-256
+	KEK_MODULUS=$(openssl rsa -pubin -in "$KEK_PEM" -noout -modulus | sed 's/^Modulus=//')
 	p11 world init --acs-quorum 1/1 --cards-dir "$dir/cards" --label byok-world \
 		--card-pass-file "$dir/card.pass" >/dev/null ||
 		{ echo "bench: world init failed" >&2; exit 1; }
+	SO_PIN_FILE=$dir/so.pin
+	( umask 077; "$SO_PIN" "$dir/cards/card-1-of-1.acs" "$dir/card.pass" >"$SO_PIN_FILE" ) ||
+		{ echo "bench: cannot rebuild the SO PIN with $SO_PIN" >&2; exit 1; }
 }
 
 runbook() {

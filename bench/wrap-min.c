@@ -2,15 +2,16 @@
  * the calls the composed BYOK wrap needs (DESIGN.md §2, modules without
  * CKM_RSA_AES_KEY_WRAP) and no more, linked with p11-kit only (none of p11byok's code).
  *
- *   wrap-min [--fsync] MODULE TOKEN-LABEL PIN-FILE KEK-ID-HEX OUTDIR IDENT...
+ *   wrap-min [--fsync] MODULE TOKEN-LABEL PIN-FILE SO-PIN-FILE KEK-MODULUS-HEX OUTDIR IDENT...
  *
  * Once: C_Initialize, the slot whose token has TOKEN-LABEL, C_OpenSession (RW), C_Login as
- * the user.  Then per IDENT: find the transfer copy (label xferacld-IDENT), the trusted KEK
- * (public key, CKA_ID KEK-ID-HEX, trusted), the transfer key (secret key, label
- * byok-transfer-IDENT); C_WrapKey the copy under the transfer key (CKM_AES_KEY_WRAP_PAD),
- * C_WrapKey the transfer key under the KEK (CKM_RSA_PKCS_OAEP, SHA-1, MGF1-SHA-1);
- * C_DestroyObject the transfer key; write OAEP part || KWP part, raw, to OUTDIR/IDENT.bin
- * (mode 0600, refusing an existing file).  Each C_WrapKey is called once, into a buffer big
+ * the SO (the PIN in SO-PIN-FILE), and per IDENT the trust of its transfer as session
+ * objects: a trusted AES-256 transfer key (C_GenerateKey) and the trusted KEK (C_CreateObject
+ * of KEK-MODULUS-HEX, exponent 65537), each with a small wrap template; C_Logout, C_Login as
+ * the user.  Then per IDENT: find the transfer copy (label xferacld-IDENT); C_WrapKey it
+ * under the transfer key (CKM_AES_KEY_WRAP_PAD), C_WrapKey the transfer key under the KEK
+ * (CKM_RSA_PKCS_OAEP, SHA-1, MGF1-SHA-1); C_DestroyObject both; write OAEP part || KWP part,
+ * raw, to OUTDIR/IDENT.bin (mode 0600, refusing an existing file).  Each C_WrapKey is called once, into a buffer big
  * enough for any key it is given (no size query).  With --fsync the file and then its
  * directory are fsync'd, the durability p11byok gives a .byok; without, neither.
  *
@@ -85,48 +86,89 @@ err:
 	return 1;
 }
 
+/* The trust of one transfer, as the SO makes it: session objects. */
+struct trust {
+	CK_OBJECT_HANDLE kek, key;
+};
+
 static int
-wrap(unsigned char *kek_id, size_t kek_id_len, const char *dir, const char *ident,
-    int sync)
+grant(unsigned char *modulus, size_t mlen, struct trust *t)
+{
+	static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	static unsigned char e[] = { 0x01, 0x00, 0x01 };
+	CK_OBJECT_CLASS pub = CKO_PUBLIC_KEY, secret = CKO_SECRET_KEY, priv = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE rsa = CKK_RSA, aes = CKK_AES;
+	CK_ULONG len = 32;
+	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_ATTRIBUTE to_copy[] = { { CKA_CLASS, &priv, sizeof priv },
+		{ CKA_MODIFIABLE, &no, sizeof no } };
+	CK_ATTRIBUTE to_key[] = { { CKA_CLASS, &secret, sizeof secret },
+		{ CKA_TRUSTED, &yes, sizeof yes } };
+	CK_ATTRIBUTE t_key[] = {
+		{ CKA_CLASS, &secret, sizeof secret }, { CKA_KEY_TYPE, &aes, sizeof aes },
+		{ CKA_VALUE_LEN, &len, sizeof len }, { CKA_TOKEN, &no, 1 }, { CKA_PRIVATE, &no, 1 },
+		{ CKA_TRUSTED, &yes, 1 }, { CKA_WRAP, &yes, 1 }, { CKA_SENSITIVE, &yes, 1 },
+		{ CKA_EXTRACTABLE, &yes, 1 }, { CKA_WRAP_WITH_TRUSTED, &yes, 1 },
+		{ CKA_WRAP_TEMPLATE, to_copy, sizeof to_copy },
+	};
+	CK_ATTRIBUTE t_kek[] = {
+		{ CKA_CLASS, &pub, sizeof pub }, { CKA_KEY_TYPE, &rsa, sizeof rsa },
+		{ CKA_TOKEN, &no, 1 }, { CKA_PRIVATE, &no, 1 }, { CKA_MODULUS, modulus, mlen },
+		{ CKA_PUBLIC_EXPONENT, e, sizeof e }, { CKA_TRUSTED, &yes, 1 },
+		{ CKA_WRAP, &yes, 1 }, { CKA_WRAP_TEMPLATE, to_key, sizeof to_key },
+	};
+	CK_RV rv;
+
+	if ((rv = f->C_GenerateKey(s, &gen, t_key, sizeof t_key / sizeof t_key[0], &t->key)) !=
+	    CKR_OK)
+		return fail("C_GenerateKey of a transfer key", NULL, rv);
+	if ((rv = f->C_CreateObject(s, t_kek, sizeof t_kek / sizeof t_kek[0], &t->kek)) != CKR_OK)
+		return fail("C_CreateObject of a KEK", NULL, rv);
+	return 0;
+}
+
+static int
+wrap(struct trust *t, const char *dir, const char *ident, int sync)
 {
 	static unsigned char oaep_out[1024], kwp_out[16384];
 	CK_RSA_PKCS_OAEP_PARAMS oaep = { CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0 };
 	CK_MECHANISM m_oaep = { CKM_RSA_PKCS_OAEP, &oaep, sizeof oaep };
 	CK_MECHANISM m_kwp = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
-	CK_OBJECT_CLASS pub = CKO_PUBLIC_KEY, secret = CKO_SECRET_KEY;
-	CK_BBOOL yes = CK_TRUE;
-	char copy_label[128], transfer_label[128];
-	CK_OBJECT_HANDLE copy, kek, transfer;
+	char copy_label[128];
+	CK_OBJECT_HANDLE copy;
 	CK_ULONG alen = sizeof oaep_out, blen = sizeof kwp_out;
 	CK_RV rv;
 
 	snprintf(copy_label, sizeof copy_label, "xferacld-%s", ident);
-	snprintf(transfer_label, sizeof transfer_label, "byok-transfer-%s", ident);
 	{
 		CK_ATTRIBUTE t_copy[] = { { CKA_LABEL, copy_label, strlen(copy_label) } };
-		CK_ATTRIBUTE t_kek[] = {
-			{ CKA_CLASS, &pub, sizeof pub }, { CKA_ID, kek_id, kek_id_len },
-			{ CKA_TRUSTED, &yes, sizeof yes },
-		};
-		CK_ATTRIBUTE t_transfer[] = {
-			{ CKA_CLASS, &secret, sizeof secret },
-			{ CKA_LABEL, transfer_label, strlen(transfer_label) },
-		};
 		if ((rv = find(t_copy, 1, &copy)) != CKR_OK || copy == CK_INVALID_HANDLE)
 			return fail("finding the transfer copy", ident, rv);
-		if ((rv = find(t_kek, 3, &kek)) != CKR_OK || kek == CK_INVALID_HANDLE)
-			return fail("finding the KEK for", ident, rv);
-		if ((rv = find(t_transfer, 2, &transfer)) != CKR_OK ||
-		    transfer == CK_INVALID_HANDLE)
-			return fail("finding the transfer key", ident, rv);
 	}
-	if ((rv = f->C_WrapKey(s, &m_kwp, transfer, copy, kwp_out, &blen)) != CKR_OK)
+	if ((rv = f->C_WrapKey(s, &m_kwp, t->key, copy, kwp_out, &blen)) != CKR_OK)
 		return fail("C_WrapKey (AES-KWP)", ident, rv);
-	if ((rv = f->C_WrapKey(s, &m_oaep, kek, transfer, oaep_out, &alen)) != CKR_OK)
+	if ((rv = f->C_WrapKey(s, &m_oaep, t->kek, t->key, oaep_out, &alen)) != CKR_OK)
 		return fail("C_WrapKey (RSA-OAEP)", ident, rv);
-	if ((rv = f->C_DestroyObject(s, transfer)) != CKR_OK)
-		return fail("C_DestroyObject of the transfer key", ident, rv);
+	if ((rv = f->C_DestroyObject(s, t->key)) != CKR_OK ||
+	    (rv = f->C_DestroyObject(s, t->kek)) != CKR_OK)
+		return fail("C_DestroyObject of the trust", ident, rv);
 	return write_file(dir, ident, oaep_out, alen, kwp_out, blen, sync);
+}
+
+/* The first line of PATH into BUF, without its line end; 0, or 1 after a line. */
+static int
+read_pin(const char *path, char *buf, size_t len)
+{
+	FILE *pf = fopen(path, "r");
+	if (pf == NULL || fgets(buf, (int)len, pf) == NULL) {
+		fprintf(stderr, "wrap-min: cannot read the PIN from %s\n", path);
+		if (pf != NULL)
+			fclose(pf);
+		return 1;
+	}
+	fclose(pf);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
 }
 
 int
@@ -135,11 +177,11 @@ main(int argc, char **argv)
 	CK_SLOT_ID slots[64], slot = 0;
 	CK_ULONG nslots = 64;
 	CK_TOKEN_INFO ti;
-	unsigned char kek_id[64];
-	size_t kek_id_len = 0, label_len;
-	char pin[256] = "", label[33];
-	int sync = 0, found = 0, r = 1;
-	FILE *pf;
+	static unsigned char modulus[1024];
+	static struct trust trust[4096];
+	size_t mlen = 0, label_len;
+	char pin[256] = "", so_pin[256] = "", label[33];
+	int sync = 0, found = 0, r = 1, nkeys;
 	CK_RV rv;
 
 	if (argc > 1 && strcmp(argv[1], "--fsync") == 0) {
@@ -147,20 +189,17 @@ main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	if (argc < 7) {
-		fprintf(stderr, "usage: wrap-min [--fsync] MODULE TOKEN-LABEL PIN-FILE KEK-ID-HEX "
-		    "OUTDIR IDENT...\n");
+	if (argc < 8 || argc - 7 > (int)(sizeof trust / sizeof trust[0])) {
+		fprintf(stderr, "usage: wrap-min [--fsync] MODULE TOKEN-LABEL PIN-FILE SO-PIN-FILE "
+		    "KEK-MODULUS-HEX OUTDIR IDENT...\n");
 		return 2;
 	}
-	for (const char *h = argv[4]; h[0] && h[1] && kek_id_len < sizeof kek_id; h += 2)
-		if (sscanf(h, "%2hhx", &kek_id[kek_id_len++]) != 1)
-			return fail("reading KEK-ID-HEX", NULL, CKR_ARGUMENTS_BAD);
-	if ((pf = fopen(argv[3], "r")) == NULL || fgets(pin, sizeof pin, pf) == NULL) {
-		fprintf(stderr, "wrap-min: cannot read the PIN from %s\n", argv[3]);
+	nkeys = argc - 7;
+	for (const char *h = argv[5]; h[0] && h[1] && mlen < sizeof modulus; h += 2)
+		if (sscanf(h, "%2hhx", &modulus[mlen++]) != 1)
+			return fail("reading KEK-MODULUS-HEX", NULL, CKR_ARGUMENTS_BAD);
+	if (read_pin(argv[3], pin, sizeof pin) != 0 || read_pin(argv[4], so_pin, sizeof so_pin))
 		return 1;
-	}
-	fclose(pf);
-	pin[strcspn(pin, "\r\n")] = '\0';
 
 	if ((f = p11_kit_module_load(argv[1], 0)) == NULL) {
 		fprintf(stderr, "wrap-min: cannot load %s: %s\n", argv[1], p11_kit_message());
@@ -187,10 +226,16 @@ main(int argc, char **argv)
 	if ((rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s)) !=
 	    CKR_OK)
 		return fail("C_OpenSession", NULL, rv);
+	if ((rv = f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so_pin, strlen(so_pin))) != CKR_OK)
+		return fail("C_Login (SO)", NULL, rv);
+	for (int i = 0; i < nkeys; i++)
+		if (grant(modulus, mlen, &trust[i]) != 0)
+			goto out;
+	f->C_Logout(s);
 	if ((rv = f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin))) != CKR_OK)
 		return fail("C_Login", NULL, rv);
-	for (int i = 6; i < argc; i++)
-		if (wrap(kek_id, kek_id_len, argv[5], argv[i], sync) != 0)
+	for (int i = 0; i < nkeys; i++)
+		if (wrap(&trust[i], argv[6], argv[7 + i], sync) != 0)
 			goto out;
 	r = 0;
 out:

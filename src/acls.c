@@ -77,11 +77,12 @@ acls_copy(struct p11 *p, const char *kmdata, const struct world *w,
 		return P11BYOK_EUSAGE;
 	}
 	/* The key must be the record's, and a copy already there must be a copy of it. */
-	if ((r = keycheck_target(p, rec, &c)) != 0 || (r = keycheck_copy(p, ident, &c)) != 0)
+	if ((r = keycheck_target(p, NULL, rec, &c)) != 0 ||
+	    (r = keycheck_copy(p, NULL, ident, &c)) != 0)
 		goto out;
 	if (c.copy != CK_INVALID_HANDLE) {
 		res->copy_reused = true;
-	} else if ((r = transfer_make_copy(p, c.target, ident, c.type, &made)) != 0 ||
+	} else if ((r = transfer_make_copy(p, c.target, ident, c.type, false, &made)) != 0 ||
 	    (r = keycheck_made_copy(p, ident, made, &c)) != 0) {
 		goto out;
 	}

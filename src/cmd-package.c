@@ -60,14 +60,14 @@ transfer(struct ctx *ctx, struct p11 *p, struct quorum *q, const struct world *w
 	    (r = package_probe(p, false, m)) != 0 ||
 	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
 	    (r = package_probe(p, true, m)) != 0 ||
-	    (r = package_check(p, j)) != 0)
+	    (r = package_check(p, NULL, j)) != 0 ||
+	    (r = p11_logout_checked(p)) != 0)
 		return r;
-	p11_logout(p);
-	if ((r = package_grant(p, q, w, kmdata, &j, 1, m)) != 0 ||
+	if ((r = package_grant(p, q, w, &j, 1, m)) != 0 ||
 	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
 		return r;
 	p11_forget_pin(p);
-	return package_finish(p, kmdata, w, j, m);
+	return package_finish(p, NULL, kmdata, w, j, m);
 }
 
 static int

@@ -225,7 +225,9 @@ key_prepare(struct batch *b, struct runplan_key *k, struct outcome *o, struct pa
 		k->acls_recorded = true;
 	}
 	b->njobs++;
-	return (r = package_preflight(rp->kmdata, b->w, j)) != 0 ? r : package_check(b->p, j);
+	/* A copy made just now is not in the index: then the token is searched. */
+	return (r = package_preflight(rp->kmdata, b->w, j)) != 0 ? r : package_check(b->p,
+	    strcmp(o->acls, "made") == 0 ? NULL : b->idx, j);
 }
 
 static json_t *
@@ -341,17 +343,28 @@ package_all(struct batch *b, struct progress *pr)
 				todo[n++] = &b->jobs[i];
 		msg_out("Quorum:   approving %zu transfer%s as the security officer (trust as session "
 		    "objects of this run, each gone after its wrap)\n", n, n == 1 ? "" : "s");
-		p11_logout(b->p);
-		r = package_grant(b->p, b->q, b->w, b->rp->kmdata, todo, n, &b->mode);
+		if ((r = p11_logout_checked(b->p)) == 0)
+			r = package_grant(b->p, b->q, b->w, todo, n, &b->mode);
 		free(todo);
 		if (r != 0 || (r = p11_login_user(b->p, ctx_pin_file(b->ctx))) != 0)
 			return r;
 	}
 	p11_forget_pin(b->p);
+	/* The logout forgot every private handle: one scan again, for the whole batch. */
+	if (b->njobs > 0) {
+		CK_RV rv;
+		objindex_free(b->idx);
+		b->idx = NULL;
+		if ((rv = objindex_scan(b->p, &b->idx)) != CKR_OK) {
+			msg_ck(rv, "cannot list the objects of token '%s'", p11_token_label(b->p));
+			return P11BYOK_EFAIL;
+		}
+	}
 	for (size_t i = 0; i < b->rp->nkeys; i++) {
 		struct package_job *j = &b->jobs[i];
 		if (j->ident != NULL) {
-			if ((r = package_finish(b->p, b->rp->kmdata, b->w, j, &b->mode)) != 0) {
+			if ((r = package_finish(b->p, b->idx, b->rp->kmdata, b->w, j,
+			    &b->mode)) != 0) {
 				stopped(b, i, i, "at its package");
 				return r;
 			}

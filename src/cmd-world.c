@@ -370,7 +370,10 @@ adopt_clear_trust(struct p11 *p, struct args *a)
 	/* Untrusted objects named as the world key are look-alikes the tool would trip on. */
 	for (CK_ULONG i = 0; i < nlook; i++) {
 		bool trusted = false;
-		(void)p11attr_bool(p, look[i], CKA_TRUSTED, &trusted);
+		if ((rv = p11attr_bool(p, look[i], CKA_TRUSTED, &trusted)) != CKR_OK) {
+			msg_ck(rv, "cannot read an object of token '%s'", p11_token_label(p));
+			goto out;
+		}
 		if (look[i] != world && !trusted && bad++ == 0) {
 			first = WORLD_KEY_LABEL;
 			first_why = "not trusted, a look-alike";

@@ -4,6 +4,7 @@
 #include "digest.h"
 #include "keygen.h"
 #include "msg.h"
+#include "objindex.h"
 #include "p11attr.h"
 #include "pubkey.h"
 #include "transfer.h"
@@ -47,9 +48,10 @@ struct flag {
 	const char *why;	/* what it means when it is not so */
 };
 
-/* What generate gives a key and C_CopyObject keeps: checked on the target and the copy. */
+/* What generate gives a key and C_CopyObject keeps: checked on the target and the copy
+ * (the copy package makes again for an EC key is a session object of its own process, so
+ * CKA_TOKEN is the target's alone).  */
 static const struct flag birth[] = {
-	{ CKA_TOKEN, true, "CKA_TOKEN", "it is a session object" },
 	{ CKA_PRIVATE, true, "CKA_PRIVATE", "it is a public object" },
 	{ CKA_SENSITIVE, true, "CKA_SENSITIVE", "its value can be read" },
 	{ CKA_EXTRACTABLE, true, "CKA_EXTRACTABLE", "it cannot be wrapped" },
@@ -58,6 +60,10 @@ static const struct flag birth[] = {
 	{ CKA_LOCAL, true, "CKA_LOCAL", "the token did not generate it: it came in from "
 	    "outside (made or unwrapped), so its value may be known" },
 	{ CKA_ALWAYS_SENSITIVE, true, "CKA_ALWAYS_SENSITIVE", "it was readable once" },
+};
+
+static const struct flag on_token[] = {
+	{ CKA_TOKEN, true, "CKA_TOKEN", "it is a session object" },
 };
 
 /* What the copy adds: no use but being wrapped, and nothing to change. */
@@ -80,23 +86,33 @@ static const struct flag reduced_secret[] = {
 	{ CKA_DERIVE, false, "CKA_DERIVE", "it can derive" },
 };
 
-/* Checks FLAGS on H; WHAT names H in the refusal ("key 'k1'").  0 or P11BYOK_EFAIL. */
+/* Checks FLAGS on H, read in one call; WHAT names H in the refusal ("key 'k1'").  An
+ * attribute the object does not have reads as false.  0 or P11BYOK_EFAIL.  */
 static int
 check_flags(struct p11 *p, CK_OBJECT_HANDLE h, const struct flag *flags, size_t n,
     const char *what)
 {
-	for (size_t i = 0; i < n; i++) {
-		bool v = false;
-		CK_RV rv = p11attr_bool(p, h, flags[i].type, &v);
-		if (rv != CKR_OK) {
-			msg_ck(rv, "cannot read %s of %s on token '%s'", flags[i].name, what,
-			    p11_token_label(p));
-			return P11BYOK_EFAIL;
-		}
-		if (v != flags[i].want) {
+	CK_BBOOL v[16];
+	CK_ATTRIBUTE t[16];
+	CK_RV rv;
+
+	for (size_t i = 0; i < n && i < 16; i++) {
+		v[i] = CK_FALSE;
+		t[i] = (CK_ATTRIBUTE){ flags[i].type, &v[i], sizeof v[i] };
+	}
+	rv = p11_fn(p)->C_GetAttributeValue(p11_session(p), h, t, (CK_ULONG)n);
+	/* The one answer that still fills in every attribute the object has. */
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID) {
+		msg_ck(rv, "cannot read the attributes of %s on token '%s'", what,
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	for (size_t i = 0; i < n && i < 16; i++) {
+		bool have = t[i].ulValueLen == sizeof v[i] && v[i] == CK_TRUE;
+		if (have != flags[i].want) {
 			msg_err("%s on token '%s' is refused: %s is %s (%s); p11byok transfers only "
 			    "what the token made and kept", what, p11_token_label(p), flags[i].name,
-			    v ? "true" : "false", flags[i].why);
+			    have ? "true" : "false", flags[i].why);
 			return P11BYOK_EFAIL;
 		}
 	}
@@ -124,8 +140,9 @@ read_bytes(struct p11 *p, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, const char
 
 /* The objects of class CLS with CKA_ID IDENT, split by whether their label is LABEL. */
 static int
-find_claims(struct p11 *p, CK_OBJECT_CLASS cls, const char *ident, const char *label,
-    CK_OBJECT_HANDLE *with, size_t *nwith, CK_OBJECT_HANDLE *without, size_t *nwithout)
+find_claims(struct p11 *p, const struct objindex *idx, CK_OBJECT_CLASS cls, const char *ident,
+    const char *label, CK_OBJECT_HANDLE *with, size_t *nwith, CK_OBJECT_HANDLE *without,
+    size_t *nwithout)
 {
 	char id[KEYGEN_IDENT_MAX + 1];
 	CK_ATTRIBUTE t[] = {
@@ -138,7 +155,9 @@ find_claims(struct p11 *p, CK_OBJECT_CLASS cls, const char *ident, const char *l
 	*nwith = *nwithout = 0;
 	snprintf(id, sizeof id, "%s", ident);
 	t[1].ulValueLen = strlen(id);
-	if ((rv = p11attr_find(p, t, 2, h, MAX_CLAIMS, &n)) != CKR_OK) {
+	if (idx != NULL)
+		n = (CK_ULONG)objindex_with_id(idx, cls, ident, h, MAX_CLAIMS);
+	else if ((rv = p11attr_find(p, t, 2, h, MAX_CLAIMS, &n)) != CKR_OK) {
 		msg_ck(rv, "cannot search token '%s' for ident '%s'", p11_token_label(p), ident);
 		return P11BYOK_EFAIL;
 	}
@@ -225,6 +244,7 @@ read_public_part(struct p11 *p, CK_OBJECT_HANDLE h, enum key_type type, const ch
 {
 	unsigned char *kcv = NULL;
 	size_t kcv_len = 0;
+	CK_RV rv;
 	int r;
 
 	if (type == KEY_RSA)
@@ -242,8 +262,13 @@ read_public_part(struct p11 *p, CK_OBJECT_HANDLE h, enum key_type type, const ch
 	memcpy(c->kcv, kcv, kcv_len);
 	c->kcv_len = kcv_len;
 	free(kcv);
-	if (p11attr_ulong(p, h, CKA_VALUE_LEN, &c->value_len) != CKR_OK)
+	if ((rv = p11attr_ulong(p, h, CKA_VALUE_LEN, &c->value_len)) == CKR_ATTRIBUTE_TYPE_INVALID)
 		c->value_len = 0;
+	else if (rv != CKR_OK) {
+		msg_ck(rv, "cannot read CKA_VALUE_LEN of %s on token '%s'", what,
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
 	return 0;
 }
 
@@ -271,7 +296,8 @@ target_secret(struct p11 *p, const struct key_simple *k, struct keycheck *c, con
 }
 
 int
-keycheck_target(struct p11 *p, const struct key_simple *k, struct keycheck *c)
+keycheck_target(struct p11 *p, const struct objindex *idx, const struct key_simple *k,
+    struct keycheck *c)
 {
 	CK_OBJECT_HANDLE with[MAX_CLAIMS], without[MAX_CLAIMS];
 	size_t nwith = 0, nwithout = 0;
@@ -287,7 +313,7 @@ keycheck_target(struct p11 *p, const struct key_simple *k, struct keycheck *c)
 	snprintf(what, sizeof what, "key '%s'", k->ident);
 	snprintf(copy_label, sizeof copy_label, TRANSFER_COPY_PREFIX "%s", k->ident);
 	/* Everything of the key's class with its ident but the copy claims to be the key. */
-	if ((r = find_claims(p, class_of(k->spec.type), k->ident, copy_label, with, &nwith,
+	if ((r = find_claims(p, idx, class_of(k->spec.type), k->ident, copy_label, with, &nwith,
 	    without, &nwithout)) != 0)
 		return r;
 	if (nwithout == 0) {
@@ -306,8 +332,12 @@ keycheck_target(struct p11 *p, const struct key_simple *k, struct keycheck *c)
 	{
 		unsigned char *l = NULL;
 		size_t len = 0;
-		bool ok = p11attr_get(p, c->target, CKA_LABEL, &l, &len) == CKR_OK &&
-		    len == strlen(k->plainname) && memcmp(l, k->plainname, len) == 0;
+		bool ok;
+		if ((rv = p11attr_get(p, c->target, CKA_LABEL, &l, &len)) != CKR_OK) {
+			msg_ck(rv, "cannot read the label of key '%s'", k->ident);
+			return P11BYOK_EFAIL;
+		}
+		ok = len == strlen(k->plainname) && memcmp(l, k->plainname, len) == 0;
 		free(l);
 		if (!ok) {
 			msg_err("key '%s' on token '%s' is refused: its label is not its record's "
@@ -324,7 +354,8 @@ keycheck_target(struct p11 *p, const struct key_simple *k, struct keycheck *c)
 		    k->ident, p11_token_label(p));
 		return P11BYOK_EFAIL;
 	}
-	if ((r = check_flags(p, c->target, birth, sizeof birth / sizeof birth[0], what)) != 0 ||
+	if ((r = check_flags(p, c->target, on_token, 1, what)) != 0 ||
+	    (r = check_flags(p, c->target, birth, sizeof birth / sizeof birth[0], what)) != 0 ||
 	    (r = read_public_part(p, c->target, k->spec.type, what, c)) != 0)
 		goto out;
 	if (k->spec.type == KEY_AES) {
@@ -353,7 +384,11 @@ check_copy(struct p11 *p, const char *ident, CK_OBJECT_HANDLE copy, struct keych
 	int r;
 
 	snprintf(what, sizeof what, "the transfer copy " TRANSFER_COPY_PREFIX "%s", ident);
-	if ((rv = p11attr_ulong(p, copy, CKA_KEY_TYPE, &kt)) != CKR_OK || kt != ckk_of(c->type)) {
+	if ((rv = p11attr_ulong(p, copy, CKA_KEY_TYPE, &kt)) != CKR_OK) {
+		msg_ck(rv, "cannot read the type of %s", what);
+		return P11BYOK_EFAIL;
+	}
+	if (kt != ckk_of(c->type)) {
 		msg_err("%s on token '%s' is refused: it is not of its key's type", what,
 		    p11_token_label(p));
 		return P11BYOK_EFAIL;
@@ -396,7 +431,8 @@ out:
 }
 
 int
-keycheck_copy(struct p11 *p, const char *ident, struct keycheck *c)
+keycheck_copy(struct p11 *p, const struct objindex *idx, const char *ident,
+    struct keycheck *c)
 {
 	CK_OBJECT_HANDLE with[MAX_CLAIMS];
 	size_t nwith = 0, none = 0;
@@ -405,7 +441,8 @@ keycheck_copy(struct p11 *p, const char *ident, struct keycheck *c)
 
 	c->copy = CK_INVALID_HANDLE;
 	snprintf(label, sizeof label, TRANSFER_COPY_PREFIX "%s", ident);
-	if ((r = find_claims(p, class_of(c->type), ident, label, with, &nwith, NULL, &none)) != 0)
+	if ((r = find_claims(p, idx, class_of(c->type), ident, label, with, &nwith, NULL,
+	    &none)) != 0)
 		return r;
 	if (nwith == 0)
 		return 0;

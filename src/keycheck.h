@@ -32,16 +32,21 @@ struct keycheck {
 	CK_ULONG value_len;		/* AES key bytes */
 };
 
-/* Finds the target of record K on P (user session) and checks it as above.  Returns 0 with
+/* Finds the target of record K on P (user session) and checks it as above; the candidates
+ * come from IDX when not NULL (a batch's one scan, objindex.h), else from a search, and each
+ * is read from the token now.  Returns 0 with
  * C filled (free with keycheck_clear), P11BYOK_EUSAGE when no key has the ident, or
  * P11BYOK_EFAIL after one line when the token holds something else under it.  */
-int keycheck_target(struct p11 *p, const struct key_simple *k, struct keycheck *c);
+struct objindex;
+int keycheck_target(struct p11 *p, const struct objindex *idx, const struct key_simple *k,
+    struct keycheck *c);
 
-/* Finds the transfer copy of C's target (label xferacld-IDENT) and checks it against the
- * target.  Returns 0 with C->copy set (CK_INVALID_HANDLE when there is none), or
+/* Finds the transfer copy of C's target (label xferacld-IDENT; IDX as above) and checks it
+ * against the target.  Returns 0 with C->copy set (CK_INVALID_HANDLE when there is none), or
  * P11BYOK_EFAIL after one line when what carries the copy's names is not a copy of the
  * target (or more than one object does).  */
-int keycheck_copy(struct p11 *p, const char *ident, struct keycheck *c);
+int keycheck_copy(struct p11 *p, const struct objindex *idx, const char *ident,
+    struct keycheck *c);
 
 /* Checks that COPY, just made from C's target by this process, is what keycheck_copy
  * accepts.  0 or P11BYOK_EFAIL after one line.  */

@@ -151,3 +151,14 @@ objindex_copy(const struct objindex *idx, const char *ident)
 {
 	return labelled(idx, (CK_OBJECT_CLASS)-1, TRANSFER_COPY_PREFIX, ident);
 }
+
+size_t
+objindex_with_id(const struct objindex *idx, CK_OBJECT_CLASS cls, const char *ident,
+    CK_OBJECT_HANDLE *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < idx->n && n < max; i++)
+		if (idx->o[i].cls == cls && equals(idx->o[i].id, idx->o[i].idlen, ident))
+			out[n++] = idx->o[i].h;
+	return n;
+}

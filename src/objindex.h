@@ -29,4 +29,8 @@ CK_OBJECT_HANDLE objindex_target(const struct objindex *idx, const char *ident,
 /* The transfer copy of IDENT (label xferacld-IDENT), or CK_INVALID_HANDLE. */
 CK_OBJECT_HANDLE objindex_copy(const struct objindex *idx, const char *ident);
 
+/* The objects of class CLS whose CKA_ID is IDENT, up to MAX handles into OUT; how many. */
+size_t objindex_with_id(const struct objindex *idx, CK_OBJECT_CLASS cls, const char *ident,
+    CK_OBJECT_HANDLE *out, size_t max);
+
 #endif

@@ -508,6 +508,21 @@ p11_forget_pin(struct p11 *p)
 	p->pin_len = 0;
 }
 
+int
+p11_logout_checked(struct p11 *p)
+{
+	CK_RV rv;
+
+	if (!p->logged_in)
+		return 0;
+	rv = p->fn->C_Logout(p->session);
+	p->logged_in = false;
+	if (rv == CKR_OK || rv == CKR_USER_NOT_LOGGED_IN)
+		return 0;
+	msg_ck(rv, "cannot log out of token '%s' (C_Logout) before the next login", p->label);
+	return P11BYOK_EFAIL;
+}
+
 void
 p11_logout(struct p11 *p)
 {

@@ -92,5 +92,8 @@ int p11_login_so(struct p11 *p, char *pin, size_t len, const char *source);
 /* Ends the login of p11_login_user or p11_login_so (warns when the token fails); the session
  * stays open.  */
 void p11_logout(struct p11 *p);
+/* The same when another login follows (the SO's, then the user's): a failure is an error,
+ * 0 or P11BYOK_EFAIL after one line naming C_Logout.  */
+int p11_logout_checked(struct p11 *p);
 
 #endif

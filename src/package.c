@@ -49,10 +49,12 @@ generator(struct p11 *p, char *buf, size_t len)
  * leaves a line for a file that is not there; the temp file is swept by the next package
  * of PATH.  */
 static int
-record_and_write(const struct byok *b, const char *path, bool force, const char *ident,
-    const struct kek *kek, const char *subscription, struct p11 *p, const char *kmdata,
-    const char *world_hash, const struct package_mode *m)
+record_and_write(const struct byok *b, const struct package_job *j, struct p11 *p,
+    const char *kmdata, const char *world_hash, const struct package_mode *m)
 {
+	const char *path = j->path, *ident = j->ident, *subscription = j->subscription;
+	const struct kek *kek = j->kek;
+	bool force = j->force;
 	struct fs_staged st;
 	char *text = byok_encode(b);
 	json_t *ev = NULL;
@@ -80,6 +82,12 @@ record_and_write(const struct byok *b, const char *path, bool force, const char 
 		json_object_set_new(ev, "subscription_id", json_string(subscription));
 	json_object_set_new(ev, "wrap", json_string(m->native ? "CKM_RSA_AES_KEY_WRAP" :
 	    "composed"));
+	/* Who approved it: the cards whose quorum gave this wrap its trust. */
+	if (j->cards != NULL)
+		json_object_set(ev, "cards", j->cards);
+	json_object_set_new(ev, "trust", json_string(m->bind_names ? "session objects; the "
+	    "wrap template names the copy" : "session objects; the wrap template binds the "
+	    "copy's class and flags"));
 	json_object_set_new(ev, "result", json_string("SUCCESS"));
 	if (audit_add_data(ev, path, text, strlen(text)) != 0 || audit_append(kmdata, ev) != 0) {
 		fs_discard(&st);	/* an unrecorded .byok would be an untraceable copy */
@@ -159,13 +167,13 @@ package_probe(struct p11 *p, bool user, struct package_mode *m)
 }
 
 int
-package_check(struct p11 *p, struct package_job *j)
+package_check(struct p11 *p, const struct objindex *idx, struct package_job *j)
 {
 	int r;
 
 	keycheck_clear(&j->check);
-	if ((r = keycheck_target(p, j->rec, &j->check)) != 0 ||
-	    (r = keycheck_copy(p, j->ident, &j->check)) != 0)
+	if ((r = keycheck_target(p, idx, j->rec, &j->check)) != 0 ||
+	    (r = keycheck_copy(p, idx, j->ident, &j->check)) != 0)
 		return r;
 	if (j->check.copy == CK_INVALID_HANDLE) {
 		msg_err("key '%s' has no reduced-permission copy on token '%s': run 'p11byok "
@@ -176,41 +184,11 @@ package_check(struct p11 *p, struct package_job *j)
 	return 0;
 }
 
-/* The audit line of the quorum's approval: which keys, under which KEKs, by which cards. */
-static int
-audit_grant(const char *kmdata, struct p11 *p, const struct world *w, struct quorum *q,
-    struct package_job *const *jobs, size_t n, const struct package_mode *m)
-{
-	json_t *ev = audit_event("approve"), *keys = json_array();
-	int r = P11BYOK_EFAIL;
-
-	if (ev == NULL || keys == NULL) {
-		msg_err("out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(keys, json_pack("{s:s, s:s, s:s}", "ident", jobs[i]->ident,
-		    "kek_id", jobs[i]->kek->kid, "kek_fingerprint", jobs[i]->kek->fingerprint));
-	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
-	json_object_set_new(ev, "world_hash", json_string(w->hash));
-	json_object_set(ev, "keys", keys);
-	json_object_set_new(ev, "cards", quorum_cards_json(q));
-	json_object_set_new(ev, "wrap", json_string(m->native ? "CKM_RSA_AES_KEY_WRAP" :
-	    "composed"));
-	json_object_set_new(ev, "trust", json_string(m->bind_names ? "session objects, "
-	    "template names the copy" : "session objects, template binds class and flags"));
-	json_object_set_new(ev, "result", json_string("SUCCESS"));
-	r = audit_append(kmdata, ev);
-out:
-	json_decref(ev);
-	json_decref(keys);
-	return r;
-}
-
 int
-package_grant(struct p11 *p, struct quorum *q, const struct world *w, const char *kmdata,
+package_grant(struct p11 *p, struct quorum *q, const struct world *w,
     struct package_job *const *jobs, size_t n, const struct package_mode *m)
 {
+	json_t *cards;
 	int r;
 
 	if ((r = quorum_login_so(q, p, w)) != 0)
@@ -218,43 +196,54 @@ package_grant(struct p11 *p, struct quorum *q, const struct world *w, const char
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = transfer_grant(p, jobs[i]->kek->key, jobs[i]->ident, &jobs[i]->check,
 		    !m->native, m->bind_names, &jobs[i]->trust);
-	quorum_logout(p);
 	if (r == 0)
-		r = audit_grant(kmdata, p, w, q, jobs, n, m);
+		r = p11_logout_checked(p);
+	else
+		quorum_logout(p);
 	/* All or nothing: no trust outlives a failed approval. */
 	for (size_t k = 0; r != 0 && k < n; k++)
-		transfer_revoke(p, &jobs[k]->trust);
-	return r;
+		(void)transfer_revoke(p, &jobs[k]->trust);
+	if (r != 0 || (cards = quorum_cards_json(q)) == NULL)
+		return r != 0 ? r : P11BYOK_EFAIL;
+	for (size_t i = 0; i < n; i++)
+		jobs[i]->cards = json_incref(cards);
+	json_decref(cards);
+	return 0;
+}
+
+/* A session copy dies with the session; destroyed at once all the same. */
+static void
+drop_session_copy(struct p11 *p, struct package_job *j)
+{
+	if (p != NULL && j->session_copy != CK_INVALID_HANDLE)
+		(void)p11_fn(p)->C_DestroyObject(p11_session(p), j->session_copy);
+	j->session_copy = CK_INVALID_HANDLE;
 }
 
 /* The EC copy of J, made again from its proven key when the module shows no public point on
- * it (keycheck.h): what is wrapped is then known to be the key's.  */
+ * it (keycheck.h): a session copy of this process, so what is wrapped is known to be the
+ * key's, and the token keeps the copy modify-acls made.  */
 static int
-remake_copy(struct p11 *p, struct package_job *j)
+session_copy(struct p11 *p, struct package_job *j)
 {
 	CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
-	CK_RV rv;
 	int r;
 
-	if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), j->check.copy)) != CKR_OK) {
-		msg_ck(rv, "cannot replace the transfer copy of '%s' on token '%s'", j->ident,
-		    p11_token_label(p));
-		return P11BYOK_EFAIL;
-	}
 	j->check.copy = CK_INVALID_HANDLE;
-	if ((r = transfer_make_copy(p, j->check.target, j->ident, j->check.type, &copy)) != 0)
+	if ((r = transfer_make_copy(p, j->check.target, j->ident, j->check.type, true,
+	    &copy)) != 0)
 		return r;
 	if ((r = keycheck_made_copy(p, j->ident, copy, &j->check)) != 0) {
 		(void)p11_fn(p)->C_DestroyObject(p11_session(p), copy);
 		return r;
 	}
-	j->copy_remade = true;
+	j->session_copy = copy;
 	return 0;
 }
 
 int
-package_finish(struct p11 *p, const char *kmdata, const struct world *w,
-    struct package_job *j, const struct package_mode *m)
+package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
+    const struct world *w, struct package_job *j, const struct package_mode *m)
 {
 	struct byok b = { 0 };
 	char gen[256];
@@ -271,8 +260,8 @@ package_finish(struct p11 *p, const char *kmdata, const struct world *w,
 		r = P11BYOK_EFAIL;
 		goto out;
 	}
-	if ((r = package_check(p, j)) != 0 ||
-	    (j->check.copy_unproven && (r = remake_copy(p, j)) != 0))
+	if ((r = package_check(p, idx, j)) != 0 ||
+	    (j->check.copy_unproven && (r = session_copy(p, j)) != 0))
 		goto out;
 	r = P11BYOK_EFAIL;
 	if ((rv = wrap_byok(p, j->trust.kek, m->native ? CK_INVALID_HANDLE : j->trust.key,
@@ -281,17 +270,24 @@ package_finish(struct p11 *p, const char *kmdata, const struct world *w,
 		    p11_token_label(p), step);
 		goto out;
 	}
-	/* The trust has done its one job: gone before the file exists. */
-	transfer_revoke(p, &j->trust);
+	/* The trust has done its one job: gone before the file exists.  Failing to say so,
+	 * the module leaves the state unknown: nothing is written (the objects end with the
+	 * session all the same).  */
+	if ((rv = transfer_revoke(p, &j->trust)) != CKR_OK) {
+		msg_ck(rv, "cannot destroy the trust of the transfer of '%s' on token '%s' "
+		    "(C_DestroyObject of a session object): nothing was written; run again",
+		    j->ident, p11_token_label(p));
+		goto out;
+	}
 	b.kid = j->kek->kid;
 	b.generator = gen;
-	if ((r = record_and_write(&b, j->path, j->force, j->ident, j->kek, j->subscription, p,
-	    kmdata, w->hash, m)) != 0)
+	if ((r = record_and_write(&b, j, p, kmdata, w->hash, m)) != 0)
 		goto out;
 	j->ciphertext_len = b.ciphertext_len;
 	r = 0;
 out:
-	transfer_revoke(p, &j->trust);
+	(void)transfer_revoke(p, &j->trust);
+	drop_session_copy(p, j);
 	free(b.ciphertext);
 	return r;
 }
@@ -299,7 +295,10 @@ out:
 void
 package_job_clear(struct p11 *p, struct package_job *j)
 {
-	transfer_revoke(p, &j->trust);
+	(void)transfer_revoke(p, &j->trust);
+	drop_session_copy(p, j);
+	json_decref(j->cards);
+	j->cards = NULL;
 	keycheck_clear(&j->check);
 	key_simple_free(j->rec);
 	j->rec = NULL;

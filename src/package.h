@@ -37,7 +37,9 @@ struct package_job {
 	struct key_simple *rec;		/* key_simple_IDENT */
 	struct keycheck check;
 	struct transfer_trust trust;
-	bool copy_remade;		/* an EC copy made again before the wrap (keycheck.h) */
+	json_t *cards;			/* the numbers of the cards that approved it */
+	CK_OBJECT_HANDLE session_copy;	/* an EC copy made again before the wrap, as a session
+					 * object (keycheck.h); 0 when none */
 	size_t ciphertext_len;
 };
 
@@ -57,21 +59,22 @@ int package_preflight(const char *kmdata, const struct world *w, struct package_
  * session; the private-name probe runs when the user is logged in.  0 or the exit code. */
 int package_probe(struct p11 *p, bool user, struct package_mode *m);
 
-/* Phase 1 (user session): J's key and transfer copy, found and checked.  0 or the exit
- * code after one line.  */
-int package_check(struct p11 *p, struct package_job *j);
+/* Phase 1 (user session): J's key and transfer copy, found (among IDX's objects when not
+ * NULL, else by a search) and checked.  0 or the exit code after one line.  */
+struct objindex;
+int package_check(struct p11 *p, const struct objindex *idx, struct package_job *j);
 
 /* Phase 2: the security officer, with the cards of Q, gives the trust for each of the N
- * jobs, then logs out; one audit line ("package", step "quorum") names the keys and cards.
- * On failure no trust is left.  0 or the exit code.  */
-int package_grant(struct p11 *p, struct quorum *q, const struct world *w, const char *kmdata,
+ * jobs, then logs out; each job notes the cards, which its package line records.  On
+ * failure no trust is left.  0 or the exit code.  */
+int package_grant(struct p11 *p, struct quorum *q, const struct world *w,
     struct package_job *const *jobs, size_t n, const struct package_mode *m);
 
-/* Phase 3 (user session): checks J again, wraps its copy, revokes its trust, writes the
+/* Phase 3 (user session): checks J again (IDX as in package_check), wraps its copy, revokes its trust, writes the
  * .byok with its audit line.  0 or the exit code after one line; nothing is left at J->path
  * on failure, and the trust is gone on every path.  */
-int package_finish(struct p11 *p, const char *kmdata, const struct world *w,
-    struct package_job *j, const struct package_mode *m);
+int package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
+    const struct world *w, struct package_job *j, const struct package_mode *m);
 
 /* Revokes J's trust (if any) and frees what package_* filled. */
 void package_job_clear(struct p11 *p, struct package_job *j);

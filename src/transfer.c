@@ -66,7 +66,7 @@ usage_off(struct tmpl *t, bool secret)
 
 int
 transfer_make_copy(struct p11 *p, CK_OBJECT_HANDLE target, const char *ident,
-    enum key_type type, CK_OBJECT_HANDLE *out)
+    enum key_type type, bool session, CK_OBJECT_HANDLE *out)
 {
 	struct tmpl t = { .n = 0 };
 	char label[128];
@@ -78,6 +78,8 @@ transfer_make_copy(struct p11 *p, CK_OBJECT_HANDLE target, const char *ident,
 	 * SoftHSMv2 applies the template in order and refuses changes once CKA_MODIFIABLE is
 	 * false, so that comes last.  */
 	add(&t, CKA_LABEL, label, strlen(label));
+	if (session)
+		add_bool(&t, CKA_TOKEN, false);
 	usage_off(&t, type == KEY_AES);
 	add_bool(&t, CKA_MODIFIABLE, false);
 	rv = p11_fn(p)->C_CopyObject(p11_session(p), target, t.a, t.n, out);
@@ -116,7 +118,6 @@ copy_template(struct tmpl *t, const struct keycheck *c, const char *ident, bool 
 	add(t, CKA_CLASS, secret ? &cls_secret : &cls_private, sizeof(CK_OBJECT_CLASS));
 	add(t, CKA_KEY_TYPE, c->type == KEY_RSA ? &ckk_rsa : c->type == KEY_EC ? &ckk_ec :
 	    &ckk_aes, sizeof(CK_KEY_TYPE));
-	add_bool(t, CKA_TOKEN, true);
 	add_bool(t, CKA_PRIVATE, true);
 	add_bool(t, CKA_SENSITIVE, true);
 	add_bool(t, CKA_EXTRACTABLE, true);
@@ -196,12 +197,13 @@ make_transfer_key(struct p11 *p, const char *label, struct tmpl *wrap, CK_OBJECT
 /* What the transfer key is, as the KEK's wrap template: the security officer's (trusted),
  * born in the token and never anything but a wrapping key.  It is a public object, so its
  * names and check value compare on every module.  */
-static void
+static CK_RV
 transfer_key_template(struct p11 *p, struct tmpl *t, CK_OBJECT_HANDLE key, const char *label,
     CK_ULONG *len, unsigned char *kcv, CK_ULONG *kcv_len)
 {
 	unsigned char *v = NULL;
 	size_t vlen = 0;
+	CK_RV rv;
 
 	*len = 32;
 	add(t, CKA_CLASS, &cls_secret, sizeof cls_secret);
@@ -217,12 +219,14 @@ transfer_key_template(struct p11 *p, struct tmpl *t, CK_OBJECT_HANDLE key, const
 	add_bytes(t, CKA_ID, label, strlen(label));
 	add_bytes(t, CKA_LABEL, label, strlen(label));
 	*kcv_len = 0;
-	if (p11attr_get(p, key, CKA_CHECK_VALUE, &v, &vlen) == CKR_OK && vlen > 0 && vlen <= 16) {
+	if ((rv = p11attr_get(p, key, CKA_CHECK_VALUE, &v, &vlen)) == CKR_OK && vlen > 0 &&
+	    vlen <= 16) {
 		memcpy(kcv, v, vlen);
 		*kcv_len = vlen;
 		add(t, CKA_CHECK_VALUE, kcv, *kcv_len);
 	}
 	free(v);
+	return rv == CKR_ATTRIBUTE_TYPE_INVALID ? CKR_OK : rv;
 }
 
 /* (SO) The KEK as a trusted, wrap-only public session object scoped by WRAP. */
@@ -291,35 +295,36 @@ transfer_grant(struct p11 *p, EVP_PKEY *kek, const char *ident, const struct key
 		    "of a trusted session key in the SO session)", ident, p11_token_label(p));
 		return P11BYOK_EFAIL;
 	}
-	transfer_key_template(p, &key, t->key, key_label, &key_len, kcv, &kcv_len);
-	if ((rv = make_kek(p, kek, kek_label, &key, &t->kek)) != CKR_OK)
+	if ((rv = transfer_key_template(p, &key, t->key, key_label, &key_len, kcv, &kcv_len)) !=
+	    CKR_OK || (rv = make_kek(p, kek, kek_label, &key, &t->kek)) != CKR_OK)
 		goto kek_failed;
 	return 0;
 kek_failed:
 	t->kek = CK_INVALID_HANDLE;
 	msg_ck(rv, "cannot give the KEK the quorum's trust on token '%s' (C_CreateObject of a "
 	    "trusted session key in the SO session)", p11_token_label(p));
-	transfer_revoke(p, t);
+	(void)transfer_revoke(p, t);
 	return P11BYOK_EFAIL;
 }
 
-void
+CK_RV
 transfer_revoke(struct p11 *p, struct transfer_trust *t)
 {
 	CK_OBJECT_HANDLE *h[] = { &t->key, &t->kek };
+	CK_RV first = CKR_OK;
 
 	if (p == NULL)
-		return;
+		return CKR_OK;
 	for (size_t i = 0; i < 2; i++) {
 		CK_RV rv;
 		if (*h[i] == CK_INVALID_HANDLE)
 			continue;
-		if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), *h[i])) != CKR_OK)
-			msg_warn("cannot destroy the %s of this transfer on token '%s' (%s): it is a "
-			    "session object, gone when p11byok ends", i == 0 ? "transfer key" :
-			    "trusted KEK", p11_token_label(p), ck_rv_name(rv));
+		if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), *h[i])) != CKR_OK &&
+		    first == CKR_OK)
+			first = rv;
 		*h[i] = CK_INVALID_HANDLE;
 	}
+	return first;
 }
 
 /* A public session AES-256 key for the probes, with FLAG set to V, and a wrap template when
@@ -367,12 +372,17 @@ probe_wraps(struct p11 *p, CK_OBJECT_HANDLE w, CK_OBJECT_HANDLE a, CK_OBJECT_HAN
 	return rv == CKR_OK || rv == CKR_KEY_NOT_WRAPPABLE ? CKR_OK : rv;
 }
 
-static void
+/* Destroys the probe's keys: the first failure, else CKR_OK. */
+static CK_RV
 probe_destroy(struct p11 *p, CK_OBJECT_HANDLE *h, size_t n)
 {
+	CK_RV first = CKR_OK, rv;
 	for (size_t i = 0; i < n; i++)
-		if (h[i] != CK_INVALID_HANDLE)
-			(void)p11_fn(p)->C_DestroyObject(p11_session(p), h[i]);
+		if (h[i] != CK_INVALID_HANDLE &&
+		    (rv = p11_fn(p)->C_DestroyObject(p11_session(p), h[i])) != CKR_OK &&
+		    first == CKR_OK)
+			first = rv;
+	return first;
 }
 
 /* Runs the probe on keys of privacy PRIV, W's template in WRAP. */
@@ -380,15 +390,15 @@ static CK_RV
 probe(struct p11 *p, bool priv, struct tmpl *wrap, bool *a_ok, bool *b_refused)
 {
 	CK_OBJECT_HANDLE h[3] = { CK_INVALID_HANDLE, CK_INVALID_HANDLE, CK_INVALID_HANDLE };
-	CK_RV rv;
+	CK_RV rv, rv2;
 
 	*a_ok = *b_refused = false;
 	if ((rv = probe_key(p, false, "p11byok-probe-w", wrap, &h[0])) == CKR_OK &&
 	    (rv = probe_key(p, priv, "p11byok-probe-a", NULL, &h[1])) == CKR_OK &&
 	    (rv = probe_key(p, priv, "p11byok-probe-b", NULL, &h[2])) == CKR_OK)
 		rv = probe_wraps(p, h[0], h[1], h[2], a_ok, b_refused);
-	probe_destroy(p, h, 3);
-	return rv;
+	rv2 = probe_destroy(p, h, 3);
+	return rv != CKR_OK ? rv : rv2;
 }
 
 CK_RV

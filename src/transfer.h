@@ -30,9 +30,10 @@
 #define TRANSFER_KEY_PREFIX "byok-transfer-"
 
 /* (user) Makes the reduced-permission copy of TARGET for IDENT: every usage flag off, not
- * modifiable, labelled xferacld-IDENT.  Returns 0 or P11BYOK_EFAIL after one line.  */
+ * modifiable, labelled xferacld-IDENT; a token object, or with SESSION a session object of
+ * this process (package's EC copy, keycheck.h).  Returns 0 or P11BYOK_EFAIL after one line. */
 int transfer_make_copy(struct p11 *p, CK_OBJECT_HANDLE target, const char *ident,
-    enum key_type type, CK_OBJECT_HANDLE *out);
+    enum key_type type, bool session, CK_OBJECT_HANDLE *out);
 
 /* The object labelled as IDENT's copy, for display (show-key): found by its names only, so
  * nothing relies on it; CK_INVALID_HANDLE when there is none.  CKR_OK or the CK_RV.  */
@@ -52,8 +53,9 @@ int transfer_grant(struct p11 *p, EVP_PKEY *kek, const char *ident, const struct
     bool composed, bool bind_names, struct transfer_trust *t);
 
 /* Destroys T's objects (any session may destroy a public session object) and clears T.
- * A failure only warns: the objects die with the session in any case.  */
-void transfer_revoke(struct p11 *p, struct transfer_trust *t);
+ * Returns CKR_OK, or the first failure (the objects die with the session in any case: a
+ * caller already failing need not say more).  */
+CK_RV transfer_revoke(struct p11 *p, struct transfer_trust *t);
 
 /* Whether the module enforces CKA_WRAP_TEMPLATE (a session key whose template asks for a
  * flag wraps a key with it and refuses one without): the probe makes and destroys three

@@ -39,21 +39,21 @@ has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* The wrap template of H in words: what a key must be to be wrapped under it. */
-static void
+/* The wrap template of H in words: what a key must be to be wrapped under it.  CKR_OK or
+ * the module's CK_RV.  */
+static CK_RV
 describe_template(struct p11 *p, CK_OBJECT_HANDLE h, char *buf, size_t len)
 {
 	CK_ATTRIBUTE *t = NULL;
 	CK_ULONG n = 0;
 	size_t used = 0;
+	CK_RV rv;
 
-	if (p11attr_get_template(p, h, CKA_WRAP_TEMPLATE, &t, &n) != CKR_OK) {
-		snprintf(buf, len, "unknown (its wrap template cannot be read)");
-		return;
-	}
+	if ((rv = p11attr_get_template(p, h, CKA_WRAP_TEMPLATE, &t, &n)) != CKR_OK)
+		return rv;
 	if (n == 0) {
 		snprintf(buf, len, "every world-bound key (no wrap template)");
-		return;
+		return CKR_OK;
 	}
 	buf[0] = '\0';
 	for (CK_ULONG i = 0; i < n && used + 1 < len; i++) {
@@ -73,9 +73,11 @@ describe_template(struct p11 *p, CK_OBJECT_HANDLE h, char *buf, size_t len)
 		used += (size_t)k;
 	}
 	p11attr_template_free(t, n);
+	return CKR_OK;
 }
 
-/* Reads what the list shows of H and decides what it is. */
+/* Reads what the list shows of H and decides what it is.  0, or P11BYOK_EFAIL after one
+ * line when the token fails to answer.  */
 static int
 classify(struct p11 *p, CK_OBJECT_HANDLE h, struct trusted_obj *o)
 {
@@ -83,20 +85,28 @@ classify(struct p11 *p, CK_OBJECT_HANDLE h, struct trusted_obj *o)
 	size_t len = 0;
 	CK_ULONG cls = 0;
 	bool token = false;
+	CK_RV rv;
 	int r;
 
 	memset(o, 0, sizeof *o);
 	o->h = h;
-	(void)p11attr_ulong(p, h, CKA_CLASS, &cls);
-	(void)p11attr_bool(p, h, CKA_TOKEN, &token);
+	if ((rv = p11attr_ulong(p, h, CKA_CLASS, &cls)) != CKR_OK ||
+	    (rv = p11attr_bool(p, h, CKA_TOKEN, &token)) != CKR_OK)
+		goto fail;
 	snprintf(o->cls, sizeof o->cls, "%s", class_name(cls));
-	if (p11attr_get(p, h, CKA_LABEL, &v, &len) == CKR_OK)
+	if ((rv = p11attr_get(p, h, CKA_LABEL, &v, &len)) == CKR_OK)
 		snprintf(o->label, sizeof o->label, "%.*s", (int)(len < 64 ? len : 64), v);
 	free(v);
-	if (p11attr_get(p, h, CKA_ID, &v, &len) == CKR_OK)
+	v = NULL;
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID)
+		goto fail;
+	if ((rv = p11attr_get(p, h, CKA_ID, &v, &len)) == CKR_OK)
 		hex_encode(v, len < 32 ? len : 32, o->id_hex, 0);
 	free(v);
-	describe_template(p, h, o->may_wrap, sizeof o->may_wrap);
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID)
+		goto fail;
+	if ((rv = describe_template(p, h, o->may_wrap, sizeof o->may_wrap)) != CKR_OK)
+		goto fail;
 	o->kind = TRUSTED_FOREIGN;
 	if (strcmp(o->label, WORLD_KEY_LABEL) == 0) {
 		if ((r = world_key_check(p, h, o->why, sizeof o->why)) != 0)
@@ -110,6 +120,9 @@ classify(struct p11 *p, CK_OBJECT_HANDLE h, struct trusted_obj *o)
 		snprintf(o->why, sizeof o->why, "p11byok did not make it");
 	}
 	return 0;
+fail:
+	msg_ck(rv, "cannot read a trusted object of token '%s'", p11_token_label(p));
+	return P11BYOK_EFAIL;
 }
 
 int

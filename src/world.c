@@ -388,8 +388,13 @@ world_key_check(struct p11 *p, CK_OBJECT_HANDLE h, char *why, size_t len)
 		msg_ck(rv, "cannot read the world backup key of token '%s'", p11_token_label(p));
 		return P11BYOK_EFAIL;
 	}
-	if (cls != CKO_SECRET_KEY || kt != CKK_AES ||
-	    (p11attr_ulong(p, h, CKA_VALUE_LEN, &vlen) == CKR_OK && vlen != 0 && vlen != 32)) {
+	if ((rv = p11attr_ulong(p, h, CKA_VALUE_LEN, &vlen)) != CKR_OK &&
+	    rv != CKR_ATTRIBUTE_TYPE_INVALID) {
+		msg_ck(rv, "cannot read the size of the world backup key of token '%s'",
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (cls != CKO_SECRET_KEY || kt != CKK_AES || (rv == CKR_OK && vlen != 0 && vlen != 32)) {
 		snprintf(why, len, "it is not an AES-256 secret key");
 		return 0;
 	}

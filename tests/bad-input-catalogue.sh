@@ -40,7 +40,7 @@ trap cleanup EXIT
 # instead of hanging the suite.
 pb() { timeout -k 10 900 "$P11BYOK" --module "$SOFTHSM2_MODULE" --regions "$REGIONS" "$@"; }
 
-# --- fixtures: a world 2/3, one RSA key with its transfer copy and transfer key ---
+# --- fixtures: a world 2/3, one RSA key with its transfer copy ---
 W=pkcs11:token=byok-world
 mkdir -p "$T/km" "$T/cards" "$T/o" "$T/victim" "$T/adir"
 chmod 700 "$T/km"
@@ -58,12 +58,13 @@ run pb --kmdata "$T/km" --pin-file "$T/pin" world init --acs-quorum 2/3 --cards-
 kit_init "$T/kit" && kit_build NA >/dev/null || fail_setup "vendor kit"
 run wp generate type=RSA size=2048 protect=module ident=k1
 [ "$rc" -eq 0 ] || fail_setup "generate"
-# ma: modify-acls for k1 under the kit's KEK (the cloud token holds its private half).
-ma() { wp modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" "${cards[@]}"; }
-pk() { wp package --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" --friendly-name k1 "$@"; }
+# ma: modify-acls for k1 under the kit's KEK (the cloud token holds its private half); pk:
+# its package, which the two cards approve.
+ma() { wp modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID"; }
+pk() { wp package --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" --friendly-name k1 \
+	"${cards[@]}" "$@"; }
 run ma; [ "$rc" -eq 0 ] || fail_setup "modify-acls"
 run pk -o "$T/good.byok"; [ "$rc" -eq 0 ] || fail_setup "package"
-run ma; [ "$rc" -eq 0 ] || fail_setup "modify-acls again (the transfer key package rows keep)"
 imp() { pb --pin-file "$KIT_CLOUD_PIN_FILE" import "$@" --unwrap-key "$KIT_CLOUD_URI"; }
 
 # --- the bad inputs the rows use ---
@@ -223,7 +224,7 @@ row 1 "the audit log $T/kmcut/audit.log ends in a cut-off line \(line $cutline\)
 if command -v flock >/dev/null && exec {lk}<"$T/km" && flock -n "$lk"; then FLOCK=ok
 else FLOCK="flock(1) not installed or the lock not taken"; fi
 when "$FLOCK" row 3 "the kmdata directory $T/km is in use by another p11byok command: let it finish" "generate while another command works on kmdata: refused before a key is made" -- wp generate type=AES size=256 protect=module ident=k7
-when "$FLOCK" row 3 "the kmdata directory $T/km is in use by another p11byok command" "package while another command works on kmdata: no transfer key spent" -- pk -o "$T/o/k7.byok"
+when "$FLOCK" row 3 "the kmdata directory $T/km is in use by another p11byok command" "package while another command works on kmdata: refused before the token" -- pk -o "$T/o/k7.byok"
 [ "$FLOCK" = ok ] && flock -u "$lk"
 when "$RO" row 2 "cannot write in the kmdata directory $T/kmro: Read-only file system" "generate on a read-only kmdata: refused before a key is made" -- wp --kmdata "$T/kmro" generate type=AES size=256 protect=module ident=k9
 when "$FULL" row 3 "the kmdata directory $T/kmfull has no room for a 64 KiB file \(No space left on device\)" "generate on a full kmdata: refused before a key is made" -- wp --kmdata "$T/kmfull" generate type=AES size=256 protect=module ident=k9
@@ -235,12 +236,12 @@ when "$RO" row 2 "cannot write in the kmdata directory $T/kmro: Read-only file s
 row 2 "$T/kmlink/audit.log is a symbolic link: the audit trail is written only to regular files" "restore where audit.log is a link" -- wp --kmdata "$T/kmlink" restore k1
 
 # --- modify-acls ---
-row 2 "KEK PEM file $T/adir is a directory: give the path of a file" "modify-acls --kek-pem names a directory" -- wp modify-acls --ident k1 --kek-pem "$T/adir" --kek-id x "${cards[@]}"
-row 2 "KEK PEM file $T/fifo is not a regular file" "modify-acls --kek-pem names a FIFO" -- wp modify-acls --ident k1 --kek-pem "$T/fifo" --kek-id x "${cards[@]}"
-row 2 "$T/priv.pem is not a PEM public key .*download the KEK again" "modify-acls --kek-pem holds a private key" -- wp modify-acls --ident k1 --kek-pem "$T/priv.pem" --kek-id x "${cards[@]}"
-row 2 "card $T/adir is a directory: give the path of a file" "modify-acls --card names a directory" -- wp modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" --card "$T/adir" --card "$T/cards/card-2-of-3.acs" --card-pass-file "$T/pass1" --card-pass-file "$T/pass2"
-when "$RO" row 2 "cannot write in the kmdata directory $T/kmro: Read-only file system" "modify-acls on a read-only kmdata keeps the transfer key it had" -- wp --kmdata "$T/kmro" modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" "${cards[@]}"
-when "$FULL" row 3 "the kmdata directory $T/kmfull has no room for a 64 KiB file" "modify-acls on a full kmdata refuses before the token" -- wp --kmdata "$T/kmfull" modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" "${cards[@]}"
+row 2 "KEK PEM file $T/adir is a directory: give the path of a file" "modify-acls --kek-pem names a directory" -- wp modify-acls --ident k1 --kek-pem "$T/adir" --kek-id x
+row 2 "KEK PEM file $T/fifo is not a regular file" "modify-acls --kek-pem names a FIFO" -- wp modify-acls --ident k1 --kek-pem "$T/fifo" --kek-id x
+row 2 "$T/priv.pem is not a PEM public key .*download the KEK again" "modify-acls --kek-pem holds a private key" -- wp modify-acls --ident k1 --kek-pem "$T/priv.pem" --kek-id x
+row 2 "modify-acls takes no cards: it gives no trust" "modify-acls with --card (the quorum approves at package)" -- wp modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" "${cards[@]}"
+when "$RO" row 2 "cannot write in the kmdata directory $T/kmro: Read-only file system" "modify-acls on a read-only kmdata refuses before the token" -- wp --kmdata "$T/kmro" modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID"
+when "$FULL" row 3 "the kmdata directory $T/kmfull has no room for a 64 KiB file" "modify-acls on a full kmdata refuses before the token" -- wp --kmdata "$T/kmfull" modify-acls --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID"
 
 # The KEK options, one parser (kek_source_check) for modify-acls and package.
 for c in "modify-acls --ident k1" "package --ident k1 --friendly-name k1"; do
@@ -250,7 +251,8 @@ for c in "modify-acls --ident k1" "package --ident k1 --friendly-name k1"; do
 	row 2 "--root-hash goes with --region" "${c%% *} --root-hash with a Key Vault PEM" -- wp $c --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" --root-hash "$KIT_ROOT_HASH"
 done
 
-# --- package: the transfer key survives every refusal ---
+# --- package: every refusal comes before the token ---
+row 2 "card $T/adir is a directory: give the path of a file" "package --card names a directory" -- wp package --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" --friendly-name k1 -o "$T/o/k1.byok" --card "$T/adir" --card "$T/cards/card-2-of-3.acs" --card-pass-file "$T/pass1" --card-pass-file "$T/pass2"
 row 2 "cannot write $T/adir: it is a directory; give a file name" "package -o names a directory, with --force" -- pk -o "$T/adir" --force
 row 2 "cannot write $T/o/dangling.byok: it is a symbolic link, .*give the real path" "package -o names a dangling link: its target is not made" -- pk -o "$T/o/dangling.byok"
 row 2 "cannot write $T/o/existing-link.byok: it is a symbolic link" "package -o names a link to a file, with --force: neither followed nor replaced" -- pk -o "$T/o/existing-link.byok" --force
@@ -260,7 +262,7 @@ row 2 "cannot write $T/pin/k1.byok: Not a directory" "package -o under a file" -
 when "$RO" row 2 "cannot write in the output directory $T/oro: Read-only file system" "package -o in a read-only directory" -- pk -o "$T/oro/k1.byok"
 when "$FULL" row 3 "the output directory $T/ofull has no room for a 64 KiB file \(No space left on device\)" "package -o in a full directory" -- pk -o "$T/ofull/k1.byok"
 when "$IMM" row 2 "cannot write in the output directory $T/immut: Operation not permitted" "package -o in an immutable directory (chattr +i)" -- pk -o "$T/immut/k1.byok"
-row 3 "the output directory $T/o has no room for a 64 KiB file \(File too large\)" "package under a 32 KiB file size limit (ulimit -f)" -- bash -c 'ulimit -f 32 && exec "$@"' _ "$P11BYOK" --module "$SOFTHSM2_MODULE" --token "$W" --kmdata "$T/km" --pin-file "$T/pin" --offline off package --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" --friendly-name k1 -o "$T/o/k1.byok"
+row 3 "the output directory $T/o has no room for a 64 KiB file \(File too large\)" "package under a 32 KiB file size limit (ulimit -f)" -- bash -c 'ulimit -f 32 && exec "$@"' _ "$P11BYOK" --module "$SOFTHSM2_MODULE" --token "$W" --kmdata "$T/km" --pin-file "$T/pin" --offline off package --ident k1 --kek-pem "$KIT_KEK_PEM" --kek-id "$KIT_KEK_ID" --friendly-name k1 -o "$T/o/k1.byok" "${cards[@]}"
 when "$RO" row 2 "cannot write in the kmdata directory $T/kmro: Read-only file system" "package with a read-only kmdata (no audit line possible)" -- pk --kmdata "$T/kmro" -o "$T/o/k1.byok"
 row 2 "$T/kmlink/audit.log is a symbolic link" "package where audit.log is a link" -- pk --kmdata "$T/kmlink" -o "$T/o/k1.byok"
 row 2 "--friendly-name '' must be 1 to 127 letters" "package with an empty friendly name" -- pk --friendly-name ''
@@ -289,7 +291,7 @@ else not_ok "the tokens held $objects_before objects, now $(objects)"; fi
 	[ ! -e "$T/kmnew" ] && [ ! -e "$T/cnew" ] && ok "no link target and no directory was made" ||
 	not_ok "a link target or a directory was made"
 run pk -o "$T/o/k1.byok"
-if [ "$rc" -eq 0 ]; then ok "package then succeeds with the transfer key every refusal kept"
+if [ "$rc" -eq 0 ]; then ok "package then succeeds: no refusal left anything in its way"
 else not_ok "package after the catalogue (exit $rc)"; diag "$T/err"; fi
 run pb --kmdata "$T/km" audit verify
 if [ "$rc" -eq 0 ]; then ok "the audit chain is intact"; else not_ok "audit chain"; diag "$T/err"; fi

@@ -106,17 +106,22 @@ show wp generate --generate simple type=RSA size=2048 protect=module ident=conto
 	plainname=contosokey nvram=no pubexp= || fail "generate failed"
 show wp show-key contosokey || fail "show-key failed"
 
-step "10. modify-acls (seed step 4.1) with cards 1 and 3: the verified KEK becomes trusted"
+step "10. modify-acls (seed step 4.1): the reduced-permission copy, for the verified KEK"
+echo "No trust is given here: the copy can only be wrapped, and only under trust that the"
+echo "quorum gives at package, for the seconds of that wrap."
 kit_packages DEMO "$DEMO/toolset" >/dev/null || fail "the vendor kit could not re-sign"
-show wp modify-acls --ident contosokey --region DEMO --toolset-dir "$DEMO/toolset" \
-	--card "$DEMO/cards/card-1-of-3.acs" --card-pass-file "$DEMO/card-1.pass" \
-	--card "$DEMO/cards/card-3-of-3.acs" --card-pass-file "$DEMO/card-3.pass" ||
+show wp modify-acls --ident contosokey --region DEMO --toolset-dir "$DEMO/toolset" ||
 	fail "modify-acls failed"
 
-step "11. package (seed step 4.2): the key leaves the HSM only wrapped under the KEK"
+step "11. package (seed step 4.2) with cards 1 and 3: the quorum approves this transfer"
+echo "The security officer makes the KEK trusted as a session object of this process only,"
+echo "scoped by its wrap template to the copy; the key leaves the HSM only wrapped under it,"
+echo "and the trust is destroyed right after:"
 BYOK=$DEMO/KeyTransferPackage-ContosoFirstHSMkey.byok
 show wp package --ident contosokey --region DEMO --toolset-dir "$DEMO/toolset" \
 	--friendly-name ContosoFirstHSMkey --subscription-id 0b1f6471-1bf0-4dda-aec3-cb9272f09590 \
+	--card "$DEMO/cards/card-1-of-3.acs" --card-pass-file "$DEMO/card-1.pass" \
+	--card "$DEMO/cards/card-3-of-3.acs" --card-pass-file "$DEMO/card-3.pass" \
 	-o "$BYOK" || fail "package failed"
 show "$P11BYOK" inspect "$BYOK" || fail "inspect failed"
 
