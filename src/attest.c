@@ -25,6 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The X509 auth level of every chain: 112 bits of security (OpenSSL's level 2). */
+#define ATTEST_AUTH_LEVEL 2
+
 #define KEK_MIN_BITS 2048
 #define PACKAGE_MAX (1024 * 1024)	/* a package is a few KiB */
 #define STATEMENT_MAX (64 * 1024)
@@ -294,6 +297,54 @@ out:
 	return r;
 }
 
+/* The digest the signer hashed the statement with: SHA-256 or stronger.  A SHA-1 or MD5
+ * digest lets whoever finds a collision swap the statement under the same signature.
+ * 0 or P11BYOK_EFAIL after one line.  */
+static int
+check_digest(CMS_SignerInfo *si, const struct pkg *p)
+{
+	X509_ALGOR *dig = NULL, *sig = NULL;
+	int nid;
+
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
+	nid = dig != NULL ? OBJ_obj2nid(dig->algorithm) : NID_undef;
+	if (nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512)
+		return 0;
+	msg_err("%s is signed over a %s digest: p11byok accepts SHA-256, SHA-384 or SHA-512 "
+	    "only; ask the vendor for a package signed with one", p->what,
+	    nid == NID_undef ? "unknown" : OBJ_nid2sn(nid));
+	return P11BYOK_EFAIL;
+}
+
+/* What a device certificate must be to speak for an HSM (DESIGN.md §3): an end entity (not
+ * a CA: basicConstraints CA:FALSE, none of a CA's key usages) whose only business is
+ * signing (key usage digitalSignature, nothing to encrypt or agree keys with), issued by
+ * the chain rather than by itself, and as strong as the chain (auth level 2).  0 or
+ * P11BYOK_EFAIL after one line naming what it lacks.  */
+static int
+check_device(X509 *signer, const struct pkg *p)
+{
+	uint32_t flags = X509_get_extension_flags(signer), ku = X509_get_key_usage(signer);
+	const char *why = NULL;
+
+	if (!(flags & EXFLAG_KUSAGE) || !(ku & KU_DIGITAL_SIGNATURE))
+		why = "key usage digitalSignature";
+	else if (ku & (KU_KEY_CERT_SIGN | KU_CRL_SIGN))
+		why = "no key usage of a CA (keyCertSign, cRLSign)";
+	else if (ku & (KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT | KU_KEY_AGREEMENT))
+		why = "no key usage but signing (no keyEncipherment, dataEncipherment, "
+		    "keyAgreement)";
+	else if (!(flags & EXFLAG_BCONS) || (flags & EXFLAG_CA))
+		why = "basicConstraints CA:FALSE";
+	else if (flags & EXFLAG_SS)
+		why = "an issuer other than itself";
+	if (why == NULL)
+		return 0;
+	msg_err("%s: its device certificate does not qualify as an HSM's signing certificate: "
+	    "it needs %s", p->what, why);
+	return P11BYOK_EFAIL;
+}
+
 /* Verifies the parsed package CMS of P to PIN and reads its statement into P.  Returns 0,
  * P11BYOK_EFAIL or P11BYOK_EUSAGE, after one line.  */
 static int
@@ -345,6 +396,9 @@ verify_pkg(CMS_ContentInfo *cms, const struct attest_pin *pin, struct pkg *p)
 		goto out;
 	}
 	X509_STORE_set_flags(store, X509_V_FLAG_X509_STRICT);
+	/* 112 bits at least: no RSA key under 2048 bits, no MD5 or SHA-1 signature, anywhere
+	 * in the chain.  */
+	X509_VERIFY_PARAM_set_auth_level(X509_STORE_get0_param(store), ATTEST_AUTH_LEVEL);
 	/* The signer, then its chain, with a reason people can read when it fails. */
 	if (CMS_set1_signers_certs(cms, certs, CMS_NOINTERN) < 0) {
 		msg_ssl("%s: cannot match its signer to its certificates", p->what);
@@ -360,6 +414,10 @@ verify_pkg(CMS_ContentInfo *cms, const struct attest_pin *pin, struct pkg *p)
 	    X509_STORE_CTX_init(xctx, store, signer, certs) != 1 ||
 	    X509_STORE_CTX_set_default(xctx, "smime_sign") != 1)
 		goto oom;
+	X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(xctx), ATTEST_AUTH_LEVEL);
+	if ((r = check_digest(sk_CMS_SignerInfo_value(sis, 0), p)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
 	if (X509_verify_cert(xctx) != 1) {
 		X509 *bad = X509_STORE_CTX_get_current_cert(xctx);
 		err = X509_STORE_CTX_get_error(xctx);
@@ -376,13 +434,9 @@ verify_pkg(CMS_ContentInfo *cms, const struct attest_pin *pin, struct pkg *p)
 		    p->what);
 		goto out;
 	}
-	if (!(X509_get_extension_flags(signer) & EXFLAG_KUSAGE) ||
-	    !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE) ||
-	    (X509_get_extension_flags(signer) & EXFLAG_CA)) {
-		msg_err("%s: its device certificate is not a signing certificate (needs key usage "
-		    "digitalSignature and no CA flag)", p->what);
+	if ((r = check_device(signer, p)) != 0)
 		goto out;
-	}
+	r = P11BYOK_EFAIL;
 	/* The signature over the statement (the chain is checked once more on the way). */
 	if ((content = BIO_new(BIO_s_mem())) == NULL)
 		goto oom;

@@ -423,11 +423,36 @@ cards_check_value_matches(const unsigned char *secret, size_t len, const char *c
 	return cards_check_value(secret, len, have) == 0 && CRYPTO_memcmp(have, check, 17) == 0;
 }
 
+/* Why PASS (LEN bytes) is too weak to guard a share of the SO secret, or NULL: a floor that
+ * stops the passphrases people reach for first ("password", a PIN, one key held down), not
+ * a strength meter.  Nothing of PASS goes into the answer.  */
+static const char *
+weak_passphrase(const char *pass, size_t len)
+{
+	bool seen[256] = { false };
+	size_t distinct = 0, digits = 0;
+
+	if (len < CARD_MIN_PASSPHRASE)
+		return "it is too short";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)pass[i];
+		distinct += !seen[ch];
+		seen[ch] = true;
+		digits += ch >= '0' && ch <= '9';
+	}
+	if (digits == len)
+		return "it is only digits";
+	if (distinct < CARD_MIN_DISTINCT)
+		return "it repeats too few characters";
+	return NULL;
+}
+
 int
 card_passphrase(const char *pass_file, const char *card, bool new_card, char **pass,
     size_t *len)
 {
 	char prompt[512], *again = NULL;
+	const char *why;
 	size_t again_len = 0;
 	int r;
 
@@ -443,10 +468,11 @@ card_passphrase(const char *pass_file, const char *card, bool new_card, char **p
 		    len)) != 0)
 			return r;
 	}
-	if (new_card && *len < CARD_MIN_PASSPHRASE) {
-		msg_err("the passphrase for card %s%s%s has %zu characters: choose one of at least "
-		    "%d", card, pass_file ? " from " : "", pass_file ? pass_file : "", *len,
-		    CARD_MIN_PASSPHRASE);
+	if (new_card && (why = weak_passphrase(*pass, *len)) != NULL) {
+		msg_err("the passphrase for card %s%s%s is too weak: %s; choose one of at least %d "
+		    "characters, %d of them different, not only digits", card,
+		    pass_file ? " from " : "", pass_file ? pass_file : "", why, CARD_MIN_PASSPHRASE,
+		    CARD_MIN_DISTINCT);
 		r = P11BYOK_EUSAGE;
 		goto out;
 	}

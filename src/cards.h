@@ -27,8 +27,10 @@
 #define CARD_SECRET_LEN 32
 #define CARD_SECRET_MIN 16
 
-/* Passphrases chosen at world init must be at least this long. */
-#define CARD_MIN_PASSPHRASE 8
+/* Passphrases chosen at world init: at least this long, with at least this many different
+ * characters, and not only digits; and no two cards of a world share one.  */
+#define CARD_MIN_PASSPHRASE 12
+#define CARD_MIN_DISTINCT 8
 
 struct card {
 	char *path;
@@ -90,8 +92,8 @@ int cards_check_value(const unsigned char *secret, size_t len, char out[17]);
 bool cards_check_value_matches(const unsigned char *secret, size_t len, const char *check);
 
 /* A card passphrase: from PASS_FILE when not NULL, else asked on the terminal naming CARD.
- * With NEW (world init), it must have CARD_MIN_PASSPHRASE characters and the prompt asks
- * twice.  *PASS is in the secure heap; free it with secret_free.  Returns 0 or
+ * With NEW (world init), it must pass the floor above (CARD_MIN_PASSPHRASE ...) and the
+ * prompt asks twice.  *PASS is in the secure heap; free it with secret_free.  Returns 0 or
  * P11BYOK_EUSAGE after one line.  */
 int card_passphrase(const char *pass_file, const char *card, bool new_card, char **pass,
     size_t *len);

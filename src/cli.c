@@ -66,6 +66,26 @@ bad_option(const struct command *cmd)
 		    len, arg, sp, cmd->name);
 }
 
+bool
+cli_inline_secret(const char *arg)
+{
+	if (arg == NULL || *arg == '\0')
+		return false;
+	for (const char *c = arg; *c != '\0'; c++)
+		if (*c < '0' || *c > '9')
+			return false;
+	return true;
+}
+
+int
+cli_secret_file_error(const struct command *cmd, const char *option)
+{
+	/* The argument is not repeated: it is most likely the PIN itself. */
+	return cli_usage_error(cmd, "%s takes the path of a file holding the secret; an "
+	    "argument of only digits looks like the secret itself, which never goes on the "
+	    "command line: put it in a file (mode 0600) and give its path", option);
+}
+
 int
 cli_common_option(struct ctx *ctx, const struct command *cmd, int opt, const char *arg)
 {
@@ -75,7 +95,11 @@ cli_common_option(struct ctx *ctx, const struct command *cmd, int opt, const cha
 	case OPT_TOKEN: rc = ctx_set_token(ctx, arg); break;
 	case OPT_KMDATA: rc = ctx_set_kmdata(ctx, arg); break;
 	case OPT_REGIONS: rc = ctx_set_regions(ctx, arg); break;
-	case OPT_PIN_FILE: rc = ctx_set_pin_file(ctx, arg); break;
+	case OPT_PIN_FILE:
+		if (cli_inline_secret(arg))
+			return cli_secret_file_error(cmd, "--pin-file");
+		rc = ctx_set_pin_file(ctx, arg);
+		break;
 	case OPT_CONFIG:
 	case OPT_OFFLINE:
 		if ((rc = opt == OPT_CONFIG ? ctx_set_config(ctx, arg) : ctx_set_offline(ctx, arg)))

@@ -5,6 +5,8 @@
 #ifndef P11BYOK_CLI_H
 #define P11BYOK_CLI_H
 
+#include <stdbool.h>
+
 #include <getopt.h>
 #include <stdio.h>
 #include "ctx.h"
@@ -75,5 +77,10 @@ void cli_print_options(const struct opt_doc *opts, FILE *f);
 void cli_print_commands(const struct command *const *cmds, FILE *f);
 /* The man page p11byok(1) in roff, from the same tables. */
 void cli_print_man(const struct command *const *cmds, FILE *f);
+
+/* Whether ARG, given where a secret's file name goes, is all digits: the secret itself. */
+bool cli_inline_secret(const char *arg);
+/* The usage error for such an OPTION, which never repeats the argument. */
+int cli_secret_file_error(const struct command *cmd, const char *option);
 
 #endif

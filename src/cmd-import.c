@@ -32,13 +32,15 @@ find_kek(struct p11 *p, const char *uri_text, CK_OBJECT_HANDLE *kek)
 	CK_ATTRIBUTE *a;
 	CK_ULONG n = 0, found = 0;
 	CK_OBJECT_HANDLE h[2];
+	char shown[1024];
 	CK_RV rv;
 	int r = P11BYOK_EUSAGE;
 
 	if (uri == NULL || p11_kit_uri_parse(uri_text, P11_KIT_URI_FOR_OBJECT, uri) !=
 	    P11_KIT_URI_OK) {
 		msg_err("malformed --unwrap-key URI '%s': write it as "
-		    "pkcs11:token=LABEL;object=KEK-LABEL", uri_text);
+		    "pkcs11:token=LABEL;object=KEK-LABEL", p11_uri_display(uri_text, shown,
+		    sizeof shown));
 		goto out;
 	}
 	if ((a = p11_kit_uri_get_attribute(uri, CKA_LABEL)) != NULL)
@@ -46,7 +48,8 @@ find_kek(struct p11 *p, const char *uri_text, CK_OBJECT_HANDLE *kek)
 	if ((a = p11_kit_uri_get_attribute(uri, CKA_ID)) != NULL)
 		tmpl[n++] = *a;
 	if (n == 0) {
-		msg_err("--unwrap-key URI '%s' names no key: add object=LABEL or id=%%HEX", uri_text);
+		msg_err("--unwrap-key URI '%s' names no key: add object=LABEL or id=%%HEX",
+		    p11_uri_display(uri_text, shown, sizeof shown));
 		goto out;
 	}
 	tmpl[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &priv, sizeof priv };
@@ -59,7 +62,7 @@ find_kek(struct p11 *p, const char *uri_text, CK_OBJECT_HANDLE *kek)
 	if (found != 1) {
 		msg_err("%s RSA private key on token '%s' matches '%s': the URI must name exactly "
 		    "the KEK private key", found == 0 ? "no" : "more than one", p11_token_label(p),
-		    uri_text);
+		    p11_uri_display(uri_text, shown, sizeof shown));
 		r = found == 0 ? P11BYOK_EENV : P11BYOK_EUSAGE;
 		goto out;
 	}

@@ -495,6 +495,15 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 		if ((r = card_passphrase(i < a->npass ? a->pass[i] : NULL, name, true, &pass[i],
 		    &pass_len[i])) != 0)
 			goto out;
+		/* One holder's passphrase must not open another holder's card. */
+		for (unsigned j = 0; j < i; j++)
+			if (pass_len[j] == pass_len[i] &&
+			    CRYPTO_memcmp(pass[j], pass[i], pass_len[i]) == 0) {
+				msg_err("cards %u and %u were given the same passphrase: each holder "
+				    "chooses their own; nothing was changed", j + 1, i + 1);
+				r = P11BYOK_EUSAGE;
+				goto out;
+			}
 	}
 	if (a->adopt) {
 		char desc[4300];
@@ -959,9 +968,19 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		case OPT_SUITE: a.suite = optarg; break;
 		case OPT_LABEL: a.label = optarg; break;
 		case OPT_ADOPT: a.adopt = true; break;
-		case OPT_SO_PIN_FILE: a.so_pin_file = optarg; break;
+		case OPT_SO_PIN_FILE:
+			if (cli_inline_secret(optarg)) {
+				r = cli_secret_file_error(cmd, "--so-pin-file");
+				goto out;
+			}
+			a.so_pin_file = optarg;
+			break;
 		case OPT_PURGE_TRUSTED: a.purge_trusted = true; break;
 		case QUORUM_OPT_PASS:
+			if (cli_inline_secret(optarg)) {
+				r = cli_secret_file_error(cmd, "--card-pass-file");
+				goto out;
+			}
 			/* init: the new cards' passphrases, in order; check-quorum: the cards'. */
 			if (a.npass < WORLD_MAX_CARDS)
 				a.pass[a.npass++] = optarg;

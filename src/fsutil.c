@@ -154,6 +154,61 @@ check_existing(const char *path, bool force)
 	return 0;
 }
 
+/* One directory of the chain: owned by the user or root, and writable by nobody else; a
+ * parent may be a root-owned sticky directory (/tmp), where nobody can move another's
+ * entries.  Returns NULL when fine, else what is wrong.  */
+static const char *
+unsafe_dir(const struct stat *st, bool parent)
+{
+	static char why[128];
+	if (st->st_uid != geteuid() && st->st_uid != 0) {
+		snprintf(why, sizeof why, "is owned by uid %lu, not by you",
+		    (unsigned long)st->st_uid);
+		return why;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0 ||
+	    (parent && (st->st_mode & S_ISVTX) && st->st_uid == 0))
+		return NULL;
+	snprintf(why, sizeof why, "is writable by %s (mode %04o)", (st->st_mode & S_IWOTH) ?
+	    "others" : "its group", (unsigned)(st->st_mode & 07777));
+	return why;
+}
+
+int
+fs_check_dir_private(const char *dir, const char *what)
+{
+	char *real = NULL, *slash;
+	const char *why;
+	bool parent = false;
+	struct stat st;
+	int r = P11BYOK_EUSAGE;
+
+	if ((real = realpath(dir, NULL)) == NULL)
+		return 0;	/* a missing directory is the caller's next error */
+	for (;;) {
+		const char *at = *real ? real : "/";
+		if (stat(at, &st) != 0)
+			break;
+		if ((why = unsafe_dir(&st, parent)) != NULL) {
+			if (!parent)
+				msg_err("the %s %s %s: anyone who can write it can plant files p11byok "
+				    "relies on; make it yours and chmod 700 it", what, dir, why);
+			else
+				msg_err("the %s %s lies under %s, which %s: anyone who can write it can "
+				    "replace the directory; move it, or fix %s", what, dir, at, why, at);
+			goto out;
+		}
+		if (*real == '\0' || (slash = strrchr(real, '/')) == NULL)
+			break;
+		*slash = '\0';	/* up one level; "" is the root */
+		parent = true;
+	}
+	r = 0;
+out:
+	free(real);
+	return r;
+}
+
 int
 fs_check_dir_writable(const char *dir, const char *what, size_t reserve)
 {
@@ -170,6 +225,9 @@ fs_check_dir_writable(const char *dir, const char *what, size_t reserve)
 		msg_err("the %s %s is not a directory: give a directory", what, dir);
 		return P11BYOK_EUSAGE;
 	}
+	if ((r = fs_check_dir_private(dir, what)) != 0)
+		return r;
+	r = P11BYOK_EUSAGE;
 	if (asprintf(&probe, "%s/.p11byok-probe.XXXXXX", dir) < 0) {
 		msg_err("out of memory");
 		return P11BYOK_EFAIL;

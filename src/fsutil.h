@@ -48,11 +48,19 @@ void fs_sweep_staged(const char *path);
 /* Space a check below reserves: more than any record, .byok or audit line p11byok writes. */
 #define FS_RESERVE (64 * 1024)
 
+/* Checks that DIR and every directory above it are owned by the user (or root) and
+ * writable by nobody else (a parent may be a root-owned sticky directory such as /tmp):
+ * files there are trusted, so whoever else could write them could make p11byok trust a
+ * forged record or card, or swap an output.  WHAT names DIR.  Returns 0 (also when DIR
+ * does not exist: the caller's next step says so), or P11BYOK_EUSAGE after one line.  */
+int fs_check_dir_private(const char *dir, const char *what);
+
 /* Checks, before any token work, that a new file can be written in DIR: it is a directory
  * (WHAT names it in errors, "kmdata directory") and a temp file of RESERVE bytes can be
  * made there, so a missing, read-only, immutable or full directory is found before a key
  * or a transfer key is spent.  The probe is unlinked at once.  Returns 0, P11BYOK_EUSAGE
- * (not a directory, not writable) or P11BYOK_EENV (no space), after one line.  */
+ * (not a directory, not writable, or not private: fs_check_dir_private) or P11BYOK_EENV
+ * (no space), after one line.  */
 int fs_check_dir_writable(const char *dir, const char *what, size_t reserve);
 
 /* Checks the output PATH before any work, with the policy of fs_write_atomic: it must not

@@ -7,6 +7,7 @@
 #include "fsutil.h"
 #include "msg.h"
 #include "pubkey.h"
+#include "runbook.h"
 
 #include <openssl/pem.h>
 #include <stdlib.h>
@@ -163,15 +164,42 @@ kek_source_check(const struct command *cmd, const struct kek_source *src)
 	return 0;
 }
 
+/* OpenSSL's public key check: a modulus that is not one (even, too small a factor) is no
+ * key to trust with a transfer.  */
+static int
+public_check(struct kek *k, const char *from)
+{
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(k->key, NULL);
+	int ok = pc != NULL && EVP_PKEY_public_check(pc) == 1;
+
+	EVP_PKEY_CTX_free(pc);
+	if (ok)
+		return 0;
+	msg_ssl("the KEK from %s fails OpenSSL's public key check: it is no valid RSA public key; "
+	    "get the KEK again", from);
+	return P11BYOK_EUSAGE;
+}
+
 int
 kek_load(struct ctx *ctx, const struct kek_source *src, struct kek **out)
 {
+	const struct config *cfg = ctx_config(ctx);
 	int r;
 
-	if (src->region != NULL)
-		return kek_from_region(ctx, src->region, src->toolset_dir, src->root_hash, out);
-	if ((r = kek_from_pem(src->pem, src->id, out)) == 0)
+	if (src->region != NULL) {
+		r = kek_from_region(ctx, src->region, src->toolset_dir, src->root_hash, out);
+	} else if (cfg != NULL && cfg->require_attestation) {
+		msg_err("--kek-pem %s is a KEK without attestation, and the config %s sets "
+		    "require_attestation: true: use --region (an attested KEK package)", src->pem,
+		    cfg->path);
+		return P11BYOK_EUSAGE;
+	} else if ((r = kek_from_pem(src->pem, src->id, out)) == 0) {
 		msg_warn("the KEK from %s carries no attestation (the current Azure method): "
 		    "check its fingerprint %s against Key Vault", src->pem, (*out)->fingerprint);
+	}
+	if (r == 0 && (r = public_check(*out, src->region ? src->region : src->pem)) != 0) {
+		kek_free(*out);
+		*out = NULL;
+	}
 	return r;
 }

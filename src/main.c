@@ -89,7 +89,7 @@ main(int argc, char **argv)
 	struct ctx *ctx = NULL;
 	int c, r = P11BYOK_EUSAGE;
 
-	secret_init();
+	secret_harden_process();
 	/* Past a file size limit (ulimit -f) a write fails with EFBIG, which is reported like a
 	 * full disk, instead of the signal killing the tool halfway.  */
 	signal(SIGXFSZ, SIG_IGN);

@@ -4,6 +4,7 @@
 #include "msg.h"
 #include "secret.h"
 
+#include <openssl/crypto.h>
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
 #include <stdio.h>
@@ -176,10 +177,54 @@ choose(struct p11 *p, CK_SLOT_ID slot, const CK_TOKEN_INFO *ti)
 	p11_text(ti->serialNumber, sizeof ti->serialNumber, p->serial);
 }
 
+const char *
+p11_uri_display(const char *text, char *buf, size_t len)
+{
+	size_t o = 0;
+	const char *s = text;
+
+	if (len == 0)
+		return "";
+	/* Attribute by attribute (';' in the path, '&' in the query): NAME=VALUE. */
+	while (*s != '\0' && o + 1 < len) {
+		size_t n = strcspn(s, ";?&");
+		bool pin_value = strncmp(s, "pin-value=", 10) == 0 ||
+		    strncmp(s, "pkcs11:pin-value=", 17) == 0;
+		bool pin_source = strncmp(s, "pin-source=", 11) == 0 ||
+		    strncmp(s, "pkcs11:pin-source=", 18) == 0;
+		const char *eq = memchr(s, '=', n);
+		if ((pin_value || pin_source) && eq != NULL) {
+			char value[512];
+			size_t vlen = n - (size_t)(eq + 1 - s);
+			snprintf(value, sizeof value, "%.*s", (int)vlen, eq + 1);
+			/* A file path is no secret; anything else there might be the PIN. */
+			if (pin_value || secret_pin_source_path(value) == NULL) {
+				o += (size_t)snprintf(buf + o, len - o, "%.*sREDACTED",
+				    (int)(eq + 1 - s), s);
+				OPENSSL_cleanse(value, sizeof value);
+				goto next;
+			}
+			OPENSSL_cleanse(value, sizeof value);
+		}
+		o += (size_t)snprintf(buf + o, len - o, "%.*s", (int)n, s);
+next:
+		if (o >= len)
+			o = len - 1;
+		s += n;
+		if (*s != '\0' && o + 1 < len) {
+			buf[o++] = *s++;
+			buf[o] = '\0';
+		}
+	}
+	buf[o < len ? o : len - 1] = '\0';
+	return buf;
+}
+
 int
 p11_uri_check(const char *text, P11KitUri **out, char *why, size_t len)
 {
 	P11KitUri *uri = p11_kit_uri_new();
+	char shown[1024];
 	int rc;
 
 	if (out != NULL)
@@ -192,13 +237,15 @@ p11_uri_check(const char *text, P11KitUri **out, char *why, size_t len)
 	 * token, slot and module parts take part in choosing a token.  */
 	if ((rc = p11_kit_uri_parse(text, P11_KIT_URI_FOR_ANY, uri)) != P11_KIT_URI_OK) {
 		snprintf(why, len, "malformed token URI '%s': %s; write it as pkcs11:token=LABEL",
-		    text, p11_kit_uri_message(rc));
+		    p11_uri_display(text, shown, sizeof shown), p11_kit_uri_message(rc));
 	} else if (p11_kit_uri_any_unrecognized(uri)) {
 		snprintf(why, len, "token URI '%s' has an attribute p11byok does not know; use "
-		    "token=, serial=, manufacturer=, model=, slot-id= or pin-source=", text);
+		    "token=, serial=, manufacturer=, model=, slot-id= or pin-source=",
+		    p11_uri_display(text, shown, sizeof shown));
 	} else if (p11_kit_uri_get_pin_value(uri) != NULL) {
 		snprintf(why, len, "token URI '%s' carries a pin-value: PINs never go on the "
-		    "command line; use pin-source=file:/path or --pin-file", text);
+		    "command line; use pin-source=file:/path or --pin-file",
+		    p11_uri_display(text, shown, sizeof shown));
 	} else {
 		if (out != NULL)
 			*out = uri;
@@ -232,7 +279,7 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 	CK_INFO mi;
 	CK_ULONG n = 0, matches = 0;
 	CK_RV rv;
-	char list[2048] = "", one[128];
+	char list[2048] = "", one[128], shown[1024];
 
 	if (uri_text != NULL) {
 		if ((r = p11_uri_parse(uri_text, &uri)) != 0)
@@ -249,7 +296,8 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 			goto out;
 		}
 		if (!p11_kit_uri_match_module_info(uri, &mi)) {
-			msg_err("token URI '%s' names another module than %s", uri_text, p->path);
+			msg_err("token URI '%s' names another module than %s",
+			    p11_uri_display(uri_text, shown, sizeof shown), p->path);
 			r = P11BYOK_EENV;
 			goto out;
 		}
@@ -311,7 +359,7 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 	if (matches == 0) {
 		if (uri_text != NULL)
 			msg_err("no token in module %s matches '%s': run 'p11byok doctor' to list "
-			    "the tokens", p->path, uri_text);
+			    "the tokens", p->path, p11_uri_display(uri_text, shown, sizeof shown));
 		else if (want == P11_WANT_FREE)
 			msg_err("no free (uninitialised) token slot in module %s: free one, or take "
 			    "over an initialised token with --adopt", p->path);
@@ -324,7 +372,7 @@ p11_select_token(struct p11 *p, const char *uri_text, enum p11_want want)
 	if (matches > 1) {
 		msg_err("%lu tokens match%s%s: %s; choose one with --token 'pkcs11:token=LABEL' or "
 		    "'pkcs11:serial=SERIAL'", (unsigned long)matches, uri_text ? " " : "",
-		    uri_text ? uri_text : "", list);
+		    uri_text ? p11_uri_display(uri_text, shown, sizeof shown) : "", list);
 		r = P11BYOK_EUSAGE;
 		goto out;
 	}
@@ -443,8 +491,7 @@ p11_has_mechanism(struct p11 *p, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info
 bool
 p11_pin_source_given(const struct p11 *p, const char *pin_file)
 {
-	const char *env = getenv("P11BYOK_PIN");
-	return p->pin_source != NULL || pin_file != NULL || (env != NULL && *env != '\0');
+	return p->pin_source != NULL || pin_file != NULL || secret_env_pin_given();
 }
 
 const char *p11_pin_source(const struct p11 *p) { return p->pin_source; }

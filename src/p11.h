@@ -24,6 +24,10 @@ const char *p11_module_path(const struct p11 *p);
 /* Slots of the module; with TOKEN_PRESENT only those holding a token.  *SLOTS is malloc'd. */
 int p11_slots(struct p11 *p, bool token_present, CK_SLOT_ID **slots, CK_ULONG *n);
 
+/* TEXT as messages may show it: the value of a pin-value, and of a pin-source that is not
+ * a file path, replaced by REDACTED (a mistyped URI may carry the PIN itself).  Into BUF. */
+const char *p11_uri_display(const char *text, char *buf, size_t len);
+
 /* Parses an RFC 7512 URI for choosing a token, refusing unknown attributes and a pin-value.
  * Returns 0 with *OUT the caller frees with p11_kit_uri_free, or P11BYOK_EUSAGE after one
  * line naming TEXT.  */

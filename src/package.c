@@ -211,13 +211,16 @@ package_grant(struct p11 *p, struct quorum *q, const struct world *w,
 	return 0;
 }
 
-/* A session copy dies with the session; destroyed at once all the same. */
-static void
+/* A session copy dies with the session; destroyed at once all the same.  CKR_OK or the
+ * failure.  */
+static CK_RV
 drop_session_copy(struct p11 *p, struct package_job *j)
 {
+	CK_RV rv = CKR_OK;
 	if (p != NULL && j->session_copy != CK_INVALID_HANDLE)
-		(void)p11_fn(p)->C_DestroyObject(p11_session(p), j->session_copy);
+		rv = p11_fn(p)->C_DestroyObject(p11_session(p), j->session_copy);
 	j->session_copy = CK_INVALID_HANDLE;
+	return rv;
 }
 
 /* The EC copy of J, made again from its proven key when the module shows no public point on
@@ -273,7 +276,8 @@ package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
 	/* The trust has done its one job: gone before the file exists.  Failing to say so,
 	 * the module leaves the state unknown: nothing is written (the objects end with the
 	 * session all the same).  */
-	if ((rv = transfer_revoke(p, &j->trust)) != CKR_OK) {
+	if ((rv = transfer_revoke(p, &j->trust)) != CKR_OK ||
+	    (rv = drop_session_copy(p, j)) != CKR_OK) {
 		msg_ck(rv, "cannot destroy the trust of the transfer of '%s' on token '%s' "
 		    "(C_DestroyObject of a session object): nothing was written; run again",
 		    j->ident, p11_token_label(p));
@@ -287,7 +291,7 @@ package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
 	r = 0;
 out:
 	(void)transfer_revoke(p, &j->trust);
-	drop_session_copy(p, j);
+	(void)drop_session_copy(p, j);
 	free(b.ciphertext);
 	return r;
 }
@@ -296,7 +300,7 @@ void
 package_job_clear(struct p11 *p, struct package_job *j)
 {
 	(void)transfer_revoke(p, &j->trust);
-	drop_session_copy(p, j);
+	(void)drop_session_copy(p, j);
 	json_decref(j->cards);
 	j->cards = NULL;
 	keycheck_clear(&j->check);

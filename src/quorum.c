@@ -17,7 +17,7 @@ struct quorum {
 	const char *card[QUORUM_MAX_ARGS];
 	const char *pass[QUORUM_MAX_ARGS];
 	unsigned ncards, npass;
-	bool too_many;
+	bool too_many, inline_secret;
 	char *pin;			/* the SO PIN once unlocked, in the secure heap */
 	size_t pin_len;
 	unsigned used[WORLD_MAX_CARDS];	/* the card numbers that unlocked it */
@@ -50,6 +50,7 @@ quorum_option(struct quorum *q, int opt, const char *arg)
 			q->too_many = true;
 		return CLI_CONTINUE;
 	case QUORUM_OPT_PASS:
+		q->inline_secret = q->inline_secret || cli_inline_secret(arg);
 		if (q->npass < QUORUM_MAX_ARGS)
 			q->pass[q->npass++] = arg;
 		else
@@ -134,6 +135,12 @@ quorum_unlock(struct quorum *q, const struct world *w)
 
 	if (q->pin != NULL)
 		return 0;
+	if (q->inline_secret) {
+		msg_err("--card-pass-file takes the path of a file holding a passphrase; an argument "
+		    "of only digits looks like the passphrase itself, which never goes on the "
+		    "command line: put it in a file (mode 0600) and give its path");
+		return P11BYOK_EUSAGE;
+	}
 	if (q->too_many) {
 		msg_err("more than %d --card or --card-pass-file options: a world has at most %d "
 		    "cards", QUORUM_MAX_ARGS, WORLD_MAX_CARDS);

@@ -247,6 +247,9 @@ load_keys(struct ydoc *doc, int node, const char *base, struct config *c)
 				    "it too): each .byok needs its own name", k->friendly_name,
 				    c->keys[j].line);
 		}
+		if (k->kek_pem != NULL && c->require_attestation)
+			return ydoc_err(doc, k->at_kek_pem, "kek_pem is a KEK without attestation, "
+			    "and this file sets require_attestation: true: use the runbook's region");
 		if (k->kek_pem == NULL && c->region == NULL && c->kek_pem == NULL)
 			return ydoc_err(doc, item, "key '%s' has no KEK: set region (or kek_pem and "
 			    "kek_id) at the top, or kek_pem and kek_id on the key", k->ident);
@@ -266,7 +269,7 @@ config_load(const char *path, struct config **out)
 	struct attest_pin pin;
 	int module = 0, token = 0, kmdata = 0, regions = 0, pin_file = 0, offline = 0,
 	    region = 0, kek_pem = 0, kek_id = 0, root_hash = 0, toolset = 0, toolset_dir = 0,
-	    output_dir = 0, cards = 0, keys = 0;
+	    output_dir = 0, cards = 0, keys = 0, attestation = 0;
 	const struct yfield f[] = {
 		{ "module", false, Y_SCALAR, &module },
 		{ "token", false, Y_SCALAR, &token },
@@ -281,6 +284,7 @@ config_load(const char *path, struct config **out)
 		{ "toolset", false, Y_SCALAR, &toolset },
 		{ "toolset_dir", false, Y_SCALAR, &toolset_dir },
 		{ "output_dir", false, Y_SCALAR, &output_dir },
+		{ "require_attestation", false, Y_SCALAR, &attestation },
 		{ "cards", false, Y_SEQ, &cards },
 		{ "keys", false, Y_SEQ, &keys },
 	};
@@ -345,6 +349,21 @@ config_load(const char *path, struct config **out)
 	if (region != 0 && kek_pem != 0) {
 		ydoc_err(doc, kek_pem, "give region (attested KEK package) or kek_pem and kek_id "
 		    "(KEK downloaded from Key Vault), not both");
+		goto out;
+	}
+	if (attestation != 0) {
+		const char *v = ydoc_scalar(doc, attestation);
+		if (v == NULL || (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)) {
+			ydoc_err(doc, attestation, "require_attestation must be true or false");
+			goto out;
+		}
+		c->require_attestation = strcmp(v, "true") == 0;
+		c->at.require_attestation = attestation;
+	}
+	/* A site that forbids unattested KEKs says so once, for every key of the file. */
+	if (c->require_attestation && kek_pem != 0) {
+		ydoc_err(doc, kek_pem, "kek_pem is a KEK without attestation, and this file sets "
+		    "require_attestation: true: use region (an attested KEK package)");
 		goto out;
 	}
 	if ((r = load_cards(doc, cards, base, c)) != 0 ||

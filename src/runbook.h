@@ -33,6 +33,7 @@ struct config {
 	char *module, *token, *kmdata, *regions, *pin_file;
 	bool have_offline;
 	enum offline_policy offline;
+	bool require_attestation;	/* no KEK from a PEM: only attested packages */
 	char *region, *kek_pem, *kek_id, *root_hash;
 	char *toolset, *toolset_dir, *output_dir;
 	struct config_card *cards;
@@ -44,7 +45,7 @@ struct config {
 	struct ydoc *doc;
 	struct {
 		int module, kmdata, regions, pin_file, region, kek_pem, toolset, toolset_dir,
-		    output_dir;
+		    output_dir, require_attestation;
 	} at;
 };
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -18,13 +20,59 @@
 /* PINs and passphrases are short; a longer "secret" is a wrong file. */
 #define SECRET_MAX 1024
 
+/* P11BYOK_PIN, taken out of the environment at start (secret_harden_process). */
+static char *env_pin;
+static size_t env_pin_len;
+
 void
 secret_init(void)
 {
 	static bool done;
-	if (!done && !CRYPTO_secure_malloc_initialized())
-		(void)CRYPTO_secure_malloc_init(64 * 1024, 32);
+	int r;
+
+	if (done || CRYPTO_secure_malloc_initialized()) {
+		done = true;
+		return;
+	}
 	done = true;
+	/* 1: a locked heap; 2: a heap the kernel would not lock (RLIMIT_MEMLOCK), still kept
+	 * apart and wiped; 0: none, and secrets live in the normal heap.  */
+	if ((r = CRYPTO_secure_malloc_init(64 * 1024, 32)) == 0)
+		msg_warn("OpenSSL's secure heap could not be set up: PINs and card secrets are "
+		    "held in ordinary memory (still wiped after use)");
+	else if (r == 2)
+		msg_debug("the secure heap is not locked in memory (mlock refused): raise "
+		    "RLIMIT_MEMLOCK to keep secrets out of swap");
+}
+
+void
+secret_harden_process(void)
+{
+	struct rlimit none = { 0, 0 };
+	char *env;
+
+	/* No core dump, and no ptrace by another process of the same user, can show a PIN or
+	 * a card secret held in this process.  */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &none);
+	secret_init();
+	/* Out of the environment at once, whichever PIN source wins: /proc/PID/environ and
+	 * child processes no longer see it.  */
+	if ((env = getenv("P11BYOK_PIN")) != NULL) {
+		size_t n = strlen(env);
+		if (n > 0 && (env_pin = OPENSSL_secure_malloc(n + 1)) != NULL) {
+			memcpy(env_pin, env, n + 1);
+			env_pin_len = n;
+		}
+		OPENSSL_cleanse(env, n);
+		unsetenv("P11BYOK_PIN");
+	}
+}
+
+bool
+secret_env_pin_given(void)
+{
+	return env_pin != NULL;
 }
 
 void
@@ -62,9 +110,12 @@ secret_from_file(const char *path, const char *what, char **out, size_t *len)
 		msg_err("cannot read %s %s: %s", what, path, strerror(errno));
 		goto out;
 	}
-	if ((st.st_mode & 077) != 0)
-		msg_warn("%s %s can be read by other users (mode %03o): chmod 600 it", what, path,
-		    (unsigned)(st.st_mode & 0777));
+	/* A secret others could read is no secret: refused, not warned about. */
+	if ((st.st_mode & 077) != 0) {
+		msg_err("%s %s can be read or written by other users (mode %03o): chmod 600 it",
+		    what, path, (unsigned)(st.st_mode & 0777));
+		goto out;
+	}
 	if ((buf = OPENSSL_secure_zalloc(SECRET_MAX + 2)) == NULL) {
 		msg_err("out of memory reading %s", path);
 		r = P11BYOK_EFAIL;
@@ -181,7 +232,6 @@ secret_user_pin(const char *uri_pin_source, const char *pin_file, const char *to
     char **pin, size_t *len, const char **source)
 {
 	static char desc[4200];
-	char *env;
 	char prompt[512];
 	int r;
 
@@ -190,8 +240,9 @@ secret_user_pin(const char *uri_pin_source, const char *pin_file, const char *to
 	if (uri_pin_source != NULL) {
 		const char *path = secret_pin_source_path(uri_pin_source);
 		if (path == NULL) {
-			msg_err("pin-source '%s' in the token URI is not a file path: use "
-			    "pin-source=file:/path/to/pin", uri_pin_source);
+			/* Not echoed: what is there may be the PIN itself. */
+			msg_err("the pin-source in the token URI is not a file path: use "
+			    "pin-source=file:/path/to/pin");
 			return P11BYOK_EUSAGE;
 		}
 		snprintf(desc, sizeof desc, "the token URI's pin-source %s", path);
@@ -203,19 +254,15 @@ secret_user_pin(const char *uri_pin_source, const char *pin_file, const char *to
 		*source = desc;
 		return secret_from_file(pin_file, "PIN file", pin, len);
 	}
-	if ((env = getenv("P11BYOK_PIN")) != NULL && *env != '\0') {
-		size_t n = strlen(env);
+	if (env_pin != NULL) {
 		msg_warn("using the PIN from P11BYOK_PIN: the environment is weaker than a PIN "
 		    "file; prefer --pin-file");
-		if ((*pin = OPENSSL_secure_malloc(n + 1)) == NULL) {
+		if ((*pin = OPENSSL_secure_malloc(env_pin_len + 1)) == NULL) {
 			msg_err("out of memory");
 			return P11BYOK_EFAIL;
 		}
-		memcpy(*pin, env, n + 1);
-		*len = n;
-		/* Wipe it in place too, so /proc/PID/environ no longer shows it. */
-		OPENSSL_cleanse(env, n);
-		unsetenv("P11BYOK_PIN");
+		memcpy(*pin, env_pin, env_pin_len + 1);
+		*len = env_pin_len;
 		*source = "P11BYOK_PIN";
 		return 0;
 	}

@@ -5,10 +5,19 @@
 #ifndef P11BYOK_SECRET_H
 #define P11BYOK_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* Sets up the locked secure heap once; harmless when mlock is not allowed. */
+/* Sets up the locked secure heap once; warns when it cannot be had at all. */
 void secret_init(void);
+
+/* At start: no core dumps and no same-user ptrace (PR_SET_DUMPABLE 0, RLIMIT_CORE 0), the
+ * secure heap, and P11BYOK_PIN moved out of the environment into it, whichever PIN source
+ * the command then uses.  */
+void secret_harden_process(void);
+
+/* Whether P11BYOK_PIN was set when the process started. */
+bool secret_env_pin_given(void);
 
 /* Reads a secret from the first line of PATH (a trailing newline is dropped).  WHAT names it
  * in errors ("PIN file").  Returns 0, or P11BYOK_EUSAGE when the file cannot be read, is

@@ -140,6 +140,9 @@ world_load(const char *kmdata, struct world **out)
 		msg_err("no world in %s: run 'p11byok world init'", kmdata);
 		return P11BYOK_EUSAGE;
 	}
+	/* Records are trusted as found only in a directory nobody else can write. */
+	if ((r = fs_check_dir_private(kmdata, "kmdata directory")) != 0)
+		return r;
 	if ((r = ydoc_load(path, "world file", &doc)) != 0)
 		goto out;
 	if ((r = ydoc_map_fields(doc, ydoc_root(doc), "world file", fields,

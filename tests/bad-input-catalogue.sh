@@ -187,7 +187,7 @@ row 3 "cannot load PKCS#11 module $T/fifo: it is not a regular file; check --mod
 row 2 "PIN file $T/adir is a directory: give the path of a file" "--pin-file names a directory" -- pb --token "$W" doctor --pin-file "$T/adir"
 row 2 "PIN file $T/fifo is not a regular file" "--pin-file names a FIFO without a writer" -- pb --token "$W" doctor --pin-file "$T/fifo"
 row 2 "PIN file $T/longpin is longer than 1024 bytes: it should hold only the secret" "a PIN file of 2000 bytes" -- pb --token "$W" doctor --pin-file "$T/longpin"
-row 0 "warning: PIN file $T/pin644 can be read by other users \(mode 644\): chmod 600 it" "a PIN file of mode 0644 works, with a warning" -- pb --token "$W" doctor --pin-file "$T/pin644"
+row 2 "PIN file $T/pin644 can be read or written by other users \(mode 644\): chmod 600 it" "a PIN file of mode 0644 is refused" -- pb --token "$W" doctor --pin-file "$T/pin644"
 row 0 "User login: +ok" "a PIN file given through a symbolic link is read (inputs follow links)" -- pb --token "$W" doctor --pin-file "$T/pin-link"
 row 2 "PIN file $T/adir is a directory" "the token URI's pin-source names a directory" -- pb --token "$W?pin-source=file:$T/adir" --kmdata "$T/km" show-key k1
 row 1 "PIN from --pin-file $T/wrongpin is incorrect for token 'byok-world'" "generate with a wrong PIN makes no key" -- pb --token "$W" --kmdata "$T/km" --pin-file "$T/wrongpin" --offline off generate type=AES size=256 protect=module ident=k9

@@ -102,10 +102,37 @@ expect 2 "has an attribute p11byok does not know" "URI with an unknown attribute
 	p11 doctor --token 'pkcs11:tokn=byok-world'
 expect 2 "carries a pin-value: PINs never go on the command line" "pin-value in the URI" -- \
 	p11 doctor --token 'pkcs11:token=byok-world?pin-value=1234'
-expect 2 "pin-source '|cat' .* is not a file path" "pin-source that is not a file" -- \
+expect 2 "the pin-source in the token URI is not a file path" "pin-source that is not a file" -- \
 	p11 doctor --token 'pkcs11:token=byok-world?pin-source=%7Ccat'
 
-# --- PINs ---
+# --- secrets never echoed (issue 16): a PIN given where a file name or URI goes ---
+# leaks SECRET DESC -- CMD...: CMD fails with exit 2, and SECRET is in neither its output nor
+# its --json failure document.
+leaks() {
+	local secret=$1 desc=$2
+	shift 3
+	run "$@"
+	if [ "$rc" -eq 2 ] && ! grep -q -- "$secret" "$T/err" "$T/out"; then ok "$desc"
+	else not_ok "$desc (exit $rc)"; diag "$T/err"; fi
+	run "$@" --json
+	if [ "$rc" -eq 2 ] && jq -e . "$T/out" >/dev/null && ! grep -q -- "$secret" "$T/out" "$T/err"
+	then ok "$desc, --json too"; else not_ok "$desc, --json (exit $rc)"; diag "$T/out"; fi
+}
+leaks 11223344 "--pin-file given the PIN itself is refused without echoing it" -- \
+	p11 doctor --pin-file 11223344
+leaks 4321 "a pin-value in --token is refused without echoing it" -- \
+	p11 doctor --token 'pkcs11:token=byok-world?pin-value=4321'
+leaks 9876 "a pin-value in an unknown-attribute URI is not echoed" -- \
+	p11 doctor --token 'pkcs11:tokn=byok-world?pin-value=9876'
+leaks 5678 "a pin-source that is no path (the PIN?) is not echoed" -- \
+	p11 doctor --token 'pkcs11:token=byok-world?pin-source=5678'
+leaks 24680 "--so-pin-file given the SO PIN itself is refused without echoing it" -- \
+	p11 world init --adopt --so-pin-file 24680 --acs-quorum 1/1 --cards-dir "$T/nocards"
+leaks 13579 "--card-pass-file given the passphrase itself is refused without echoing it" -- \
+	p11 world init --acs-quorum 1/1 --cards-dir "$T/nocards" --card-pass-file 13579
+
+# --- PINs (files of mode 0600: anything wider is refused) ---
+umask 077
 : >"$T/empty-pin"
 expect 2 "PIN file $T/empty-pin is empty: put the secret on its first line" "empty PIN file" -- \
 	p11 doctor --pin-file "$T/empty-pin"

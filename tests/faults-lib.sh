@@ -106,10 +106,15 @@ fault_reached() {
 # differ from run to run, and with it the calls that follow), whether only cleanup calls
 # came after it, the error lines, whether the call or the code is named, whether a warning
 # names the call, and whether a sanitizer spoke.
+# The clean run's calls (the first file) say whether the failed position is cleanup: a
+# C_Logout before the next login (a transfer logs the user out for the SO) is not, though
+# after its failure nothing but cleanup may follow.
 fault_awk='
-FNR == NR && / FAULT$/ { call = $2; c = 1 }
-FNR == NR && c && $2 !~ /^C_(Logout|CloseSession|Finalize)$/ { c = 0; t = 1 }
-FNR == NR { next }
+FILENAME == ARGV[1] { clean[FNR] = $2; next }
+FILENAME == ARGV[2] && / FAULT$/ { call = $2; c = 1; for (i = FNR; i in clean; i++)
+	if (clean[i] !~ /^C_(Logout|CloseSession|Finalize)$/) { t = 1; break } }
+FILENAME == ARGV[2] && c && $2 !~ /^C_(Logout|CloseSession|Finalize)$/ { c = 0; t = 1 }
+FILENAME == ARGV[2] { next }
 /^p11byok( [a-z-]+)?: / && !/^p11byok: warning: / { e++ }
 call != "" && index($0, call) || index($0, rv) { n = 1 }
 call != "" && /^p11byok: warning: / && index($0, call " ") && /failed/ { w = 1 }
@@ -126,7 +131,7 @@ fault_run() {
 		>"$T/out" 2>&1
 	fault_rc=$?
 	read -r fault_called cleanup errors named warned sanitizer < <(awk -v rv="$fault_rv" \
-		"$fault_awk" "$T/fault.calls" "$T/out")
+		"$fault_awk" "$T/$1.calls" "$T/fault.calls" "$T/out")
 	[ "$fault_called" != - ] || return 1
 	if [ "$sanitizer" -eq 1 ]; then
 		fault_bad "sanitizer report"

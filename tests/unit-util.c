@@ -118,11 +118,16 @@ test_secret(void)
 	    "PIN file with two lines is refused");
 	ok(secret_from_file(dir, "PIN file", &s, &len) == P11BYOK_EUSAGE,
 	    "a directory as PIN file is refused");
+	put("pin6", "1234\n");
+	chmod(path("pin6"), 0640);
+	ok(secret_from_file(path("pin6"), "PIN file", &s, &len) == P11BYOK_EUSAGE && s == NULL,
+	    "a PIN file its group can read is refused");
 }
 
 int
 main(void)
 {
+	umask(077);	/* secret files others could read are refused */
 	secret_init();
 	if (mkdtemp(dir) == NULL)
 		return 99;

@@ -37,6 +37,15 @@
 #   kit_build CODE [cloud|soft]   all of the above in order (default cloud)
 #   kit_region_field CODE FIELD   a field of region CODE's manifest (kek_package, name, ...)
 #
+# Variables it reads, to make weak or wrong chains for the refusal tests (defaults: what a
+# real vendor uses):
+#   KIT_ROOT_BITS             the root's RSA size (2048)
+#   KIT_CERT_MD               the digest of the root's and device's certificate signatures
+#                             (sha256; md5 or sha1 for a weak chain)
+#   KIT_CMS_MD                the digest the packages are signed over (sha256)
+#   KIT_DEVICE_EXT            the device certificate's extensions, one per line (a
+#                             signing end entity: CA:FALSE, digitalSignature)
+#
 # Variables it sets:
 #   KIT_DIR                   the kit's directory
 #   KIT_REGIONS               manifests read for package names (default $REGIONS, else
@@ -89,8 +98,9 @@ kit_spki_hash() {
 kit_root() {
 	local cn=${1:-Test Vendor Root CA}
 	KIT_ROOT_KEY=$KIT_DIR/root.key KIT_ROOT_CERT=$KIT_DIR/root.crt
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$KIT_ROOT_KEY" -out "$KIT_ROOT_CERT" \
-		-subj "/O=Test HSM Vendor/CN=$cn" -days 3650 -sha256 \
+	openssl req -x509 -newkey "rsa:${KIT_ROOT_BITS:-2048}" -nodes -keyout "$KIT_ROOT_KEY" \
+		-out "$KIT_ROOT_CERT" -subj "/O=Test HSM Vendor/CN=$cn" -days 3650 \
+		"-${KIT_CERT_MD:-sha256}" \
 		-addext "basicConstraints=critical,CA:TRUE" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null ||
 		kit_fail "cannot make the root CA" || return 1
@@ -102,13 +112,15 @@ kit_device() {
 	local days=${1:-365}
 	[ -n "$KIT_ROOT_CERT" ] || kit_fail "kit_device needs kit_root first" || return 1
 	KIT_DEVICE_KEY=$KIT_DIR/device.key KIT_DEVICE_CERT=$KIT_DIR/device.crt
-	printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-		"subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid:always" >"$KIT_DIR/device.ext"
+	printf '%s\n' "${KIT_DEVICE_EXT:-basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature}" "subjectKeyIdentifier=hash" \
+		"authorityKeyIdentifier=keyid:always" >"$KIT_DIR/device.ext"
 	openssl req -new -newkey rsa:2048 -nodes -keyout "$KIT_DEVICE_KEY" \
 		-subj "/O=Test HSM Vendor/CN=HSM device 5F3E-0001" -out "$KIT_DIR/device.csr" \
 		2>/dev/null &&
 	openssl x509 -req -in "$KIT_DIR/device.csr" -CA "$KIT_ROOT_CERT" -CAkey "$KIT_ROOT_KEY" \
-		-set_serial $((kit_serial += 1)) -days "$days" -sha256 -extfile "$KIT_DIR/device.ext" \
+		-set_serial $((kit_serial += 1)) -days "$days" "-${KIT_CERT_MD:-sha256}" \
+		-extfile "$KIT_DIR/device.ext" \
 		-out "$KIT_DEVICE_CERT" 2>/dev/null ||
 		kit_fail "cannot make the device certificate" || return 1
 }
@@ -192,7 +204,8 @@ kit_world_statement() {
 kit_sign() {
 	local form=DER
 	[ "${3:-}" = pem ] && form=PEM
-	openssl cms -sign -binary -nodetach -md sha256 -in "$1" -signer "$KIT_DEVICE_CERT" \
+	openssl cms -sign -binary -nodetach -md "${KIT_CMS_MD:-sha256}" -in "$1" \
+		-signer "$KIT_DEVICE_CERT" \
 		-inkey "$KIT_DEVICE_KEY" -certfile "$KIT_ROOT_CERT" -outform "$form" -out "$2" ||
 		kit_fail "cannot sign $1" || return 1
 }

@@ -185,9 +185,40 @@ expect 1 "certificate has expired \(certificate 'CN=HSM device" "an expired devi
 		-set_serial 99 -days 30 -extfile "$KIT_DIR/device.ext" -out "$KIT_DEVICE_CERT" \
 		2>/dev/null && kit_sign "$T/kit/kek-NA.json" "$T/noku-kek"
 ) >/dev/null
-expect 1 "unsuitable certificate purpose|not a signing certificate" \
+expect 1 "unsuitable certificate purpose|does not qualify .*digitalSignature" \
 	"a device certificate without digitalSignature" -- \
 	vkna --kek-package "$T/noku-kek" --world-package "$W"
+# Weak chains (issue 16): each a whole kit of its own, signed as a weak vendor would.
+weak() {	# weak NAME REGEX DESC VAR=VALUE...: a kit built with VAR=VALUE, its packages refused
+	local name=$1 regex=$2 desc=$3
+	shift 3
+	( export "$@"; kit_init "$T/weak-$name" && kit_root && kit_device && kit_world_hash &&
+	  kit_kek_soft && kit_packages NA ) >"$T/weak-$name.log" 2>&1 ||
+		{ not_ok "$desc: the kit could not be made"; diag "$T/weak-$name.log"; return; }
+	local hash
+	hash=$(kit_spki_hash "$T/weak-$name/root.crt" sha1)
+	expect 1 "$regex" "$desc" -- vk --region NA --toolset-dir "$T/weak-$name/toolset" \
+		--root-hash "$hash"
+}
+weak rsa1024 "does not verify to the pinned vendor root: .*(too weak|key too small)" \
+	"a chain under an RSA-1024 root is refused (auth level 2)" KIT_ROOT_BITS=1024
+weak md5 "does not verify to the pinned vendor root: .*(too weak|digest|md)" \
+	"certificates signed with MD5 are refused" KIT_CERT_MD=md5
+weak sha1cert "does not verify to the pinned vendor root: .*(too weak|digest|md)" \
+	"certificates signed with SHA-1 are refused" KIT_CERT_MD=sha1
+weak sha1cms "signed over a SHA1 digest: p11byok accepts SHA-256, SHA-384 or SHA-512 only" \
+	"a package signed over a SHA-1 digest is refused" KIT_CMS_MD=sha1
+weak caku "does not qualify .*no key usage of a CA|keyCertSign invalid for non-CA" \
+	"a device certificate that may sign certificates is refused" \
+	"KIT_DEVICE_EXT=basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyCertSign"
+weak nobc "does not qualify .*basicConstraints CA:FALSE|not a signing|purpose" \
+	"a device certificate without basicConstraints CA:FALSE is refused" \
+	"KIT_DEVICE_EXT=keyUsage=critical,digitalSignature"
+weak encipher "does not qualify .*no key usage but signing" \
+	"a device certificate that may also encrypt is refused" \
+	"KIT_DEVICE_EXT=basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment"
 # Signed by the root itself, no device certificate.
 openssl cms -sign -binary -nodetach -md sha256 -in "$KIT_DIR/kek-NA.json" \
 	-signer "$KIT_ROOT_CERT" -inkey "$KIT_ROOT_KEY" -outform DER -out "$T/root-signed" 2>/dev/null

@@ -10,7 +10,10 @@ printf '1234\n' >"$T/pin"; chmod 600 "$T/pin"
 for i in 1 2 3 4 5; do printf 'holder-%d-passphrase\n' "$i" >"$T/pass$i"; done
 printf 'wrong-passphrase\n' >"$T/wrong"
 printf 'short\n' >"$T/short"
-chmod 600 "$T"/pass? "$T/wrong" "$T/short"
+printf 'password\n' >"$T/weak-password"
+printf '123456789012\n' >"$T/weak-digits"
+printf 'abababababababab\n' >"$T/weak-repeat"
+chmod 600 "$T"/pass? "$T/wrong" "$T/short" "$T"/weak-*
 
 # passes N: --card-pass-file for cards 1..N
 passes() { local i; for i in $(seq 1 "$1"); do printf -- '--card-pass-file\n%s\n' "$T/pass$i"; done; }
@@ -48,6 +51,23 @@ for pair in "${pairs[@]}"; do
 		quorum "$K1" "$(c "$1")" "$(c "$2")"
 done
 expect 0 "Result: SUCCESS" "all three cards work too" -- quorum "$K1" "$(c 1)" "$(c 2)" "$(c 3)"
+# The SO secret's check value in kmdata/world catches cards that decrypt but do not rebuild
+# this world's secret before any SO login could count toward the token's lockout.
+assert "kmdata/world records the SO secret's check value" \
+	grep -Eq '^so_check: [0-9a-f]{16}$' "$K1/world"
+cp -a "$K1" "$T/km-check"
+sed -i 's/^so_check: .*/so_check: 0123456789abcdef/' "$T/km-check/world"
+if [ -f "${FAULTY_MODULE:-}" ]; then
+	P11FAULT_MODULE=$SOFTHSM2_MODULE P11FAULT_LOG=$T/check.calls expect 1 \
+		"the 2 cards given do not rebuild this world's SO secret .*no SO login was tried" \
+		"a wrong check value stops the quorum before the token is asked" -- \
+		"$P11BYOK" --module "$FAULTY_MODULE" --kmdata "$T/km-check" world check-quorum \
+		--card "$C1/card-1-of-3.acs" --card-pass-file "$T/pass1" \
+		--card "$C1/card-2-of-3.acs" --card-pass-file "$T/pass2"
+	assert "... with no C_Login made" test "$(grep -c C_Login "$T/check.calls")" -eq 0
+else
+	skip "tests/faulty-pkcs11.so not built"; skip "tests/faulty-pkcs11.so not built"
+fi
 expect 2 "1 card given, but this world needs 2 of its 3 cards" "one card of 2/3 is refused" -- \
 	quorum "$K1" "$(c 2)"
 expect 2 "passphrase for card $C1/card-2-of-3.acs is wrong" \
@@ -141,7 +161,11 @@ done <<EOF
 2|an adopted token keeps its label|--label with --adopt|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --adopt --label x
 2|--so-pin-file is the existing SO PIN|--so-pin-file without --adopt|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --so-pin-file $T/pin
 2|more --card-pass-file options than the 1 cards|too many passphrase files|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --card-pass-file $T/pass1 --card-pass-file $T/pass2
-2|passphrase for card card-2-of-2.acs from $T/short has 5 characters: choose one of at least 8|a short passphrase|init --kmdata $T/kb --acs-quorum 2/2 --cards-dir $T/cb --card-pass-file $T/pass1 --card-pass-file $T/short
+2|passphrase for card card-2-of-2.acs from $T/short is too weak: it is too short; choose one of at least 12 characters, 8 of them different|a short passphrase|init --kmdata $T/kb --acs-quorum 2/2 --cards-dir $T/cb --card-pass-file $T/pass1 --card-pass-file $T/short
+2|passphrase for card card-1-of-1.acs from $T/weak-password is too weak: it is too short|'password' is too short|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --card-pass-file $T/weak-password
+2|passphrase for card card-1-of-1.acs from $T/weak-digits is too weak: it is only digits|a passphrase of only digits|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --card-pass-file $T/weak-digits
+2|passphrase for card card-1-of-1.acs from $T/weak-repeat is too weak: it repeats too few characters|a passphrase of few different characters|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --card-pass-file $T/weak-repeat
+2|cards 1 and 3 were given the same passphrase: each holder chooses their own; nothing was changed|the same passphrase on two cards|init --kmdata $T/kb --acs-quorum 2/3 --cards-dir $T/cb --card-pass-file $T/pass1 --card-pass-file $T/pass2 --card-pass-file $T/pass1
 2|--card belongs to 'world check-quorum'|--card given to init|init --kmdata $T/kb --acs-quorum 1/1 --cards-dir $T/cb --card $T/x
 2|belong to 'world init'|--acs-quorum given to show|show --kmdata $K1 --acs-quorum 2/3
 2|unknown subcommand 'create'|unknown subcommand|create
