@@ -439,7 +439,8 @@ int
 audit_log_load(const char *kmdata, struct audit_log **out)
 {
 	struct audit_log *log = calloc(1, sizeof *log);
-	char path[4096], *text = NULL, *line, *save = NULL;
+	struct audit_verdict v;
+	char path[4096], head[4200], *text = NULL, *line, *save = NULL;
 	size_t len = 0, cap = 0;
 	int r = P11BYOK_EFAIL;
 
@@ -449,7 +450,16 @@ audit_log_load(const char *kmdata, struct audit_log **out)
 		return r;
 	}
 	snprintf(path, sizeof path, "%s/audit.log", kmdata);
+	snprintf(head, sizeof head, "%s/audit.head", kmdata);
 	if (access(path, F_OK) == 0) {
+		/* What the log says is done is believed only of an intact chain, to its head. */
+		if ((r = audit_verify(path, access(head, F_OK) == 0 ? head : NULL, &v)) != 0) {
+			if (r == P11BYOK_EFAIL)
+				msg_err("the audit log %s is broken at line %zu (%s): nothing it records "
+				    "can be relied on; run 'p11byok audit verify' and restore the log "
+				    "from a copy", path, v.bad_line, v.why ? v.why : "altered");
+			goto out;
+		}
 		if ((r = fs_read_file(path, "audit log", (size_t)1 << 30, &text, &len)) != 0)
 			goto out;
 		r = P11BYOK_EFAIL;
@@ -512,75 +522,20 @@ bool
 audit_log_has(const struct audit_log *log, const char *command, const char *ident,
     const char *sha256)
 {
-	for (size_t i = 0; log != NULL && i < log->n; i++) {
-		json_t *ev = log->events[i];
+	return audit_log_find(log, command, ident, sha256) != NULL;
+}
+
+const json_t *
+audit_log_find(const struct audit_log *log, const char *command, const char *ident,
+    const char *sha256)
+{
+	for (size_t i = log != NULL ? log->n : 0; i > 0; i--) {
+		json_t *ev = log->events[i - 1];
 		if (field_is(ev, "command", command) && field_is(ev, "ident", ident) &&
 		    did_work(ev) && (sha256 == NULL || lists_file(ev, sha256)))
-			return true;
+			return ev;
 	}
-	return false;
-}
-
-/* Whether EV (not a FAILURE) names the KEK with FINGERPRINT, itself or in keks_installed. */
-static bool
-names_kek(json_t *ev, const char *fingerprint)
-{
-	json_t *kek;
-	size_t i;
-
-	if (!did_work(ev))
-		return false;
-	if (field_is(ev, "kek_fingerprint", fingerprint))
-		return true;
-	json_array_foreach(json_object_get(ev, "keks_installed"), i, kek)
-		if (field_is(kek, "kek_fingerprint", fingerprint))
-			return true;
-	return false;
-}
-
-bool
-audit_log_has_kek(const struct audit_log *log, const char *fingerprint)
-{
-	for (size_t i = 0; log != NULL && i < log->n; i++)
-		if (names_kek(log->events[i], fingerprint))
-			return true;
-	return false;
-}
-
-/* Whether EV (not a FAILURE) made a transfer key for IDENT: a modify-acls line for it, or
- * a run quorum line listing it.  */
-static bool
-made_transfer_key(json_t *ev, const char *ident)
-{
-	json_t *id;
-	size_t j;
-
-	if (!did_work(ev))
-		return false;
-	if (field_is(ev, "command", "modify-acls") && field_is(ev, "ident", ident))
-		return true;
-	json_array_foreach(json_object_get(ev, "transfer_keys_for"), j, id)
-		if (strcmp(json_string_value(id) ?: "", ident) == 0)
-			return true;
-	return false;
-}
-
-bool
-audit_log_has_transfer_key(const struct audit_log *log, const char *ident)
-{
-	bool made = false;
-
-	/* In order: a package line for IDENT, failed or not, may have used the key up (a
-	 * wrap once begun destroys it), so only a line after it accounts for the key there
-	 * now.  A package that failed before its wrap costs a needless RECOVERED line.  */
-	for (size_t i = 0; log != NULL && i < log->n; i++) {
-		json_t *ev = log->events[i];
-		if (made_transfer_key(ev, ident))
-			made = true;
-		else if (field_is(ev, "command", "package") && field_is(ev, "ident", ident))
-			made = false;
-	}
-	return made;
+	return NULL;
 }
 
 void

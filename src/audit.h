@@ -57,7 +57,9 @@ struct audit_verdict {
 int audit_verify(const char *path, const char *head, struct audit_verdict *v);
 
 /* The events of KMDATA/audit.log, read once (no log: none), so a rerun can ask whether
- * work it finds done was recorded.  Returns 0 or the exit code after one line.  */
+ * work it finds done was recorded; the chain is verified first, to audit.head when there
+ * is one (audit_verify), and a broken one is refused.  Returns 0 or the exit code after
+ * one line.  */
 struct audit_log;
 int audit_log_load(const char *kmdata, struct audit_log **out);
 
@@ -65,13 +67,10 @@ int audit_log_load(const char *kmdata, struct audit_log **out);
  * SHA-256 SHA256 (hex) unless that is NULL.  */
 bool audit_log_has(const struct audit_log *log, const char *command, const char *ident,
     const char *sha256);
-/* Whether LOG has an event that did not fail naming the KEK with FINGERPRINT (hex): a
- * modify-acls or package line, or a run quorum line that installed it.  */
-bool audit_log_has_kek(const struct audit_log *log, const char *fingerprint);
-/* Whether LOG accounts for the transfer key of IDENT on the token now: an event that did not
- * fail made one (a run quorum line listing it in transfer_keys_for, or a modify-acls line
- * for it) after the last package line for IDENT.  */
-bool audit_log_has_transfer_key(const struct audit_log *log, const char *ident);
+/* The last COMMAND event for IDENT in LOG that did not fail, listing a file with SHA256
+ * (hex) unless that is NULL; NULL when there is none.  It belongs to LOG.  */
+const json_t *audit_log_find(const struct audit_log *log, const char *command,
+    const char *ident, const char *sha256);
 void audit_log_free(struct audit_log *log);
 
 #endif

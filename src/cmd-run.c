@@ -16,6 +16,7 @@
 #include "p11.h"
 #include "package.h"
 #include "progress.h"
+#include "proof.h"
 #include "quorum.h"
 #include "runbook.h"
 #include "runplan.h"
@@ -297,6 +298,29 @@ key_line(struct batch *b, struct progress *pr, size_t i)
 		    o->generate, o->acls, o->package, k->byok);
 }
 
+/* Each .byok found done must be one the token confirms p11byok wrote (proof.h), before
+ * anything is done: an insider's file of the right shape with a forged line is not.  */
+static int
+check_proofs(const struct batch *b)
+{
+	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+	bool looked = false;
+	int r;
+
+	for (size_t i = 0; i < b->rp->nkeys; i++) {
+		const struct runplan_key *k = &b->rp->keys[i];
+		if (b->rp->generate_only || !k->packaged)
+			continue;
+		if (!looked && (r = proof_key(b->p, false, &key, NULL)) != 0)
+			return r;
+		looked = true;
+		if ((r = package_check_proof(b->p, key, b->rp->log, k->byok, k->ck->ident,
+		    k->kek->kek, b->rp->world_hash)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 /* The user's first session: every key generated, copied and checked (or found done). */
 static int
 prepare_all(struct batch *b, struct progress *pr)
@@ -304,7 +328,8 @@ prepare_all(struct batch *b, struct progress *pr)
 	CK_RV rv;
 	int r;
 
-	if ((r = p11_login_user(b->p, ctx_pin_file(b->ctx))) != 0)
+	if ((r = p11_login_user(b->p, ctx_pin_file(b->ctx))) != 0 ||
+	    (r = check_proofs(b)) != 0)
 		return r;
 	/* One pass over the token for the whole batch (objindex.h says why). */
 	if ((rv = objindex_scan(b->p, &b->idx)) != CKR_OK) {

@@ -8,6 +8,7 @@
 #include "fsutil.h"
 #include "keyrecord.h"
 #include "msg.h"
+#include "proof.h"
 #include "transfer.h"
 #include "wrap.h"
 
@@ -50,18 +51,28 @@ generator(struct p11 *p, char *buf, size_t len)
  * of PATH.  */
 static int
 record_and_write(const struct byok *b, const struct package_job *j, struct p11 *p,
-    const char *kmdata, const char *world_hash, const struct package_mode *m)
+    CK_OBJECT_HANDLE proof_key, const char *kmdata, const char *world_hash,
+    const struct package_mode *m)
 {
 	const char *path = j->path, *ident = j->ident, *subscription = j->subscription;
 	const struct kek *kek = j->kek;
 	bool force = j->force;
 	struct fs_staged st;
-	char *text = byok_encode(b);
+	char *text = byok_encode(b), sha[2 * SHA256_LEN + 1], proof[2 * SHA256_LEN + 1];
+	unsigned char d[SHA256_LEN];
 	json_t *ev = NULL;
 	int r = P11BYOK_EFAIL;
 
 	if (text == NULL)
 		return r;
+	/* The token's word that this tool wrote this file for this key and KEK (proof.h). */
+	if (!EVP_Digest(text, strlen(text), d, NULL, EVP_sha256(), NULL)) {
+		msg_ssl("cannot hash the .byok of '%s'", ident);
+		goto out;
+	}
+	hex_encode(d, sizeof d, sha, 0);
+	if ((r = proof_make(p, proof_key, world_hash, ident, kek->fingerprint, sha, proof)) != 0)
+		goto out;
 	fs_sweep_staged(path);
 	if ((r = fs_stage(&st, path, text, strlen(text), 0600, force)) != 0)
 		goto out;
@@ -72,8 +83,7 @@ record_and_write(const struct byok *b, const struct package_job *j, struct p11 *
 		goto out;
 	}
 	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
-	if (world_hash != NULL)
-		json_object_set_new(ev, "world_hash", json_string(world_hash));
+	json_object_set_new(ev, "world_hash", json_string(world_hash));
 	json_object_set_new(ev, "ident", json_string(ident));
 	json_object_set_new(ev, "kek_id", json_string(kek->kid));
 	json_object_set_new(ev, "kek_fingerprint", json_string(kek->fingerprint));
@@ -88,6 +98,7 @@ record_and_write(const struct byok *b, const struct package_job *j, struct p11 *
 	json_object_set_new(ev, "trust", json_string(m->bind_names ? "session objects; the "
 	    "wrap template names the copy" : "session objects; the wrap template binds the "
 	    "copy's class and flags"));
+	json_object_set_new(ev, "proof", json_string(proof));
 	json_object_set_new(ev, "result", json_string("SUCCESS"));
 	if (audit_add_data(ev, path, text, strlen(text)) != 0 || audit_append(kmdata, ev) != 0) {
 		fs_discard(&st);	/* an unrecorded .byok would be an untraceable copy */
@@ -249,6 +260,8 @@ package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
     const struct world *w, struct package_job *j, const struct package_mode *m)
 {
 	struct byok b = { 0 };
+	CK_OBJECT_HANDLE proof = CK_INVALID_HANDLE;
+	bool proof_made = false;
 	char gen[256];
 	const char *step = "";
 	CK_RV rv;
@@ -264,7 +277,8 @@ package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
 		goto out;
 	}
 	if ((r = package_check(p, idx, j)) != 0 ||
-	    (j->check.copy_unproven && (r = session_copy(p, j)) != 0))
+	    (j->check.copy_unproven && (r = session_copy(p, j)) != 0) ||
+	    (r = proof_key(p, true, &proof, &proof_made)) != 0)
 		goto out;
 	r = P11BYOK_EFAIL;
 	if ((rv = wrap_byok(p, j->trust.kek, m->native ? CK_INVALID_HANDLE : j->trust.key,
@@ -285,11 +299,16 @@ package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
 	}
 	b.kid = j->kek->kid;
 	b.generator = gen;
-	if ((r = record_and_write(&b, j, p, kmdata, w->hash, m)) != 0)
+	if ((r = record_and_write(&b, j, p, proof, kmdata, w->hash, m)) != 0)
 		goto out;
 	j->ciphertext_len = b.ciphertext_len;
+	proof_made = false;	/* it proves a package now: kept */
 	r = 0;
 out:
+	/* All or nothing: a proof key this failed package made goes again. */
+	if (proof_made && p11_fn(p)->C_DestroyObject(p11_session(p), proof) != CKR_OK)
+		msg_warn("the proof key made for this package stays on token '%s': the next "
+		    "package uses it", p11_token_label(p));
 	(void)transfer_revoke(p, &j->trust);
 	(void)drop_session_copy(p, j);
 	free(b.ciphertext);
@@ -355,4 +374,30 @@ package_check_existing(const char *path, const char *ident, const struct kek *ke
 	}
 	byok_free(b);
 	return r;
+}
+
+int
+package_check_proof(struct p11 *p, CK_OBJECT_HANDLE proof_key, const struct audit_log *log,
+    const char *path, const char *ident, const struct kek *kek, const char *world_hash)
+{
+	unsigned char d[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+	const json_t *ev;
+	bool valid = false;
+	int r;
+
+	if (digest_sha256_file(path, d) != 0)
+		return P11BYOK_EUSAGE;
+	hex_encode(d, SHA256_LEN, hex, 0);
+	ev = audit_log_find(log, "package", ident, hex);
+	if (proof_key != CK_INVALID_HANDLE && ev != NULL &&
+	    (r = proof_check(p, proof_key, world_hash, ident, kek->fingerprint, hex,
+	    json_string_value(json_object_get(ev, "proof")), &valid)) != 0)
+		return r;
+	if (valid)
+		return 0;
+	msg_err("%s exists, but the token does not confirm that p11byok wrote it for '%s' and "
+	    "this KEK (its package line carries no proof the token's proof key verifies): it is "
+	    "not taken as done; move it away and run again", path, ident);
+	return P11BYOK_EUSAGE;
 }

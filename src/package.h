@@ -87,6 +87,15 @@ struct audit_log;
 int package_check_existing(const char *path, const char *ident, const struct kek *kek,
     enum key_type type, const struct audit_log *log);
 
+/* After login: whether the token confirms the .byok at PATH that a rerun found (and
+ * package_check_existing accepted): its package line in LOG, for IDENT, KEK and
+ * WORLD_HASH, carries a proof that PROOF_KEY (proof.h; CK_INVALID_HANDLE when the token has
+ * none) verifies.  Returns 0, P11BYOK_EUSAGE after one line saying to move the file away,
+ * or P11BYOK_EFAIL when the token fails.  */
+int package_check_proof(struct p11 *p, CK_OBJECT_HANDLE proof_key,
+    const struct audit_log *log, const char *path, const char *ident, const struct kek *kek,
+    const char *world_hash);
+
 /* The Azure key type for the upload line: RSA-HSM, EC-HSM or oct-HSM. */
 const char *package_kty(enum key_type type);
 

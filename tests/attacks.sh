@@ -9,7 +9,9 @@
 #   4. a previous SO planted a trusted "world key" of a known value and a look-alike KEK
 #      before the token was adopted: adopt refuses, or with --purge-trusted removes them;
 #   5. an SO-made trusted object on an established world: an older p11byok's is swept and
-#      logged, anyone else's stops every transfer and turns world show and doctor red.
+#      logged, anyone else's stops every transfer and turns world show and doctor red;
+#   6. someone who can write kmdata plants a .byok with a package line, unsealed or sealed
+#      as p11byok seals (the chain has no key): run takes neither as done.
 . "$(dirname "$0")/lib.sh"
 need openssl jq xxd sha256sum
 [ -x "${P11_PROBE:-}" ] || skip_all "tests/p11-probe not built"
@@ -190,4 +192,52 @@ expect 1 "holds trust p11byok did not give" "doctor fails on it" -- wp doctor
 run wp world show
 grep -q "Trusted objects: 2 " "$T/out" && ok "world show lists both trusted objects" ||
 	{ not_ok "world show listing"; diag "$T/out"; }
+# --- 6. a planted .byok with a forged package line ---
+[ -x "${FORGE_AUDIT:-}" ] || { skip "tests/forge-audit not built"; done_testing; exit; }
+"$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label byok-world --login \
+	--login-type so --so-pin "$(cat "$T/so.pin")" --delete-object --type secrkey \
+	--label rogue >/dev/null 2>&1 || true
+mkdir -m 700 "$T/rb-out"
+book() {	# book FILE IDENT...: a runbook packaging those RSA-2048 keys for the PEM KEK
+	local f=$1 id
+	shift
+	printf 'module: %s\ntoken: %s\nkmdata: %s\npin_file: %s\noffline: off\nkek_pem: %s\nkek_id: %s\noutput_dir: %s\ncards:\n  - file: %s\n    pass_file: %s\n  - file: %s\n    pass_file: %s\nkeys:\n' \
+		"$SOFTHSM2_MODULE" "$W" "$T/kmdata" "$T/pin" "$T/kek.pem" "$KID" "$T/rb-out" \
+		"$T/cards/card-1-of-3.acs" "$T/pass1" "$T/cards/card-2-of-3.acs" "$T/pass2" >"$f"
+	for id in "$@"; do
+		printf '  - ident: %s\n    type: RSA\n    size: 2048\n    friendly_name: %s\n' \
+			"$id" "${id^^}" >>"$f"
+	done
+}
+book "$T/one.yaml" rk1
+expect 0 "Result: SUCCESS" "run packages rk1" -- "$P11BYOK" --regions "$REGIONS" run "$T/one.yaml"
+book "$T/two.yaml" rk1 rk2
+cp "$T/rb-out/KeyTransferPackage-RK1.byok" "$T/rb-out/KeyTransferPackage-RK2.byok"
+cp "$T/kmdata/audit.log" "$T/audit.bak"; cp "$T/kmdata/audit.head" "$T/head.bak"
+world=$(jq -r 'select(.command == "world init") | .world_hash' "$T/kmdata/audit.log")
+fp=$(jq -r 'select(.command == "package") | .kek_fingerprint' "$T/kmdata/audit.log" | tail -n 1)
+printf '{"command":"package","ident":"rk2","result":"SUCCESS","files":[{"path":"%s","sha256":"%s"}]}\n' \
+	"$T/rb-out/KeyTransferPackage-RK2.byok" \
+	"$(sha256sum <"$T/rb-out/KeyTransferPackage-RK2.byok" | cut -d' ' -f1)" >>"$T/kmdata/audit.log"
+expect 1 "audit log .* is broken at line [0-9]+" \
+	"run refuses a log with an unsealed line appended, relying on none of it" -- \
+	"$P11BYOK" --regions "$REGIONS" run "$T/two.yaml"
+cp "$T/audit.bak" "$T/kmdata/audit.log"; cp "$T/head.bak" "$T/kmdata/audit.head"
+"$FORGE_AUDIT" "$T/kmdata" rk2 "$T/rb-out/KeyTransferPackage-RK2.byok" "$fp" "$world" \
+	"$(printf '%064d' 0)"
+expect 0 "intact" "the forged line is sealed as p11byok seals: audit verify passes it" -- \
+	"$P11BYOK" --kmdata "$T/kmdata" audit verify
+expect 2 "KeyTransferPackage-RK2.byok exists, but the token does not confirm that p11byok wrote it" \
+	"run does not take the planted .byok as done: the token verifies no proof of it" -- \
+	"$P11BYOK" --regions "$REGIONS" run "$T/two.yaml"
+[ ! -e "$T/kmdata/key_simple_rk2" ] && ok "... and nothing was done for rk2" ||
+	not_ok "rk2 was generated"
+rm "$T/rb-out/KeyTransferPackage-RK2.byok"
+expect 0 "rk2 .*package written" "once the planted file is moved away, run packages rk2 for real" -- \
+	"$P11BYOK" --regions "$REGIONS" run "$T/two.yaml"
+if byok_open "$T/rb-out/KeyTransferPackage-RK2.byok" "$T/kek.key" "$T/rk2.key" 2>/dev/null &&
+	jq -e 'select(.command == "package" and .ident == "rk2" and (.proof | length) == 64)' \
+	"$T/kmdata/audit.log" >/dev/null; then
+	ok "... its package line carries a proof, and its .byok opens with the KEK"
+else not_ok "rk2's real package"; fi
 done_testing
