@@ -257,10 +257,9 @@ session_copy(struct p11 *p, struct package_job *j)
 
 int
 package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
-    const struct world *w, struct package_job *j, const struct package_mode *m)
+    const struct world *w, struct package_job *j, struct package_mode *m)
 {
 	struct byok b = { 0 };
-	CK_OBJECT_HANDLE proof = CK_INVALID_HANDLE;
 	bool proof_made = false;
 	char gen[256];
 	const char *step = "";
@@ -278,7 +277,8 @@ package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
 	}
 	if ((r = package_check(p, idx, j)) != 0 ||
 	    (j->check.copy_unproven && (r = session_copy(p, j)) != 0) ||
-	    (r = proof_key(p, true, &proof, &proof_made)) != 0)
+	    (m->proof_key == CK_INVALID_HANDLE &&
+	    (r = proof_key(p, true, &m->proof_key, &proof_made)) != 0))
 		goto out;
 	r = P11BYOK_EFAIL;
 	if ((rv = wrap_byok(p, j->trust.kek, m->native ? CK_INVALID_HANDLE : j->trust.key,
@@ -299,16 +299,19 @@ package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
 	}
 	b.kid = j->kek->kid;
 	b.generator = gen;
-	if ((r = record_and_write(&b, j, p, proof, kmdata, w->hash, m)) != 0)
+	if ((r = record_and_write(&b, j, p, m->proof_key, kmdata, w->hash, m)) != 0)
 		goto out;
 	j->ciphertext_len = b.ciphertext_len;
 	proof_made = false;	/* it proves a package now: kept */
 	r = 0;
 out:
 	/* All or nothing: a proof key this failed package made goes again. */
-	if (proof_made && p11_fn(p)->C_DestroyObject(p11_session(p), proof) != CKR_OK)
-		msg_warn("the proof key made for this package stays on token '%s': the next "
-		    "package uses it", p11_token_label(p));
+	if (proof_made) {
+		if (p11_fn(p)->C_DestroyObject(p11_session(p), m->proof_key) != CKR_OK)
+			msg_warn("the proof key made for this package stays on token '%s': the "
+			    "next package uses it", p11_token_label(p));
+		m->proof_key = CK_INVALID_HANDLE;
+	}
 	(void)transfer_revoke(p, &j->trust);
 	(void)drop_session_copy(p, j);
 	free(b.ciphertext);

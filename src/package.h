@@ -47,6 +47,8 @@ struct package_job {
 struct package_mode {
 	bool native;			/* CKM_RSA_AES_KEY_WRAP, else composed */
 	bool bind_names;		/* wrap templates can name a private key (transfer.h) */
+	CK_OBJECT_HANDLE proof_key;	/* found or made by the first package_finish of the
+					 * user's session (proof.h); 0 until then */
 };
 
 /* Before the token is touched: J's output can be written, its records exist (key_simple and
@@ -74,7 +76,7 @@ int package_grant(struct p11 *p, struct quorum *q, const struct world *w,
  * .byok with its audit line.  0 or the exit code after one line; nothing is left at J->path
  * on failure, and the trust is gone on every path.  */
 int package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
-    const struct world *w, struct package_job *j, const struct package_mode *m);
+    const struct world *w, struct package_job *j, struct package_mode *m);
 
 /* Revokes J's trust (if any) and frees what package_* filled. */
 void package_job_clear(struct p11 *p, struct package_job *j);

@@ -24,14 +24,15 @@ if [ "$rc" -eq 0 ] && grep -q "^wrap-min --fsync (baseline) .* 1.00x$" "$T/out" 
 	ok "bench/transfer.sh prints its table"
 else not_ok "bench/transfer.sh (exit $rc)"; diag "$T/out" "$T/err"; fi
 if [ -f "${FAULTY_MODULE:-}" ]; then
-	# wrap-min: the copy per key (2); run: its trusted objects once, and one scan of the
-	# token for each of the user's two sessions (3), whatever the number of keys.
+	# wrap-min: the copy per key (2); run: its trusted objects once, one scan of the token
+	# for each of the user's two sessions, and its proof key once (4), whatever the number
+	# of keys.
 	searches() { awk -v name="$1" 'index($0, name) == 1 && /[0-9]+ *$/ { print $(NF - 5) }' \
 		"$T/out" | tail -n 1; }
 	assert "transfer bench: wrap-min searches once per key" \
 		test "$(searches "wrap-min --fsync")" = 2
-	assert "transfer bench: run searches the token 3 times for the batch, not per key" \
-		test "$(searches "p11byok run")" = 3
+	assert "transfer bench: run searches the token 4 times for the batch, not per key" \
+		test "$(searches "p11byok run")" = 4
 else
 	skip "tests/faulty-pkcs11.so not built: no call counts"
 fi
