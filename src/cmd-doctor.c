@@ -205,11 +205,12 @@ trust_section(struct p11 *p, bool logged_in, bool *bad, int *r)
 	}
 	if ((*r = trustscan_list(p, &t, &n)) != 0)
 		goto out;
-	msg_out("Trusted:       %zu object%s at rest on the token\n", n, n == 1 ? "" : "s");
+	msg_out("Trusted:       %zu object%s at rest on the token%s\n", n, n == 1 ? "" : "s",
+	    logged_in ? "" : " (public ones only: give --pin-file to see private ones)");
 	for (size_t i = 0; i < n; i++) {
 		msg_out("  %-26s %s '%s'; may wrap %s%s%s\n", trustscan_kind_name(t[i].kind),
 		    t[i].cls, t[i].label, t[i].may_wrap, t[i].why[0] ? ": " : "", t[i].why);
-		foreign += t[i].kind == TRUSTED_FOREIGN;
+		foreign += t[i].kind != TRUSTED_WORLD_KEY;	/* legacy trust is trust at rest */
 		if (t[i].kind == TRUSTED_WORLD_KEY)
 			wk = t[i].h;
 	}
@@ -222,6 +223,7 @@ trust_section(struct p11 *p, bool logged_in, bool *bad, int *r)
 	}
 	*bad = *bad || foreign > 0;
 	json_object_set_new(o, "trusted_objects", trustscan_json(t, n));
+	json_object_set_new(o, "trusted_objects_complete", json_boolean(logged_in));
 out:
 	json_object_set_new(o, "wrap_template_enforced", json_boolean(enforced));
 	json_object_set_new(o, "private_names_compared", jn);

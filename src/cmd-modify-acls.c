@@ -106,8 +106,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
-	    (r = p11_open_session(p)) != 0 ||
-	    (r = trustscan_sweep(p, kmdata, w->hash)) != 0)
+	    (r = p11_open_session(p)) != 0)
 		goto out;
 	if ((rv = wrap_has_native(p, &native)) != CKR_OK) {
 		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
@@ -115,6 +114,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	}
 	if ((r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
+	    (r = trustscan_sweep(p, kmdata, w->hash)) != 0 ||	/* private ones seen too */
 	    (r = acls_copy(p, kmdata, w, ks, kek, a.kek.region, native, &res)) != 0)
 		goto out;
 

@@ -56,9 +56,9 @@ transfer(struct ctx *ctx, struct p11 *p, struct quorum *q, const struct world *w
 
 	if ((r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
 	    (r = p11_open_session(p)) != 0 ||
-	    (r = trustscan_sweep(p, kmdata, w->hash)) != 0 ||
 	    (r = package_probe(p, false, m)) != 0 ||
 	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
+	    (r = trustscan_sweep(p, kmdata, w->hash)) != 0 ||	/* private ones seen too */
 	    (r = package_probe(p, true, m)) != 0 ||
 	    (r = package_check(p, NULL, j)) != 0 ||
 	    (r = p11_logout_checked(p)) != 0)

@@ -328,7 +328,10 @@ prepare_all(struct batch *b, struct progress *pr)
 	CK_RV rv;
 	int r;
 
+	/* Logged in, the private trusted objects show too; legacy trust goes before the
+	 * first change.  */
 	if ((r = p11_login_user(b->p, ctx_pin_file(b->ctx))) != 0 ||
+	    (r = trustscan_sweep(b->p, b->rp->kmdata, b->w->hash)) != 0 ||
 	    (r = check_proofs(b)) != 0)
 		return r;
 	/* One pass over the token for the whole batch (objindex.h says why). */
@@ -423,8 +426,6 @@ batch(struct batch *b)
 		    (r = package_probe(b->p, false, &b->mode)) != 0)
 			return r;
 	}
-	if ((r = trustscan_sweep(b->p, rp->kmdata, b->w->hash)) != 0)
-		return r;
 	pr = progress_new(rp->nkeys);
 	if ((r = prepare_all(b, pr)) != 0 || (!rp->generate_only && (r = package_all(b, pr)) != 0))
 		goto out;

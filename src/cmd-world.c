@@ -237,6 +237,65 @@ label_uri(const char *label, char *buf, size_t len)
 	buf[o] = '\0';
 }
 
+/* The previous officer's user may have left private trusted objects, which the SO session
+ * of adopt_clear_trust cannot see (modules where a user can make trusted objects): once the
+ * token takes the new user PIN, they are listed as the user, and destroyed with
+ * --purge-trusted or refused.  The token is committed by then, so a refusal says to run the
+ * same command again with --purge-trusted, which finishes the world.  PIN (LEN) is the new
+ * user PIN, or NULL to take it as p11_login_user does.  Ends logged out.  */
+static int
+adopt_clear_private_trust(struct ctx *ctx, struct p11 *p, struct args *a, char *pin,
+    size_t len)
+{
+	struct trusted_obj *t = NULL;
+	size_t n = 0, bad = 0;
+	CK_RV rv;
+	int r;
+
+	if (pin != NULL && (rv = p11_fn(p)->C_Login(p11_session(p), CKU_USER, (CK_UTF8CHAR *)pin,
+	    len)) != CKR_OK) {
+		msg_ck(rv, "cannot log in to token '%s' with its new user PIN", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if ((pin == NULL && (r = p11_login_user(p, ctx_pin_file(ctx))) != 0) ||
+	    (r = trustscan_list(p, &t, &n)) != 0)
+		goto out;
+	r = P11BYOK_EFAIL;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].kind == TRUSTED_WORLD_KEY)
+			continue;
+		if (!a->purge_trusted) {
+			msg_err("token '%s' holds a private trusted %s '%s' its previous user left (it "
+			    "can wrap every world-bound key; only a user login shows it): the token "
+			    "now takes the cards, but the world is not finished: run the same world "
+			    "init --adopt again with --purge-trusted", p11_token_label(p), t[i].cls,
+			    t[i].label);
+			goto out;
+		}
+		if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), t[i].h)) != CKR_OK) {
+			msg_ck(rv, "cannot destroy the private trusted %s '%s' on token '%s' "
+			    "(--purge-trusted)", t[i].cls, t[i].label, p11_token_label(p));
+			goto out;
+		}
+		if (a->purged == NULL && (a->purged = json_array()) == NULL) {
+			msg_err("out of memory");
+			goto out;
+		}
+		json_array_append_new(a->purged, json_string(t[i].label));
+		bad++;
+	}
+	if (bad > 0)
+		msg_warn("destroyed %zu private trusted object%s the previous user of token '%s' "
+		    "left (--purge-trusted)", bad, bad == 1 ? "" : "s", p11_token_label(p));
+	r = 0;
+out:
+	free(t);
+	p11_forget_pin(p);
+	if (p11_logout_checked(p) != 0 && r == 0)
+		r = P11BYOK_EFAIL;
+	return r;
+}
+
 /* world init once more after a run that stopped when the token had taken the SO secret
  * (init's committed: path), finishing it: the cards that run left must open the token as
  * its SO, which proves the token is theirs; then the user PIN is set unless that run set it,
@@ -319,7 +378,10 @@ resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suit
 	else if ((r = world_create_key(p, &key)) != 0)
 		goto logout;
 	quorum_logout(p);
-	if ((r = world_save(kmdata, w, false)) == 0)
+	if ((a->adopt && (r = adopt_clear_private_trust(ctx, p, a, user_pin, user_len)) != 0) ||
+	    (r = world_save(kmdata, w, false)) != 0)
+		goto out;
+	if (r == 0)
 		r = announce_world(kmdata, world_file, w, a, paths, reused_key, true);
 	goto out;
 logout:
@@ -600,8 +662,6 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	so_pin = NULL;
 
 	rv = p11_fn(p)->C_InitPIN(p11_session(p), (CK_UTF8CHAR *)user_pin, user_len);
-	secret_free(user_pin, user_len);
-	user_pin = NULL;
 	if (rv != CKR_OK) {
 		msg_ck(rv, "cannot set the user PIN of token '%s' (C_InitPIN)", p11_token_label(p));
 		r = P11BYOK_EFAIL;
@@ -618,6 +678,10 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 		goto committed;
 	}
 	p11_logout(p);
+	if (a->adopt && (r = adopt_clear_private_trust(ctx, p, a, user_pin, user_len)) != 0)
+		goto committed;
+	secret_free(user_pin, user_len);
+	user_pin = NULL;
 
 	r = P11BYOK_EFAIL;
 	if ((w->token_serial = strdup(p11_token_serial(p))) == NULL) {
@@ -788,7 +852,7 @@ show(struct ctx *ctx, const struct command *cmd)
 	json_t *doc = NULL, *cards = NULL, *keys = NULL, *wk = NULL, *tj = NULL;
 	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
 	struct trusted_obj *trusted = NULL;
-	size_t ntrusted = 0, foreign = 0;
+	size_t ntrusted = 0, foreign = 0, legacy = 0;
 	bool all_keys;
 	char name[64];
 	int r;
@@ -817,8 +881,10 @@ show(struct ctx *ctx, const struct command *cmd)
 	for (size_t i = 0; i < ntrusted; i++) {
 		if (trusted[i].kind == TRUSTED_WORLD_KEY)
 			key = trusted[i].h;
+		else if (trusted[i].kind == TRUSTED_FOREIGN)
+			foreign++;
 		else
-			foreign += trusted[i].kind == TRUSTED_FOREIGN;
+			legacy++;
 	}
 	if (key == CK_INVALID_HANDLE)
 		wk = json_null();
@@ -859,7 +925,8 @@ show(struct ctx *ctx, const struct command *cmd)
 		    "made before p11byok asked the token to forbid it, or a module without "
 		    "CKA_DESTROYABLE): every backup in kmdata depends on it");
 	}
-	msg_out("Trusted objects: %zu (each can wrap every world-bound key)\n", ntrusted);
+	msg_out("Trusted objects: %zu (each can wrap every world-bound key)%s\n", ntrusted,
+	    all_keys ? "" : " (public objects only: give a PIN source to see private ones)");
 	for (size_t i = 0; i < ntrusted; i++)
 		msg_out("  %-26s %s '%s' id=%s; may wrap %s%s%s\n",
 		    trustscan_kind_name(trusted[i].kind), trusted[i].cls, trusted[i].label,
@@ -876,13 +943,14 @@ show(struct ctx *ctx, const struct command *cmd)
 		    json_string_value(json_object_get(k, "label")));
 	}
 	if (msg_json()) {
-		doc = json_pack("{s:s, s:s, s:s, s:b, s:{s:i, s:i}, s:O, s:s, s:s, s:O, s:O, s:O, "
-		    "s:b}",
+		doc = json_pack("{s:s, s:s, s:s, s:b, s:{s:i, s:i}, s:O, s:s, s:s, s:O, s:O, s:b, "
+		    "s:O, s:b}",
 		    "token_label", w->token_label, "token_serial", w->token_serial,
 		    "cipher_suite", w->cipher_suite, "legacy", world_suite_legacy(w->cipher_suite),
 		    "quorum", "k", (int)w->k, "n", (int)w->n, "cards", cards,
 		    "world_hash", w->hash, "created", w->created, "world_key", wk,
-		    "trusted_objects", tj, "keys", keys, "keys_complete", all_keys);
+		    "trusted_objects", tj, "trusted_objects_complete", all_keys, "keys", keys,
+		    "keys_complete", all_keys);
 		r = json_emit(doc);
 		doc = NULL;
 	} else {
@@ -895,6 +963,12 @@ show(struct ctx *ctx, const struct command *cmd)
 		    "ACCOUNTED FOR above): each can wrap every world-bound key; find who made %s "
 		    "before any transfer", w->token_label, foreign, foreign == 1 ? "" : "s",
 		    foreign == 1 ? "it" : "them");
+		r = P11BYOK_EFAIL;
+	} else if (r == 0 && legacy > 0) {
+		msg_err("token '%s' holds %zu trusted object%s an older p11byok left between "
+		    "modify-acls and package: each can wrap every world-bound key; the next "
+		    "modify-acls, package or run destroys %s", w->token_label, legacy,
+		    legacy == 1 ? "" : "s", legacy == 1 ? "it" : "them");
 		r = P11BYOK_EFAIL;
 	}
 	goto out;

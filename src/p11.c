@@ -177,6 +177,23 @@ choose(struct p11 *p, CK_SLOT_ID slot, const CK_TOKEN_INFO *ti)
 	p11_text(ti->serialNumber, sizeof ti->serialNumber, p->serial);
 }
 
+/* The URI attributes a message may repeat: they choose a module, slot, token or object and
+ * hold nothing secret.  Anything else in a URI someone typed (a pin-value, a pin-source
+ * that is no path, a misspelt name, PIN-VALUE) may be the PIN.  */
+static bool
+shown_attribute(const char *name, size_t len)
+{
+	static const char *const safe[] = {
+		"token", "serial", "manufacturer", "model", "slot-id", "slot-description",
+		"slot-manufacturer", "library-description", "library-manufacturer",
+		"library-version", "object", "id", "type", "module-name", "module-path",
+	};
+	for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
+		if (strlen(safe[i]) == len && memcmp(safe[i], name, len) == 0)
+			return true;
+	return false;
+}
+
 const char *
 p11_uri_display(const char *text, char *buf, size_t len)
 {
@@ -185,29 +202,29 @@ p11_uri_display(const char *text, char *buf, size_t len)
 
 	if (len == 0)
 		return "";
+	buf[0] = '\0';
+	if (strncmp(s, "pkcs11:", 7) == 0) {
+		o = (size_t)snprintf(buf, len, "pkcs11:");
+		s += 7;
+	}
 	/* Attribute by attribute (';' in the path, '&' in the query): NAME=VALUE. */
 	while (*s != '\0' && o + 1 < len) {
 		size_t n = strcspn(s, ";?&");
-		bool pin_value = strncmp(s, "pin-value=", 10) == 0 ||
-		    strncmp(s, "pkcs11:pin-value=", 17) == 0;
-		bool pin_source = strncmp(s, "pin-source=", 11) == 0 ||
-		    strncmp(s, "pkcs11:pin-source=", 18) == 0;
 		const char *eq = memchr(s, '=', n);
-		if ((pin_value || pin_source) && eq != NULL) {
+		bool keep = eq != NULL && shown_attribute(s, (size_t)(eq - s));
+		/* A pin-source that names a file (file:/path) is no secret either. */
+		if (!keep && eq != NULL && eq - s == 10 && memcmp(s, "pin-source", 10) == 0) {
 			char value[512];
-			size_t vlen = n - (size_t)(eq + 1 - s);
-			snprintf(value, sizeof value, "%.*s", (int)vlen, eq + 1);
-			/* A file path is no secret; anything else there might be the PIN. */
-			if (pin_value || secret_pin_source_path(value) == NULL) {
-				o += (size_t)snprintf(buf + o, len - o, "%.*sREDACTED",
-				    (int)(eq + 1 - s), s);
-				OPENSSL_cleanse(value, sizeof value);
-				goto next;
-			}
+			snprintf(value, sizeof value, "%.*s", (int)(n - 11), eq + 1);
+			keep = secret_pin_source_path(value) != NULL;
 			OPENSSL_cleanse(value, sizeof value);
 		}
-		o += (size_t)snprintf(buf + o, len - o, "%.*s", (int)n, s);
-next:
+		if (keep)
+			o += (size_t)snprintf(buf + o, len - o, "%.*s", (int)n, s);
+		else if (eq != NULL)
+			o += (size_t)snprintf(buf + o, len - o, "%.*sREDACTED", (int)(eq + 1 - s), s);
+		else
+			o += (size_t)snprintf(buf + o, len - o, "%s", n > 0 ? "REDACTED" : "");
 		if (o >= len)
 			o = len - 1;
 		s += n;

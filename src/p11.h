@@ -24,8 +24,10 @@ const char *p11_module_path(const struct p11 *p);
 /* Slots of the module; with TOKEN_PRESENT only those holding a token.  *SLOTS is malloc'd. */
 int p11_slots(struct p11 *p, bool token_present, CK_SLOT_ID **slots, CK_ULONG *n);
 
-/* TEXT as messages may show it: the value of a pin-value, and of a pin-source that is not
- * a file path, replaced by REDACTED (a mistyped URI may carry the PIN itself).  Into BUF. */
+/* TEXT as messages may show it: only the attributes that choose a module, slot, token or
+ * object (and a pin-source that is a file path) keep their values; any other value, a
+ * pin-value, a misspelt or unknown attribute, becomes REDACTED (a mistyped URI may carry
+ * the PIN itself).  Into BUF.  */
 const char *p11_uri_display(const char *text, char *buf, size_t len);
 
 /* Parses an RFC 7512 URI for choosing a token, refusing unknown attributes and a pin-value.

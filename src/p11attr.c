@@ -186,3 +186,45 @@ p11attr_name(CK_ATTRIBUTE_TYPE type)
 	snprintf(other, sizeof other, "CKA_0x%lx", (unsigned long)type);
 	return other;
 }
+
+CK_RV
+p11attr_find_all(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE **out,
+    CK_ULONG *n)
+{
+	CK_FUNCTION_LIST *f = p11_fn(p);
+	CK_OBJECT_HANDLE *h = NULL;
+	CK_ULONG got = 0, cap = 0, more = 0;
+	CK_RV rv, rv2;
+
+	*out = NULL;
+	*n = 0;
+	rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
+	if (rv == CKR_OPERATION_ACTIVE && f->C_FindObjectsFinal(p11_session(p)) == CKR_OK)
+		rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
+	if (rv != CKR_OK)
+		return rv;
+	/* Every match, however many: a cap would hide the one past it. */
+	do {
+		if (got == cap) {
+			CK_OBJECT_HANDLE *grown = realloc(h, (cap = cap ? 2 * cap : 64) * sizeof *h);
+			if (grown == NULL) {
+				rv = CKR_HOST_MEMORY;
+				break;
+			}
+			h = grown;
+		}
+		if ((rv = f->C_FindObjects(p11_session(p), h + got, cap - got, &more)) != CKR_OK)
+			break;
+		got += more;
+	} while (more > 0);
+	rv2 = f->C_FindObjectsFinal(p11_session(p));
+	if (rv == CKR_OK)
+		rv = rv2;
+	if (rv != CKR_OK) {
+		free(h);
+		return rv;
+	}
+	*out = h;
+	*n = got;
+	return CKR_OK;
+}

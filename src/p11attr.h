@@ -41,4 +41,9 @@ const char *p11attr_name(CK_ATTRIBUTE_TYPE type);
 CK_RV p11attr_find(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *out,
     CK_ULONG max, CK_ULONG *n);
 
+/* Every object matching TEMPLATE, in *OUT (malloc'd, the caller frees) and *N: for the
+ * searches where a cap would hide what lies past it.  CKR_OK or the module's CK_RV.  */
+CK_RV p11attr_find_all(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count,
+    CK_OBJECT_HANDLE **out, CK_ULONG *n);
+
 #endif

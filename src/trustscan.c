@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TRUSTED 64
-
 const char *
 trustscan_kind_name(enum trusted_kind kind)
 {
@@ -76,6 +74,45 @@ describe_template(struct p11 *p, CK_OBJECT_HANDLE h, char *buf, size_t len)
 	return CKR_OK;
 }
 
+/* Whether H, labelled as an older p11byok's KEK (KEK) or transfer key, has the shape that
+ * version gave them: a public RSA key or an AES key born on the token, wrap only, not
+ * modifiable.  Sets O->kind to TRUSTED_LEGACY, or leaves it TRUSTED_FOREIGN saying why: a
+ * label anyone can give is not enough.  0, or P11BYOK_EFAIL after one line.  */
+static int
+legacy_shape(struct p11 *p, CK_OBJECT_HANDLE h, CK_ULONG cls, bool kek, struct trusted_obj *o)
+{
+	static const struct { CK_ATTRIBUTE_TYPE type; bool v; bool secret_only; } flags[] = {
+		{ CKA_PRIVATE, false, false }, { CKA_WRAP, true, false },
+		{ CKA_MODIFIABLE, false, false }, { CKA_UNWRAP, false, true },
+		{ CKA_ENCRYPT, false, false }, { CKA_DECRYPT, false, true },
+		{ CKA_LOCAL, true, true },
+	};
+	CK_ULONG kt = 0;
+	CK_RV rv;
+
+	snprintf(o->why, sizeof o->why, "named as an older p11byok's, but not of its shape");
+	if ((rv = p11attr_ulong(p, h, CKA_KEY_TYPE, &kt)) != CKR_OK)
+		goto fail;
+	if (cls != (kek ? CKO_PUBLIC_KEY : CKO_SECRET_KEY) || kt != (kek ? CKK_RSA : CKK_AES))
+		return 0;
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		bool v = false;
+		/* The transfer key's flags, which a public key lacks. */
+		if (flags[i].secret_only && kek)
+			continue;
+		if ((rv = p11attr_bool(p, h, flags[i].type, &v)) != CKR_OK)
+			goto fail;
+		if (v != flags[i].v)
+			return 0;
+	}
+	o->kind = TRUSTED_LEGACY;
+	o->why[0] = '\0';
+	return 0;
+fail:
+	msg_ck(rv, "cannot read a trusted object of token '%s'", p11_token_label(p));
+	return P11BYOK_EFAIL;
+}
+
 /* Reads what the list shows of H and decides what it is.  0, or P11BYOK_EFAIL after one
  * line when the token fails to answer.  */
 static int
@@ -115,7 +152,9 @@ classify(struct p11 *p, CK_OBJECT_HANDLE h, struct trusted_obj *o)
 			o->kind = TRUSTED_WORLD_KEY;
 	} else if (token && (has_prefix(o->label, TRANSFER_KEK_PREFIX) ||
 	    has_prefix(o->label, TRANSFER_KEY_PREFIX))) {
-		o->kind = TRUSTED_LEGACY;
+		if ((r = legacy_shape(p, h, cls, has_prefix(o->label, TRANSFER_KEK_PREFIX),
+		    o)) != 0)
+			return r;
 	} else {
 		snprintf(o->why, sizeof o->why, "p11byok did not make it");
 	}
@@ -130,28 +169,26 @@ trustscan_list(struct p11 *p, struct trusted_obj **out, size_t *n)
 {
 	CK_BBOOL yes = CK_TRUE;
 	CK_ATTRIBUTE t[] = { { CKA_TRUSTED, &yes, sizeof yes }, { CKA_TOKEN, &yes, sizeof yes } };
-	CK_OBJECT_HANDLE h[MAX_TRUSTED];
+	CK_OBJECT_HANDLE *h = NULL;
 	struct trusted_obj *list = NULL;
 	CK_ULONG found = 0;
 	size_t worlds = 0;
 	CK_RV rv;
-	int r;
+	int r = P11BYOK_EFAIL;
 
 	*out = NULL;
 	*n = 0;
-	if ((rv = p11attr_find(p, t, 2, h, MAX_TRUSTED, &found)) != CKR_OK) {
+	if ((rv = p11attr_find_all(p, t, 2, &h, &found)) != CKR_OK) {
 		msg_ck(rv, "cannot search token '%s' for trusted objects", p11_token_label(p));
 		return P11BYOK_EFAIL;
 	}
 	if ((list = calloc(found + 1, sizeof *list)) == NULL) {
 		msg_err("out of memory");
-		return P11BYOK_EFAIL;
+		goto out;
 	}
 	for (CK_ULONG i = 0; i < found; i++) {
-		if ((r = classify(p, h[i], &list[i])) != 0) {
-			free(list);
-			return r;
-		}
+		if ((r = classify(p, h[i], &list[i])) != 0)
+			goto out;
 		worlds += list[i].kind == TRUSTED_WORLD_KEY;
 	}
 	/* Two right-looking world keys: only one was made by world init. */
@@ -161,8 +198,13 @@ trustscan_list(struct p11 *p, struct trusted_obj **out, size_t *n)
 			snprintf(list[i].why, sizeof list[i].why, "a second world key");
 		}
 	*out = list;
+	list = NULL;
 	*n = found;
-	return 0;
+	r = 0;
+out:
+	free(list);
+	free(h);
+	return r;
 }
 
 /* One RECOVERED line naming the objects of kind LEGACY that were destroyed. */
@@ -179,8 +221,9 @@ log_swept(const char *kmdata, struct p11 *p, const char *world_hash,
 	}
 	for (size_t i = 0; i < n; i++)
 		if (t[i].kind == TRUSTED_LEGACY)
-			json_array_append_new(gone, json_pack("{s:s, s:s}", "label", t[i].label,
-			    "id_hex", t[i].id_hex));
+			json_array_append_new(gone, json_pack("{s:s, s:s, s:s, s:s}", "class",
+			    t[i].cls, "label", t[i].label, "id_hex", t[i].id_hex, "may_wrap",
+			    t[i].may_wrap));
 	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
 	if (world_hash != NULL)
 		json_object_set_new(ev, "world_hash", json_string(world_hash));
@@ -195,6 +238,34 @@ out:
 	return r;
 }
 
+/* Refuses when T holds a foreign trusted object.  0 or P11BYOK_EFAIL after one line. */
+static int
+refuse_foreign(struct p11 *p, const struct trusted_obj *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].kind == TRUSTED_FOREIGN) {
+			msg_err("token '%s' holds a trusted %s p11byok did not make (label '%s', id "
+			    "%s: %s): it can wrap every world-bound key, so no transfer runs while "
+			    "it is there; 'p11byok world show' lists it", p11_token_label(p),
+			    t[i].cls, t[i].label, t[i].id_hex[0] ? t[i].id_hex : "none", t[i].why);
+			return P11BYOK_EFAIL;
+		}
+	return 0;
+}
+
+int
+trustscan_check(struct p11 *p)
+{
+	struct trusted_obj *t = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = trustscan_list(p, &t, &n)) == 0)
+		r = refuse_foreign(p, t, n);
+	free(t);
+	return r;
+}
+
 int
 trustscan_sweep(struct p11 *p, const char *kmdata, const char *world_hash)
 {
@@ -202,17 +273,9 @@ trustscan_sweep(struct p11 *p, const char *kmdata, const char *world_hash)
 	size_t n = 0, legacy = 0;
 	int r;
 
-	if ((r = trustscan_list(p, &t, &n)) != 0)
-		return r;
+	if ((r = trustscan_list(p, &t, &n)) != 0 || (r = refuse_foreign(p, t, n)) != 0)
+		goto out;
 	r = P11BYOK_EFAIL;
-	for (size_t i = 0; i < n; i++)
-		if (t[i].kind == TRUSTED_FOREIGN) {
-			msg_err("token '%s' holds a trusted %s p11byok did not make (label '%s', id "
-			    "%s: %s): it can wrap every world-bound key, so no transfer runs while "
-			    "it is there; 'p11byok world show' lists it", p11_token_label(p),
-			    t[i].cls, t[i].label, t[i].id_hex[0] ? t[i].id_hex : "none", t[i].why);
-			goto out;
-		}
 	for (size_t i = 0; i < n; i++) {
 		CK_RV rv;
 		if (t[i].kind != TRUSTED_LEGACY)

@@ -6,8 +6,9 @@
  * process doing it (transfer.h) and never shows here.  Anything else is accounted for or
  * refused:
  *   - a KEK (byok-kek-...) or transfer key (byok-transfer-...) left on the token by an older
- *     p11byok, which kept them there between modify-acls and package: the transfer commands
- *     destroy them and log it as RECOVERED;
+ *     p11byok, which kept them there between modify-acls and package (its label and the
+ *     shape that version gave it): the transfer commands destroy them and log it as
+ *     RECOVERED, and world show and doctor count them as trust at rest too;
  *   - any other trusted object (a previous security officer's, a forged world key): named,
  *     and every transfer refused until it is gone.  */
 #ifndef P11BYOK_TRUSTSCAN_H
@@ -34,13 +35,19 @@ struct trusted_obj {
 	char why[160];		/* for a foreign one: what is wrong */
 };
 
-/* Lists the trusted token objects P's session sees.  Returns 0 with *OUT (free it) and *N,
- * or P11BYOK_EFAIL after one line.  */
+/* Lists the trusted token objects P's session sees (a session not logged in as the user
+ * sees the public ones only), however many.  Returns 0 with *OUT (free it) and *N, or
+ * P11BYOK_EFAIL after one line.  */
 int trustscan_list(struct p11 *p, struct trusted_obj **out, size_t *n);
 
-/* Before a transfer: destroys the trusted objects an older p11byok left (one RECOVERED line
- * in KMDATA's audit log names them) and refuses (P11BYOK_EFAIL, one line naming it) when a
- * foreign one is there.  Returns 0 or the exit code.  */
+/* Lists the trusted token objects P's session sees (logged in as the user, private ones
+ * too) and refuses (P11BYOK_EFAIL, one line naming it) when a foreign one is there; changes
+ * nothing.  Returns 0 or the exit code.  */
+int trustscan_check(struct p11 *p);
+
+/* As trustscan_check, then destroys the trusted objects an older p11byok left (one
+ * RECOVERED line in KMDATA's audit log names them): right before a command's first change
+ * to the token.  Returns 0 or the exit code.  */
 int trustscan_sweep(struct p11 *p, const char *kmdata, const char *world_hash);
 
 /* The list as JSON: [{kind, class, label, id_hex, may_wrap, why?}] (a new reference). */

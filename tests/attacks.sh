@@ -48,6 +48,17 @@ for k in krsa:RSA:size=2048 kec:EC:curve=P-256 kaes:AES:size=256 kaes2:AES:size=
 	[ "$rc" -eq 0 ] || { echo "Bail out! generate $id"; diag "$T/err"; exit 1; }
 done
 
+# --- 0. a PIN typed where a URI or file name goes never reaches the permanent audit log ---
+lines0=$(wc -l <"$T/kmdata/audit.log")
+run p11 --kmdata "$T/kmdata" --pin-file "$T/pin" --token 'pkcs11:token=byok-world;pin-value=7777' \
+	generate type=AES size=256 ident=leak1
+run p11 --kmdata "$T/kmdata" --pin-file "$T/pin" --token 'pkcs11:token=byok-world;PIN-VALUE=8888' \
+	--json generate type=AES size=256 ident=leak2
+if [ "$(wc -l <"$T/kmdata/audit.log")" -gt "$lines0" ] &&
+	! grep -qE '7777|8888' "$T/kmdata/audit.log" "$T/out" "$T/err"; then
+	ok "a PIN in a token URI reaches neither the audit log's FAILURE lines nor --json"
+else not_ok "PIN in the audit log"; tail -n 2 "$T/kmdata/audit.log" | diag /dev/stdin; fi
+
 # --- 1. a transfer copy of a known value is never wrapped ---
 run probe byok-world "$T/pin" plant-copy kaes
 grep -q "plant-copy=CKR_OK" "$T/out" && ok "the insider plants a known-value copy of kaes" ||
@@ -178,10 +189,21 @@ else not_ok "world after adopt"; fi
 run probe byok-world "$T/so.pin" so-trusted byok-transfer-krsa
 grep -q "so-trusted=CKR_OK" "$T/out" && ok "an older p11byok's transfer key on the token" ||
 	{ not_ok "so-trusted legacy"; diag "$T/out" "$T/err"; }
+expect 1 "trusted object an older p11byok left between modify-acls and package" \
+	"world show counts an older p11byok's trust as trust at rest and fails" -- wp world show
 expect 0 "destroyed 1 trusted object an older p11byok left" \
 	"modify-acls destroys it and says so" -- wp modify-acls --ident kec "${kek[@]}"
 if grep -q '"command":"trust-sweep".*"label":"byok-transfer-krsa".*"result":"RECOVERED"' \
 	"$T/kmdata/audit.log"; then ok "... with a RECOVERED line"; else not_ok "sweep line"; fi
+run probe byok-world "$T/so.pin" so-trusted-loose byok-transfer-kec
+expect 1 "holds a trusted secret key p11byok did not make \(label 'byok-transfer-kec'.*not of its shape" \
+	"a trusted key named as an older p11byok's but of another shape is not taken for one" -- \
+	wp package --ident kec "${kek[@]}" --friendly-name kec -o "$T/byok/kec.byok" "${cards[@]}"
+grep -q '"label":"byok-transfer-kec"' "$T/kmdata/audit.log" &&
+	not_ok "... but it was swept as one" || ok "... and it is left for a person to look at"
+"$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label byok-world --login \
+	--login-type so --so-pin "$(cat "$T/so.pin")" --delete-object --type secrkey \
+	--label byok-transfer-kec >/dev/null 2>&1 || true
 run probe byok-world "$T/so.pin" so-trusted rogue
 expect 1 "holds a trusted secret key p11byok did not make \(label 'rogue'" \
 	"package refuses while a rogue trusted key is on the token" -- \

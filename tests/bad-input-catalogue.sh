@@ -273,7 +273,7 @@ row 2 ".byok file $T/fifo is not a regular file" "inspect of a FIFO" -- pb inspe
 row 2 ".byok file $T/fifo is not a regular file" "import of a FIFO" -- imp "$T/fifo"
 when "$RO" row 2 "cannot write in the kmdata directory $T/kmro: Read-only file system" "import with a read-only kmdata: nothing is unwrapped" -- imp "$T/good.byok" --kmdata "$T/kmro"
 row 2 "$T/kmlink/audit.log is a symbolic link" "import where audit.log is a link" -- imp "$T/good.byok" --kmdata "$T/kmlink"
-row 2 "malformed token URI 'http://cloud'" "import --unwrap-key that is no PKCS#11 URI" -- pb --pin-file "$KIT_CLOUD_PIN_FILE" import "$T/good.byok" --unwrap-key http://cloud
+row 2 "malformed token URI 'REDACTED': URI scheme must be 'pkcs11:'" "import --unwrap-key that is no PKCS#11 URI (not echoed: it may be a PIN)" -- pb --pin-file "$KIT_CLOUD_PIN_FILE" import "$T/good.byok" --unwrap-key http://cloud
 
 # --- audit ---
 row 2 "audit log $T/adir is a directory: give the path of a file" "audit verify of a directory" -- pb audit verify "$T/adir"

@@ -96,7 +96,7 @@ expect 3 "cannot load PKCS#11 module $T/fake.so: " "a file that is not a PKCS#11
 	"$P11BYOK" doctor --module "$T/fake.so"
 expect 3 "no token in module .* matches 'pkcs11:token=nothere'.*doctor" \
 	"token URI that matches nothing" -- p11 doctor --token pkcs11:token=nothere
-expect 2 "malformed token URI 'http://x'.*pkcs11:token=LABEL" "malformed URI" -- \
+expect 2 "malformed token URI 'REDACTED'.*pkcs11:token=LABEL" "malformed URI (not echoed: it may be a PIN)" -- \
 	p11 doctor --token http://x
 expect 2 "has an attribute p11byok does not know" "URI with an unknown attribute" -- \
 	p11 doctor --token 'pkcs11:tokn=byok-world'
@@ -126,6 +126,11 @@ leaks 9876 "a pin-value in an unknown-attribute URI is not echoed" -- \
 	p11 doctor --token 'pkcs11:tokn=byok-world?pin-value=9876'
 leaks 5678 "a pin-source that is no path (the PIN?) is not echoed" -- \
 	p11 doctor --token 'pkcs11:token=byok-world?pin-source=5678'
+leaks s3cretPIN "an attribute name in other case (PIN-VALUE) is not echoed" -- \
+	p11 doctor --token 'pkcs11:token=byok-world;PIN-VALUE=s3cretPIN'
+leaks 8642 "a percent-encoded pin-value name is not echoed" -- \
+	p11 doctor --token 'pkcs11:token=byok-world;pin%2Dvalue=8642'
+leaks 97531 "a PIN given as --token is not echoed" -- p11 doctor --token 97531
 leaks 24680 "--so-pin-file given the SO PIN itself is refused without echoing it" -- \
 	p11 world init --adopt --so-pin-file 24680 --acs-quorum 1/1 --cards-dir "$T/nocards"
 leaks 13579 "--card-pass-file given the passphrase itself is refused without echoing it" -- \

@@ -41,8 +41,11 @@
  *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-login -
  *       logs in as the SO and out again; prints "so-login=CKR_OK" (else fails on C_Login).
  *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-trusted LABEL
- *       as the SO: generates a trusted, wrap-only AES-256 token key labelled LABEL (what an
- *       older p11byok left, "byok-transfer-...", or a rogue one); prints "so-trusted=CKR_...".
+ *       as the SO: generates a trusted, wrap-only AES-256 token key labelled LABEL, of the
+ *       shape an older p11byok gave its transfer keys (with LABEL "byok-transfer-...", what
+ *       it left; with another, a rogue one); prints "so-trusted=CKR_...".
+ *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-trusted-loose LABEL
+ *       the same, but modifiable and with every usage the token defaults to: a look-alike.
  *   p11-probe MODULE TOKEN-LABEL PIN-FILE destroy-world -
  *       without logging in, destroys the world backup key; prints "destroy-world=CKR_...".
  *
@@ -416,7 +419,7 @@ probe_so_plant(const char *der_path, const char *kek_id_hex)
 }
 
 static int
-probe_so_trusted(const char *label)
+probe_so_trusted(const char *label, int loose)
 {
 	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
 	CK_ULONG vlen = 32;
@@ -426,10 +429,16 @@ probe_so_trusted(const char *label)
 		{ CKA_VALUE_LEN, &vlen, sizeof vlen }, { CKA_TOKEN, &yes, 1 },
 		{ CKA_PRIVATE, &no, 1 }, { CKA_LABEL, l, 0 }, { CKA_ID, l, 0 },
 		{ CKA_TRUSTED, &yes, 1 }, { CKA_WRAP, &yes, 1 },
+		/* the older transfer key's flags (git show 12304da:src/transfer.c) */
+		{ CKA_UNWRAP, &no, 1 }, { CKA_ENCRYPT, &no, 1 }, { CKA_DECRYPT, &no, 1 },
+		{ CKA_SIGN, &no, 1 }, { CKA_VERIFY, &no, 1 }, { CKA_DERIVE, &no, 1 },
+		{ CKA_SENSITIVE, &yes, 1 }, { CKA_EXTRACTABLE, &yes, 1 },
+		{ CKA_WRAP_WITH_TRUSTED, &yes, 1 }, { CKA_MODIFIABLE, &no, 1 },
 	};
 	snprintf(l, sizeof l, "%s", label);
 	t[3].ulValueLen = t[4].ulValueLen = strlen(l);
-	printf("so-trusted=%s\n", rvname(f->C_GenerateKey(s, &gen, t, sizeof t / sizeof t[0], &h)));
+	printf("so-trusted=%s\n", rvname(f->C_GenerateKey(s, &gen, t,
+	    loose ? 7 : sizeof t / sizeof t[0], &h)));
 	return 0;
 }
 
@@ -513,7 +522,9 @@ main(int argc, char **argv)
 	else if (strcmp(argv[4], "so-login") == 0)
 		r = printf("so-login=CKR_OK\n") < 0;
 	else if (strcmp(argv[4], "so-trusted") == 0)
-		r = probe_so_trusted(argv[5]);
+		r = probe_so_trusted(argv[5], 0);
+	else if (strcmp(argv[4], "so-trusted-loose") == 0)
+		r = probe_so_trusted(argv[5], 1);
 	else if (strcmp(argv[4], "so-plant") == 0)
 		r = probe_so_plant(argv[5], argc > 6 ? argv[6] : "");
 	else if (strcmp(argv[4], "unwrap") == 0)

@@ -153,8 +153,8 @@ row 2 "bad.yaml:3:9: field 'kmdata' is 6000 bytes long: it takes at most 4095" "
 row 2 "bad.yaml:19:12: ident '$(printf '%0100d' 0 | tr 0 a)' must be 1 to 64 digits" "a 100-byte ident" "s/ident: ec-key/ident: $(printf '%0100d' 0 | tr 0 a)/"
 
 # Values resolved later, checked where they are written.
-row 2 "bad.yaml:2:8: malformed token URI 'byok-world': URI scheme must be 'pkcs11:'; write it as pkcs11:token=LABEL" "a token label without pkcs11:" 's/^token: .*/token: byok-world/'
-row 2 "bad.yaml:2:8: token URI 'pkcs11:token=w;colour=blue' has an attribute p11byok does not know" "a token URI attribute p11byok does not know" 's/^token: .*/token: "pkcs11:token=w;colour=blue"/'
+row 2 "bad.yaml:2:8: malformed token URI 'REDACTED': URI scheme must be 'pkcs11:'; write it as pkcs11:token=LABEL" "a token label without pkcs11:" 's/^token: .*/token: byok-world/'
+row 2 "bad.yaml:2:8: token URI 'pkcs11:token=w;colour=REDACTED' has an attribute p11byok does not know" "a token URI attribute p11byok does not know" 's/^token: .*/token: "pkcs11:token=w;colour=blue"/'
 row 2 "bad.yaml:5:12: root_hash 'zz' is not hexadecimal: give the root key hash as the guide prints it" "root_hash not hex (was '--root-hash', when the package was read)" '4a root_hash: zz'
 row 2 "bad.yaml:5:12: root_hash has 8 hex digits: a root key hash is 40 .* or 64" "root_hash too short" '4a root_hash: 59178a47'
 row 2 "bad.yaml:24:14: toolset_dir is for the region's KEK package, and this runbook names no region: set region or remove toolset_dir" "toolset_dir without region" 's|^region: EU|kek_pem: kek.pem\nkek_id: https://v/keys/k/1|'
