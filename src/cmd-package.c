@@ -148,8 +148,10 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	j.kek = kek;
 	if ((r = package_preflight(kmdata, w, &j)) != 0 ||
 	    (r = audit_check_writable(kmdata)) != 0 ||	/* a refusal on a network is logged */
-	    (r = offline_check(ctx_offline(ctx), "package")) != 0 ||
-	    (r = quorum_unlock(q, w)) != 0 ||
+	    (r = offline_check(ctx_offline(ctx), "package")) != 0)
+		goto out;
+	package_approval(a.ident, &j.rec->spec, j.rec, kek, path);
+	if ((r = quorum_unlock(q, w)) != 0 ||
 	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = transfer(ctx, p, q, w, &j, &m)) != 0)
 		goto out;

@@ -405,6 +405,25 @@ package_all(struct batch *b, struct progress *pr)
 	return 0;
 }
 
+/* One line per transfer the quorum approves in this run (package_approval). */
+static int
+approval(const struct batch *b)
+{
+	for (size_t i = 0; i < b->rp->nkeys; i++) {
+		const struct runplan_key *k = &b->rp->keys[i];
+		struct key_simple *rec = NULL;
+		int r;
+		if (k->packaged)
+			continue;
+		if (k->recorded && (r = keyrecord_simple_load(b->rp->kmdata, k->ck->ident,
+		    &rec)) != 0)
+			return r;
+		package_approval(k->ck->ident, &k->ck->spec, rec, k->kek->kek, k->byok);
+		key_simple_free(rec);
+	}
+	return 0;
+}
+
 static int
 batch(struct batch *b)
 {
@@ -421,8 +440,9 @@ batch(struct batch *b)
 			    runplan_to_package(rp) == 1 ? "" : "s", rp->cfg->path);
 			return P11BYOK_EUSAGE;
 		}
-		/* The cards are opened before anything changes on the token. */
-		if ((r = quorum_unlock(b->q, b->w)) != 0 ||
+		/* The cards are opened before anything changes on the token, once their
+		 * holders have read what they approve.  */
+		if ((r = approval(b)) != 0 || (r = quorum_unlock(b->q, b->w)) != 0 ||
 		    (r = package_probe(b->p, false, &b->mode)) != 0)
 			return r;
 	}

@@ -405,7 +405,7 @@ adopt_clear_trust(struct p11 *p, struct args *a)
 	static char label[] = WORLD_KEY_LABEL;
 	CK_ATTRIBUTE named[] = { { CKA_LABEL, label, sizeof label - 1 } };
 	struct trusted_obj *t = NULL;
-	CK_OBJECT_HANDLE look[8], world = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE *look = NULL, world = CK_INVALID_HANDLE;
 	CK_ULONG nlook = 0;
 	size_t n = 0, bad = 0;
 	const char *first = NULL, *first_why = "";
@@ -415,7 +415,7 @@ adopt_clear_trust(struct p11 *p, struct args *a)
 	if ((r = trustscan_list(p, &t, &n)) != 0)
 		return r;
 	r = P11BYOK_EFAIL;
-	if ((rv = p11attr_find(p, named, 1, look, 8, &nlook)) != CKR_OK) {
+	if ((rv = p11attr_find_all(p, named, 1, &look, &nlook)) != CKR_OK) {
 		msg_ck(rv, "cannot search token '%s' for world keys", p11_token_label(p));
 		goto out;
 	}
@@ -477,6 +477,7 @@ adopt_clear_trust(struct p11 *p, struct args *a)
 	r = 0;
 out:
 	free(t);
+	free(look);
 	return r;
 }
 

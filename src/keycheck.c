@@ -148,7 +148,7 @@ find_claims(struct p11 *p, const struct objindex *idx, CK_OBJECT_CLASS cls, cons
 	CK_ATTRIBUTE t[] = {
 		{ CKA_CLASS, &cls, sizeof cls }, { CKA_ID, id, 0 },
 	};
-	CK_OBJECT_HANDLE h[MAX_CLAIMS];
+	CK_OBJECT_HANDLE h[MAX_CLAIMS + 1];
 	CK_ULONG n = 0;
 	CK_RV rv;
 
@@ -156,9 +156,16 @@ find_claims(struct p11 *p, const struct objindex *idx, CK_OBJECT_CLASS cls, cons
 	snprintf(id, sizeof id, "%s", ident);
 	t[1].ulValueLen = strlen(id);
 	if (idx != NULL)
-		n = (CK_ULONG)objindex_with_id(idx, cls, ident, h, MAX_CLAIMS);
-	else if ((rv = p11attr_find(p, t, 2, h, MAX_CLAIMS, &n)) != CKR_OK) {
+		n = (CK_ULONG)objindex_with_id(idx, cls, ident, h, MAX_CLAIMS + 1);
+	else if ((rv = p11attr_find(p, t, 2, h, MAX_CLAIMS + 1, &n)) != CKR_OK) {
 		msg_ck(rv, "cannot search token '%s' for ident '%s'", p11_token_label(p), ident);
+		return P11BYOK_EFAIL;
+	}
+	/* More than the caller can hold: the real one could be among those not seen. */
+	if (n > MAX_CLAIMS) {
+		msg_err("token '%s' holds more than %d objects with ident '%s': someone made "
+		    "look-alikes; p11byok uses none of them (p11byok world show --pin-file F lists "
+		    "them)", p11_token_label(p), MAX_CLAIMS, ident);
 		return P11BYOK_EFAIL;
 	}
 	for (CK_ULONG i = 0; i < n; i++) {

@@ -9,6 +9,7 @@
 #include "keyrecord.h"
 #include "msg.h"
 #include "proof.h"
+#include "pubkey.h"
 #include "transfer.h"
 #include "wrap.h"
 
@@ -142,6 +143,29 @@ package_preflight(const char *kmdata, const struct world *w, struct package_job 
 out:
 	key_xferacld_free(x);
 	return r;
+}
+
+void
+package_approval(const char *ident, const struct keyspec *spec, const struct key_simple *rec,
+    const struct kek *kek, const char *path)
+{
+	char kind[64], what[128] = "", fp[65];
+	EVP_PKEY *pk = NULL;
+
+	keyspec_name(spec, kind, sizeof kind);
+	if (rec == NULL)
+		snprintf(what, sizeof what, "made by this run");
+	else if (rec->public_pem != NULL && (pk = pubkey_from_pem(rec->public_pem)) != NULL &&
+	    pubkey_fingerprint(pk, fp) == 0)
+		snprintf(what, sizeof what, "public key SHA-256 %s", fp);
+	else if (rec->check_value != NULL)
+		snprintf(what, sizeof what, "check value %s", rec->check_value);
+	else
+		snprintf(what, sizeof what, "no check value");
+	EVP_PKEY_free(pk);
+	msg_out("Approving:       key '%s' (%s, %s) to KEK %s (SHA-256 %s, %s) into %s\n", ident,
+	    kind, what, kek->kid, kek->fingerprint, kek->attested ? "attested" : "NOT attested",
+	    path);
 }
 
 int

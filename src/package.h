@@ -56,6 +56,12 @@ struct package_mode {
  * line.  */
 int package_preflight(const char *kmdata, const struct world *w, struct package_job *j);
 
+/* Says what the card holders approve, before they give their passphrases: key IDENT (SPEC;
+ * REC's public key fingerprint or check value, or, with REC NULL, that this run makes it),
+ * the KEK it goes to and the file it goes into.  One line.  */
+void package_approval(const char *ident, const struct keyspec *spec,
+    const struct key_simple *rec, const struct kek *kek, const char *path);
+
 /* Whether the module can scope a transfer's trust (wrap templates enforced) and which path
  * the wrap takes; refuses a module that does not enforce CKA_WRAP_TEMPLATE.  Needs a
  * session; the private-name probe runs when the user is logged in.  0 or the exit code. */

@@ -274,6 +274,8 @@ expect 0 "key-21 .*key generated, transfer copy made, package written" \
 	"a new key in a runbook is generated, copied and packaged" -- "$P11BYOK" run "$R/one.yaml"
 assert "... with the quorum approving exactly its one transfer" \
 	grep -q "approving 1 transfer as the security officer" "$T/out"
+assert "... and names that one transfer to the card holders" \
+	test "$(grep -c "^Approving: *key '" "$T/out")" = 1
 
 # --- killed between two file writes, run again: nothing lost, nothing recorded twice ---
 # tests/killpoint.so kills the run just before its Nth audit line (a step done on the token

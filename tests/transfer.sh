@@ -148,6 +148,11 @@ for k in $keys; do
 	expect 0 "Result: SUCCESS" "package $id for the PEM KEK, cards 2 and 3" -- wp --token "$W" \
 		package --ident "$id" --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
 		--friendly-name "soft-$id" -o "$f" "${cards23[@]}"
+	if [ "$type" != AES ]; then
+		fp=$(openssl pkey -pubin -in "$T/$id.pub" -outform DER | sha256sum | cut -d' ' -f1)
+		assert "the holders are told what they approve: $id, its public key, the KEK" \
+			grep -q "^Approving: *key '$id' (.*public key SHA-256 $fp) to KEK $SOFT_ID .*NOT attested) into $f$" "$T/out"
+	fi
 	byok_open "$f" "$SOFT_KEY" "$T/key" 2>"$T/err"
 	if [ "$type" = AES ]; then
 		openssl enc -d -aes-256-cbc -nopad -K "$(xxd -p -c 64 "$T/key")" -iv $IV \
