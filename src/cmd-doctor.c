@@ -177,7 +177,7 @@ trust_section(struct p11 *p, bool logged_in, bool *bad, int *r)
 {
 	struct trusted_obj *t = NULL;
 	CK_OBJECT_HANDLE wk = CK_INVALID_HANDLE;
-	bool enforced = false, names = false;
+	bool enforced = false, names = false, fixed = false;
 	json_t *o = json_object(), *jn = json_null(), *jp = json_null();
 	size_t n = 0, foreign = 0;
 	CK_RV rv;
@@ -191,6 +191,12 @@ trust_section(struct p11 *p, bool logged_in, bool *bad, int *r)
 		    "a key its CKA_WRAP_TEMPLATE excludes)" : "NOT ENFORCED: the quorum's trust "
 		    "cannot be kept to one key; p11byok does not transfer on this module");
 	*bad = !enforced;
+	if ((rv = transfer_probe_wwt_fixed(p, &fixed)) != CKR_OK)
+		msg_out("Wrap-with-trusted: cannot probe (%s)\n", ck_rv_name(rv));
+	else
+		msg_out("Wrap-with-trusted: %s\n", fixed ? "fixed at birth (a key that has it was "
+		    "never wrappable under any key)" : "CAN BE GIVEN LATER: run does not recover a "
+		    "key whose record a crash lost");
 	if (!logged_in) {
 		msg_out("Private names: not probed (needs the user PIN: give --pin-file)\n");
 	} else if ((rv = transfer_probe_private_names(p, &names)) != CKR_OK) {
@@ -226,6 +232,7 @@ trust_section(struct p11 *p, bool logged_in, bool *bad, int *r)
 	json_object_set_new(o, "trusted_objects_complete", json_boolean(logged_in));
 out:
 	json_object_set_new(o, "wrap_template_enforced", json_boolean(enforced));
+	json_object_set_new(o, "wrap_with_trusted_fixed", json_boolean(fixed));
 	json_object_set_new(o, "private_names_compared", jn);
 	json_object_set_new(o, "world_key_protected", jp);
 	free(t);

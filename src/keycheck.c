@@ -119,6 +119,15 @@ check_flags(struct p11 *p, CK_OBJECT_HANDLE h, const struct flag *flags, size_t 
 	return 0;
 }
 
+int
+keycheck_birth(struct p11 *p, CK_OBJECT_HANDLE h, const char *what)
+{
+	int r;
+	if ((r = check_flags(p, h, on_token, 1, what)) != 0)
+		return r;
+	return check_flags(p, h, birth, sizeof birth / sizeof birth[0], what);
+}
+
 /* Reads TYPE of H into *OUT (malloc'd); an attribute the object lacks gives *OUT NULL. */
 static int
 read_bytes(struct p11 *p, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, const char *name,
@@ -361,8 +370,7 @@ keycheck_target(struct p11 *p, const struct objindex *idx, const struct key_simp
 		    k->ident, p11_token_label(p));
 		return P11BYOK_EFAIL;
 	}
-	if ((r = check_flags(p, c->target, on_token, 1, what)) != 0 ||
-	    (r = check_flags(p, c->target, birth, sizeof birth / sizeof birth[0], what)) != 0 ||
+	if ((r = keycheck_birth(p, c->target, what)) != 0 ||
 	    (r = read_public_part(p, c->target, k->spec.type, what, c)) != 0)
 		goto out;
 	if (k->spec.type == KEY_AES) {

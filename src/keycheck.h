@@ -53,6 +53,11 @@ int keycheck_copy(struct p11 *p, const struct objindex *idx, const char *ident,
 int keycheck_made_copy(struct p11 *p, const char *ident, CK_OBJECT_HANDLE copy,
     struct keycheck *c);
 
+/* Checks that key H (WHAT names it in the refusal) is a token object as generate makes it:
+ * private, sensitive and always so, extractable only under trusted keys, born on the
+ * token.  0 or P11BYOK_EFAIL after one line.  */
+int keycheck_birth(struct p11 *p, CK_OBJECT_HANDLE h, const char *what);
+
 void keycheck_clear(struct keycheck *c);
 
 #endif

@@ -3,12 +3,14 @@
 #include "keygen.h"
 #include "audit.h"
 #include "digest.h"
+#include "keycheck.h"
 #include "keyfind.h"
 #include "keyrecord.h"
 #include "msg.h"
 #include "p11attr.h"
 #include "pkcs11-extra.h"
 #include "pubkey.h"
+#include "transfer.h"
 #include "world.h"
 
 #include <openssl/core_names.h>
@@ -439,20 +441,37 @@ out:
 }
 
 /* Whether KEY (and PUB) on the token are what generate makes for KS: born on the token,
- * sensitive, extractable only under trusted keys, of KS's type and size.  */
+ * sensitive since, extractable only under trusted keys (and the module keeps that flag from
+ * being given later), of KS's type and size, PUB the public half of KEY.  An insider with the
+ * user PIN could otherwise plant under the ident a key whose value they know, for the run to
+ * record and transfer.  0, or the exit code after one line.  */
 static int
 check_unrecorded(struct p11 *p, const struct keyspec *ks, const char *ident,
     enum key_type type, CK_OBJECT_HANDLE key, CK_OBJECT_HANDLE pub)
 {
-	bool local = false, sens = false, extr = false, wwt = false, ok;
-	EVP_PKEY *pk = NULL;
+	EVP_PKEY *pk = NULL, *inkey = NULL;
 	CK_ULONG vlen = 0;
+	char what[128];
+	bool fixed = false, ok, proven = false;
+	CK_RV rv;
+	int r;
 
-	(void)p11attr_bool(p, key, CKA_LOCAL, &local);
-	(void)p11attr_bool(p, key, CKA_SENSITIVE, &sens);
-	(void)p11attr_bool(p, key, CKA_EXTRACTABLE, &extr);
-	(void)p11attr_bool(p, key, CKA_WRAP_WITH_TRUSTED, &wwt);
-	ok = type == ks->type && local && sens && extr && wwt;
+	snprintf(what, sizeof what, "key '%s' (on the token, no key record)", ident);
+	if ((rv = transfer_probe_wwt_fixed(p, &fixed)) != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' whether CKA_WRAP_WITH_TRUSTED can be given later",
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	if (!fixed) {
+		msg_err("token '%s' holds key '%s' without a key record, and lets "
+		    "CKA_WRAP_WITH_TRUSTED be set after birth, so nothing shows it was never "
+		    "wrapped out: p11byok does not record it; destroy it and run again",
+		    p11_token_label(p), ident);
+		return P11BYOK_EUSAGE;
+	}
+	if ((r = keycheck_birth(p, key, what)) != 0)
+		return P11BYOK_EUSAGE;
+	ok = type == ks->type;
 	if (ok && type == KEY_AES)
 		ok = p11attr_ulong(p, key, CKA_VALUE_LEN, &vlen) == CKR_OK && vlen == ks->bits / 8;
 	if (ok && type != KEY_AES) {
@@ -469,12 +488,22 @@ check_unrecorded(struct p11 *p, const struct keyspec *ks, const char *ident,
 			    (strcmp(want, "P-384") == 0 && strcmp(group, "secp384r1") == 0) ||
 			    (strcmp(want, "P-521") == 0 && strcmp(group, "secp521r1") == 0));
 		}
+		/* The public object must be the private key's half: the modulus (or point) the
+		 * private object shows, else a signature by it.  */
+		if (ok && (rv = pubkey_of_object(p, key, &inkey)) == CKR_OK && inkey != NULL)
+			ok = EVP_PKEY_eq(inkey, pk) == 1;
+		else if (ok && rv == CKR_OK && type == KEY_EC)
+			ok = pubkey_proven(p, key, false, pk, &proven) == CKR_OK && proven;
+		else if (ok)
+			ok = false;
 	}
 	EVP_PKEY_free(pk);
+	EVP_PKEY_free(inkey);
 	if (!ok) {
 		msg_err("token '%s' holds a key with ident '%s' but no key record, and it is not "
-		    "a world-bound key as the runbook describes it: delete it or choose another "
-		    "ident", p11_token_label(p), ident);
+		    "a world-bound key as the runbook describes it (type, size, or a public key "
+		    "object that is its own): delete it or choose another ident",
+		    p11_token_label(p), ident);
 		return P11BYOK_EUSAGE;
 	}
 	return 0;

@@ -17,12 +17,14 @@ static CK_OBJECT_CLASS cls_private = CKO_PRIVATE_KEY, cls_secret = CKO_SECRET_KE
 static CK_KEY_TYPE ckk_rsa = CKK_RSA, ckk_ec = CKK_EC, ckk_aes = CKK_AES;
 
 /* A template under construction: add() points at values that outlive it, add_bytes()
- * copies them into its own store.  */
+ * copies them into its own store.  One that did not fit is FULL, and never used: a wrap
+ * template missing an attribute would trust more than it says.  */
 struct tmpl {
 	CK_ATTRIBUTE a[40];
 	CK_ULONG n;
 	unsigned char store[4096];
 	size_t used;
+	bool full;
 };
 
 static void
@@ -30,22 +32,46 @@ add(struct tmpl *t, CK_ATTRIBUTE_TYPE type, void *value, CK_ULONG len)
 {
 	if (t->n < sizeof t->a / sizeof t->a[0])
 		t->a[t->n++] = (CK_ATTRIBUTE){ type, value, len };
+	else
+		t->full = true;
 }
 
 static void
 add_bytes(struct tmpl *t, CK_ATTRIBUTE_TYPE type, const void *value, size_t len)
 {
-	if (len > sizeof t->store - t->used)
-		return;		/* the module then refuses the template as incomplete */
+	if (len > sizeof t->store - t->used) {
+		t->full = true;
+		return;
+	}
 	memcpy(t->store + t->used, value, len);
 	add(t, type, t->store + t->used, (CK_ULONG)len);
 	t->used += len;
+}
+
+/* Adds WRAP to T as its CKA_WRAP_TEMPLATE.  CKR_OK, or CKR_HOST_MEMORY when either did not
+ * fit (struct tmpl).  */
+static CK_RV
+add_wrap_template(struct tmpl *t, struct tmpl *wrap)
+{
+	add(t, CKA_WRAP_TEMPLATE, wrap->a, wrap->n * sizeof(CK_ATTRIBUTE));
+	return t->full || wrap->full ? CKR_HOST_MEMORY : CKR_OK;
 }
 
 static void
 add_bool(struct tmpl *t, CK_ATTRIBUTE_TYPE type, bool v)
 {
 	add(t, type, v ? &yes : &no, sizeof(CK_BBOOL));
+}
+
+/* The start of every AES-256 session key this file makes: *LEN holds its size.  */
+static void
+aes_session_key(struct tmpl *t, CK_ULONG *len)
+{
+	*len = 32;
+	add(t, CKA_CLASS, &cls_secret, sizeof cls_secret);
+	add(t, CKA_KEY_TYPE, &ckk_aes, sizeof ckk_aes);
+	add(t, CKA_VALUE_LEN, len, sizeof *len);
+	add_bool(t, CKA_TOKEN, false);
 }
 
 /* The usage flags a copy has off, by class (encrypt, wrap and verify exist on secret keys
@@ -82,7 +108,8 @@ transfer_make_copy(struct p11 *p, CK_OBJECT_HANDLE target, const char *ident,
 		add_bool(&t, CKA_TOKEN, false);
 	usage_off(&t, type == KEY_AES);
 	add_bool(&t, CKA_MODIFIABLE, false);
-	rv = p11_fn(p)->C_CopyObject(p11_session(p), target, t.a, t.n, out);
+	rv = t.full ? CKR_HOST_MEMORY :
+	    p11_fn(p)->C_CopyObject(p11_session(p), target, t.a, t.n, out);
 	if (rv != CKR_OK) {
 		*out = CK_INVALID_HANDLE;
 		msg_ck(rv, "cannot make the reduced-permission copy of '%s' on token '%s' "
@@ -167,13 +194,11 @@ static CK_RV
 make_transfer_key(struct p11 *p, const char *label, struct tmpl *wrap, CK_OBJECT_HANDLE *out)
 {
 	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
-	CK_ULONG len = 32;
+	CK_ULONG len;
 	struct tmpl t = { .n = 0 };
+	CK_RV rv;
 
-	add(&t, CKA_CLASS, &cls_secret, sizeof cls_secret);
-	add(&t, CKA_KEY_TYPE, &ckk_aes, sizeof ckk_aes);
-	add(&t, CKA_VALUE_LEN, &len, sizeof len);
-	add_bool(&t, CKA_TOKEN, false);
+	aes_session_key(&t, &len);
 	add_bool(&t, CKA_PRIVATE, false);
 	add_bytes(&t, CKA_LABEL, label, strlen(label));
 	add_bytes(&t, CKA_ID, label, strlen(label));
@@ -190,7 +215,8 @@ make_transfer_key(struct p11 *p, const char *label, struct tmpl *wrap, CK_OBJECT
 	add_bool(&t, CKA_WRAP_WITH_TRUSTED, true);
 	add_bool(&t, CKA_COPYABLE, false);
 	add_bool(&t, CKA_MODIFIABLE, false);
-	add(&t, CKA_WRAP_TEMPLATE, wrap->a, wrap->n * sizeof(CK_ATTRIBUTE));
+	if ((rv = add_wrap_template(&t, wrap)) != CKR_OK)
+		return rv;
 	return p11_fn(p)->C_GenerateKey(p11_session(p), &gen, t.a, t.n, out);
 }
 
@@ -219,8 +245,10 @@ transfer_key_template(struct p11 *p, struct tmpl *t, CK_OBJECT_HANDLE key, const
 	add_bytes(t, CKA_ID, label, strlen(label));
 	add_bytes(t, CKA_LABEL, label, strlen(label));
 	*kcv_len = 0;
-	if ((rv = p11attr_get(p, key, CKA_CHECK_VALUE, &v, &vlen)) == CKR_OK && vlen > 0 &&
-	    vlen <= 16) {
+	/* A check value too long to bind would leave the KEK's template looser than it says. */
+	if ((rv = p11attr_get(p, key, CKA_CHECK_VALUE, &v, &vlen)) == CKR_OK && vlen > 16)
+		rv = CKR_ATTRIBUTE_VALUE_INVALID;
+	else if (rv == CKR_OK && vlen > 0) {
 		memcpy(kcv, v, vlen);
 		*kcv_len = vlen;
 		add(t, CKA_CHECK_VALUE, kcv, *kcv_len);
@@ -261,8 +289,8 @@ make_kek(struct p11 *p, EVP_PKEY *kek, const char *label, struct tmpl *wrap,
 	add_bool(&t, CKA_DERIVE, false);
 	add_bool(&t, CKA_COPYABLE, false);
 	add_bool(&t, CKA_MODIFIABLE, false);
-	add(&t, CKA_WRAP_TEMPLATE, wrap->a, wrap->n * sizeof(CK_ATTRIBUTE));
-	rv = p11_fn(p)->C_CreateObject(p11_session(p), t.a, t.n, out);
+	if ((rv = add_wrap_template(&t, wrap)) == CKR_OK)
+		rv = p11_fn(p)->C_CreateObject(p11_session(p), t.a, t.n, out);
 out:
 	free(n);
 	free(e);
@@ -327,28 +355,27 @@ transfer_revoke(struct p11 *p, struct transfer_trust *t)
 	return first;
 }
 
-/* A public session AES-256 key for the probes, with FLAG set to V, and a wrap template when
- * WRAP is not NULL; PRIV makes it a private object (user session only).  */
+/* A session AES-256 key for the probes with CKA_ID ID (decrypt on for "p11byok-probe-b"),
+ * and a wrap template when WRAP is not NULL; PRIV makes it a private object (user session
+ * only).  */
 static CK_RV
 probe_key(struct p11 *p, bool priv, const char *id, struct tmpl *wrap, CK_OBJECT_HANDLE *out)
 {
 	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
-	CK_ULONG len = 32;
+	CK_ULONG len;
 	struct tmpl t = { .n = 0 };
+	CK_RV rv;
 
-	add(&t, CKA_CLASS, &cls_secret, sizeof cls_secret);
-	add(&t, CKA_KEY_TYPE, &ckk_aes, sizeof ckk_aes);
-	add(&t, CKA_VALUE_LEN, &len, sizeof len);
-	add_bool(&t, CKA_TOKEN, false);
+	aes_session_key(&t, &len);
 	add_bool(&t, CKA_PRIVATE, priv);
 	add_bytes(&t, CKA_ID, id, strlen(id));
 	add_bool(&t, CKA_SENSITIVE, false);
 	add_bool(&t, CKA_EXTRACTABLE, true);
 	add_bool(&t, CKA_WRAP, wrap != NULL);
 	add_bool(&t, CKA_DECRYPT, strcmp(id, "p11byok-probe-b") == 0);
-	if (wrap != NULL)
-		add(&t, CKA_WRAP_TEMPLATE, wrap->a, wrap->n * sizeof(CK_ATTRIBUTE));
 	*out = CK_INVALID_HANDLE;
+	if (wrap != NULL && (rv = add_wrap_template(&t, wrap)) != CKR_OK)
+		return rv;
 	return p11_fn(p)->C_GenerateKey(p11_session(p), &gen, t.a, t.n, out);
 }
 
@@ -426,4 +453,27 @@ transfer_probe_private_names(struct p11 *p, bool *honoured)
 	rv = probe(p, true, &wrap, &a_ok, &b_refused);
 	*honoured = rv == CKR_OK && a_ok && b_refused;
 	return rv;
+}
+
+CK_RV
+transfer_probe_wwt_fixed(struct p11 *p, bool *fixed)
+{
+	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_ATTRIBUTE on = { CKA_WRAP_WITH_TRUSTED, &yes, sizeof yes };
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct tmpl t = { .n = 0 };
+	CK_ULONG len;
+	CK_RV rv, rv2;
+
+	*fixed = false;
+	aes_session_key(&t, &len);
+	add_bool(&t, CKA_PRIVATE, false);
+	add_bool(&t, CKA_EXTRACTABLE, true);
+	add_bool(&t, CKA_WRAP_WITH_TRUSTED, false);
+	if ((rv = p11_fn(p)->C_GenerateKey(p11_session(p), &gen, t.a, t.n, &h)) != CKR_OK)
+		return rv;
+	rv = p11_fn(p)->C_SetAttributeValue(p11_session(p), h, &on, 1);
+	*fixed = rv != CKR_OK;
+	rv2 = p11_fn(p)->C_DestroyObject(p11_session(p), h);
+	return rv2;
 }

@@ -67,4 +67,9 @@ CK_RV transfer_probe_template(struct p11 *p, bool *enforced);
  * where it does, the trust names the copy too.  CKR_OK with *HONOURED, or a CK_RV.  */
 CK_RV transfer_probe_private_names(struct p11 *p, bool *honoured);
 
+/* Whether CKA_WRAP_WITH_TRUSTED, once false, stays false (a session key born without it
+ * cannot be given it): only then does a key that has it now show it was never wrapped under
+ * an untrusted key.  CKR_OK with *FIXED, or the CK_RV of a call that failed.  */
+CK_RV transfer_probe_wwt_fixed(struct p11 *p, bool *fixed);
+
 #endif

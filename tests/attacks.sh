@@ -10,7 +10,9 @@
 #      before the token was adopted: adopt refuses, or with --purge-trusted removes them;
 #   5. an SO-made trusted object on an established world: an older p11byok's is swept and
 #      logged, anyone else's stops every transfer and turns world show and doctor red;
-#   6. someone who can write kmdata plants a .byok with a package line, unsealed or sealed
+#   6. an insider plants a key under a runbook's ident (a known value, a value read before
+#      it was made sensitive, a key pair with another key's public object): never recorded;
+#   7. someone who can write kmdata plants a .byok with a package line, unsealed or sealed
 #      as p11byok seals (the chain has no key): run takes neither as done.
 . "$(dirname "$0")/lib.sh"
 need openssl jq xxd sha256sum
@@ -214,23 +216,42 @@ expect 1 "holds trust p11byok did not give" "doctor fails on it" -- wp doctor
 run wp world show
 grep -q "Trusted objects: 2 " "$T/out" && ok "world show lists both trusted objects" ||
 	{ not_ok "world show listing"; diag "$T/out"; }
-# --- 6. a planted .byok with a forged package line ---
-[ -x "${FORGE_AUDIT:-}" ] || { skip "tests/forge-audit not built"; done_testing; exit; }
 "$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label byok-world --login \
 	--login-type so --so-pin "$(cat "$T/so.pin")" --delete-object --type secrkey \
 	--label rogue >/dev/null 2>&1 || true
 mkdir -m 700 "$T/rb-out"
-book() {	# book FILE IDENT...: a runbook packaging those RSA-2048 keys for the PEM KEK
-	local f=$1 id
+book() {	# book FILE IDENT[:TYPE:SIZE]...: a runbook packaging those keys (RSA-2048 by
+	local f=$1 k id type size	# default) for the PEM KEK
 	shift
 	printf 'module: %s\ntoken: %s\nkmdata: %s\npin_file: %s\noffline: off\nkek_pem: %s\nkek_id: %s\noutput_dir: %s\ncards:\n  - file: %s\n    pass_file: %s\n  - file: %s\n    pass_file: %s\nkeys:\n' \
 		"$SOFTHSM2_MODULE" "$W" "$T/kmdata" "$T/pin" "$T/kek.pem" "$KID" "$T/rb-out" \
 		"$T/cards/card-1-of-3.acs" "$T/pass1" "$T/cards/card-2-of-3.acs" "$T/pass2" >"$f"
-	for id in "$@"; do
-		printf '  - ident: %s\n    type: RSA\n    size: 2048\n    friendly_name: %s\n' \
-			"$id" "${id^^}" >>"$f"
+	for k in "$@"; do
+		IFS=: read -r id type size <<<"$k"
+		printf '  - ident: %s\n    type: %s\n    size: %s\n    friendly_name: %s\n' \
+			"$id" "${type:-RSA}" "${size:-2048}" "${id^^}" >>"$f"
 	done
 }
+
+# --- 6. a key planted under a runbook's ident is never recorded or transferred ---
+planted() {	# planted PROBE IDENT:TYPE:SIZE REGEX DESC [ARG]: the run refuses the planted key
+	local id=${2%%:*}
+	run probe byok-world "$T/pin" "$1" "$id" ${5:+"$5"}
+	grep -q "$1=CKR_OK" "$T/out" || { not_ok "$1 $id"; diag "$T/out" "$T/err"; }
+	book "$T/plant.yaml" "$2"
+	expect 2 "$3" "run refuses $4" -- "$P11BYOK" --regions "$REGIONS" run "$T/plant.yaml"
+	[ ! -e "$T/kmdata/key_simple_$id" ] && [ ! -e "$T/rb-out/KeyTransferPackage-${id^^}.byok" ] &&
+		ok "... recording and packaging nothing of $id" || not_ok "$id was recorded"
+}
+planted plant-key pk1:AES:256 "key 'pk1' .* refused: CKA_LOCAL is false" \
+	"an AES key of a known value made under a runbook ident"
+planted plant-key-readable pk2:AES:256 "key 'pk2' .* refused: CKA_ALWAYS_SENSITIVE is false" \
+	"a key the token made, whose value was read before it was made sensitive"
+planted plant-pair pk3:RSA:2048 "not a world-bound key as the runbook describes it" \
+	"a key pair whose public key object was replaced by another key's" "$T/atk.der"
+
+# --- 7. a planted .byok with a forged package line ---
+[ -x "${FORGE_AUDIT:-}" ] || { skip "tests/forge-audit not built"; done_testing; exit; }
 book "$T/one.yaml" rk1
 expect 0 "Result: SUCCESS" "run packages rk1" -- "$P11BYOK" --regions "$REGIONS" run "$T/one.yaml"
 book "$T/two.yaml" rk1 rk2

@@ -50,6 +50,14 @@ run p11 doctor --json --pin-file "$T/pin"
 if jq -e '.login == "ok" and .result == "SUCCESS" and (.slots | length) == 2 and
 	.token.label == "byok-world"' "$T/out" >/dev/null; then ok "--json document"
 else not_ok "--json document"; diag "$T/out"; fi
+if jq -e '.trust.wrap_template_enforced == true and .trust.wrap_with_trusted_fixed == true and
+	.trust.trusted_objects_complete == true' "$T/out" >/dev/null; then
+	ok "the trust section: SoftHSMv2 enforces wrap templates and keeps wrap-with-trusted off"
+else not_ok "trust section"; diag "$T/out"; fi
+run p11 doctor --json
+jq -e '.trust.trusted_objects_complete == false' "$T/out" >/dev/null &&
+	ok "without a PIN the trusted objects listed are the public ones, and it says so" ||
+	{ not_ok "trusted_objects_complete without a PIN"; diag "$T/out"; }
 
 # Two initialised tokens: the choice must be explicit.
 softhsm_token second 1234

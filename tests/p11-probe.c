@@ -33,6 +33,15 @@
  *       creates the transfer copy's look-alike: an AES-256 key of a known value (32 bytes
  *       0x41), labelled xferacld-ID with CKA_ID ID, sensitive, extractable, wrap-with-trusted,
  *       every usage off, not modifiable; prints "plant-copy=CKR_...".
+ *   p11-probe MODULE TOKEN-LABEL PIN-FILE plant-key ID
+ *       creates under ident ID (CKA_ID and label) an AES-256 key of a known value (32 bytes
+ *       0x42) with every flag generate gives; prints "plant-key=CKR_...".
+ *   p11-probe MODULE TOKEN-LABEL PIN-FILE plant-key-readable ID
+ *       generates AES-256 key ID not sensitive, reads its value, then makes it sensitive;
+ *       prints "plant-key-readable=CKR_..." (the last call's answer).
+ *   p11-probe MODULE TOKEN-LABEL PIN-FILE plant-pair ID PUB.der
+ *       generates an RSA-2048 key pair ID as generate does, then replaces its public key
+ *       object by one of PUB.der (another key); prints "plant-pair=CKR_...".
  *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-plant KEK.der [KEKID-HEX]
  *       as the SO (the PIN file holds the SO PIN): a trusted AES-256 "world key" of a known
  *       value (label byok-world-key, id world), and a trusted, wrap-only RSA public key of
@@ -328,6 +337,43 @@ probe_plant_copy(const char *id)
 	return 0;
 }
 
+/* An AES-256 key under ident ID: of a known value (C_CreateObject), or generated readable
+ * and made sensitive after its value was read (READABLE).  */
+static int
+probe_plant_key(char *id, int readable)
+{
+	static unsigned char value[32];
+	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_ULONG vlen = 32;
+	unsigned char got[64];
+	CK_OBJECT_HANDLE h;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_TOKEN, &yes, 1 }, { CKA_PRIVATE, &yes, 1 },
+		{ CKA_LABEL, id, strlen(id) }, { CKA_ID, id, strlen(id) },
+		{ CKA_EXTRACTABLE, &yes, 1 }, { CKA_WRAP_WITH_TRUSTED, &yes, 1 },
+		{ CKA_ENCRYPT, &yes, 1 }, { CKA_DECRYPT, &yes, 1 },
+		{ CKA_SENSITIVE, readable ? &no : &yes, 1 },
+		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
+		{ CKA_VALUE, value, sizeof value }, { CKA_VALUE_LEN, &vlen, sizeof vlen },
+	};
+	CK_ATTRIBUTE read = { CKA_VALUE, got, sizeof got }, sens = { CKA_SENSITIVE, &yes, 1 };
+	CK_RV rv;
+
+	memset(value, 0x42, sizeof value);
+	if (!readable) {
+		printf("plant-key=%s\n", rvname(f->C_CreateObject(s, t, 12, &h)));
+		return 0;
+	}
+	t[11] = t[12];		/* generated: CKA_VALUE_LEN in place of CKA_VALUE */
+	if ((rv = f->C_GenerateKey(s, &gen, t, 12, &h)) != CKR_OK ||
+	    (rv = f->C_GetAttributeValue(s, h, &read, 1)) != CKR_OK)
+		return die("generate a readable key", rv);
+	printf("plant-key-readable=%s\n", rvname(f->C_SetAttributeValue(s, h, &sens, 1)));
+	return 0;
+}
+
 /* KEK.der's modulus and exponent, through the OpenSSL command line's text output being
  * no option here: the DER is parsed by hand (SEQUENCE { algid, BIT STRING { SEQUENCE {
  * INTEGER n, INTEGER e } } }).  */
@@ -366,6 +412,52 @@ rsa_spki(unsigned char *der, size_t dlen, unsigned char **n, size_t *nlen,
 	if (*p++ != 0x02 || der_len(&p, end, elen))
 		return -1;
 	*e = der + (p - der);
+	return 0;
+}
+
+/* A key pair ID as generate makes it, whose public key object is then PUB.der's. */
+static int
+probe_plant_pair(char *id, const char *pub)
+{
+	CK_MECHANISM gen = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_ULONG bits = 2048;
+	CK_BYTE e65537[] = { 1, 0, 1 };
+	static unsigned char der[4096];
+	unsigned char *n = NULL, *e = NULL;
+	size_t dlen, nlen = 0, elen = 0;
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE kt = CKK_RSA;
+	CK_OBJECT_HANDLE hpub, hpriv;
+	FILE *fp = fopen(pub, "rb");
+	CK_RV rv;
+
+	if (fp == NULL)
+		return die("cannot open PUB.der", CKR_ARGUMENTS_BAD);
+	dlen = fread(der, 1, sizeof der, fp);
+	fclose(fp);
+	if (rsa_spki(der, dlen, &n, &nlen, &e, &elen) != 0)
+		return die("PUB.der is not an RSA SubjectPublicKeyInfo", CKR_ARGUMENTS_BAD);
+	CK_ATTRIBUTE pubt[] = {
+		{ CKA_TOKEN, &yes, 1 }, { CKA_LABEL, id, strlen(id) },
+		{ CKA_ID, id, strlen(id) }, { CKA_MODULUS_BITS, &bits, sizeof bits },
+		{ CKA_PUBLIC_EXPONENT, e65537, sizeof e65537 }, { CKA_VERIFY, &yes, 1 },
+	};
+	CK_ATTRIBUTE privt[] = {
+		{ CKA_TOKEN, &yes, 1 }, { CKA_PRIVATE, &yes, 1 },
+		{ CKA_LABEL, id, strlen(id) }, { CKA_ID, id, strlen(id) },
+		{ CKA_SENSITIVE, &yes, 1 }, { CKA_EXTRACTABLE, &yes, 1 },
+		{ CKA_WRAP_WITH_TRUSTED, &yes, 1 }, { CKA_SIGN, &yes, 1 },
+	};
+	CK_ATTRIBUTE other[] = {
+		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
+		{ CKA_TOKEN, &yes, 1 }, { CKA_LABEL, id, strlen(id) },
+		{ CKA_ID, id, strlen(id) }, { CKA_MODULUS, n, nlen },
+		{ CKA_PUBLIC_EXPONENT, e, elen }, { CKA_VERIFY, &yes, 1 },
+	};
+	if ((rv = f->C_GenerateKeyPair(s, &gen, pubt, 6, privt, 8, &hpub, &hpriv)) != CKR_OK ||
+	    (rv = f->C_DestroyObject(s, hpub)) != CKR_OK)
+		return die("generate the pair", rv);
+	printf("plant-pair=%s\n", rvname(f->C_CreateObject(s, other, 8, &hpub)));
 	return 0;
 }
 
@@ -519,6 +611,12 @@ main(int argc, char **argv)
 		r = probe_wrap_trusted(argv[5]);
 	else if (strcmp(argv[4], "plant-copy") == 0)
 		r = probe_plant_copy(argv[5]);
+	else if (strcmp(argv[4], "plant-key") == 0)
+		r = probe_plant_key(argv[5], 0);
+	else if (strcmp(argv[4], "plant-key-readable") == 0)
+		r = probe_plant_key(argv[5], 1);
+	else if (strcmp(argv[4], "plant-pair") == 0 && argc > 6)
+		r = probe_plant_pair(argv[5], argv[6]);
 	else if (strcmp(argv[4], "so-login") == 0)
 		r = printf("so-login=CKR_OK\n") < 0;
 	else if (strcmp(argv[4], "so-trusted") == 0)
