@@ -2,6 +2,7 @@
 #include "config.h"
 #include "acls.h"
 #include "audit.h"
+#include "fsutil.h"
 #include "keycheck.h"
 #include "keyrecord.h"
 #include "msg.h"
@@ -9,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int
 record(const char *kmdata, const struct world *w, struct p11 *p, const char *ident,
@@ -68,6 +70,9 @@ acls_copy(struct p11 *p, const char *kmdata, const struct world *w,
 	struct keycheck c;
 	CK_OBJECT_HANDLE made = CK_INVALID_HANDLE;
 	const char *ident = rec->ident;
+	char *old = NULL;
+	size_t old_len = 0;
+	CK_RV rv;
 	int r;
 
 	res->copy_reused = false;
@@ -86,14 +91,28 @@ acls_copy(struct p11 *p, const char *kmdata, const struct world *w,
 	    (r = keycheck_made_copy(p, ident, made, &c)) != 0) {
 		goto out;
 	}
-	if ((r = record(kmdata, w, p, ident, kek, region, native)) != 0 ||
-	    (r = audit(kmdata, w, p, ident, kek, res->record, native, res->copy_reused)) != 0)
+	/* The record a rerun replaces is kept, to go back in place when the audit line cannot
+	 * be written: a record no SUCCESS line accounts for is not left behind.  */
+	if (access(res->record, F_OK) == 0 && (r = fs_read_file(res->record, "transfer copy "
+	    "record", 1 << 16, &old, &old_len)) != 0)
 		goto out;
+	if ((r = record(kmdata, w, p, ident, kek, region, native)) != 0)
+		goto out;
+	if ((r = audit(kmdata, w, p, ident, kek, res->record, native, res->copy_reused)) != 0) {
+		if ((old != NULL ? fs_write_atomic(res->record, old, old_len, 0600, true) :
+		    unlink(res->record)) != 0)
+			msg_warn("%s could not be put back as it was: check it before package",
+			    res->record);
+		goto out;
+	}
 	made = CK_INVALID_HANDLE;
 out:
 	/* All or nothing: a copy this failed run made is taken off again. */
-	if (made != CK_INVALID_HANDLE)
-		(void)p11_fn(p)->C_DestroyObject(p11_session(p), made);
+	if (made != CK_INVALID_HANDLE &&
+	    (rv = p11_fn(p)->C_DestroyObject(p11_session(p), made)) != CKR_OK)
+		msg_warn("the transfer copy this run made of '%s' could not be destroyed (%s): "
+		    "the next modify-acls checks and keeps it", ident, ck_rv_name(rv));
+	free(old);
 	keycheck_clear(&c);
 	return r;
 }

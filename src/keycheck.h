@@ -23,7 +23,8 @@ struct keycheck {
 	CK_OBJECT_HANDLE target;
 	CK_OBJECT_HANDLE copy;		/* CK_INVALID_HANDLE until keycheck_copy finds one */
 	bool copy_unproven;		/* the copy passed every check but the public part, which
-					 * this module does not show on a private EC key */
+					 * this module does not show (an EC point on a private
+					 * key, an AES check value) */
 	/* The public part as the token shows it on the target. */
 	unsigned char *modulus, *exponent, *ec_params, *ec_point;
 	size_t modulus_len, exponent_len, ec_params_len, ec_point_len;

@@ -258,9 +258,9 @@ drop_session_copy(struct p11 *p, struct package_job *j)
 	return rv;
 }
 
-/* The EC copy of J, made again from its proven key when the module shows no public point on
- * it (keycheck.h): a session copy of this process, so what is wrapped is known to be the
- * key's, and the token keeps the copy modify-acls made.  */
+/* The copy of J, made again from its proven key when the module shows nothing to compare
+ * the copy with (keycheck.h): a session copy of this process, so what is wrapped is known to
+ * be the key's, and the token keeps the copy modify-acls made.  */
 static int
 session_copy(struct p11 *p, struct package_job *j)
 {

@@ -7,11 +7,13 @@
  *     CALL  append  open(2) with O_APPEND (an audit line about to be added)
  *           link    link(2), the new name (a staged file about to be put in place)
  *
- * Anything else passes straight through.  */
+ * With KILLPOINT_FAIL=1 the call fails with EIO instead (a disk that refuses the write),
+ * and the process goes on.  Anything else passes straight through.  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -39,13 +41,23 @@ is_killpoint(const char *call, const char *path)
 	return plen >= slen && strcmp(path + plen - slen, suffix) == 0 && ++seen == n;
 }
 
+/* Dies, or with KILLPOINT_FAIL set makes the call fail: returns -1 with errno EIO. */
+static int
+hit(void)
+{
+	if (getenv("KILLPOINT_FAIL") == NULL)
+		kill(getpid(), SIGKILL);
+	errno = EIO;
+	return -1;
+}
+
 static int
 forward_open(const char *name, const char *path, int flags, mode_t mode)
 {
 	int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT,
 	    name);
 	if ((flags & O_APPEND) && is_killpoint("append", path))
-		kill(getpid(), SIGKILL);
+		return hit();
 	return real(path, flags, mode);
 }
 
@@ -81,6 +93,6 @@ link(const char *from, const char *to)
 	int (*real)(const char *, const char *) = (int (*)(const char *, const char *))dlsym(
 	    RTLD_NEXT, "link");
 	if (is_killpoint("link", to))
-		kill(getpid(), SIGKILL);
+		return hit();
 	return real(from, to);
 }

@@ -205,6 +205,16 @@ expect 0 "Result: SUCCESS" "a second package of a key, approved again by the quo
 	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
 	--friendly-name again -o "$T/byok/again.byok" "${cards23[@]}"
 
+# A rerun of modify-acls for another KEK whose audit line cannot be written puts the record
+# back as it was (tests/killpoint.so fails the audit log's open with EIO).
+cp "$T/kmdata/key_xferacld_rsa2048" "$T/xferacld.bak"
+LD_PRELOAD=$KILLPOINT_LIB KILLPOINT=append:audit.log:1 KILLPOINT_FAIL=1 \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	run wp --token "$W" modify-acls --ident rsa2048 --region NA --toolset-dir "$TOOLSET" \
+	--root-hash "$KIT_ROOT_HASH"
+if [ "$rc" -ne 0 ] && cmp -s "$T/xferacld.bak" "$T/kmdata/key_xferacld_rsa2048"; then
+	ok "modify-acls whose audit line fails leaves the record it would have replaced"
+else not_ok "record after a failed audit line (exit $rc)"; diag "$T/err"; fi
 expect 0 "intact" "the audit log of the whole flow verifies" -- \
 	"$P11BYOK" --kmdata "$T/kmdata" audit verify
 if grep -q '"command":"modify-acls"' "$T/kmdata/audit.log" &&
