@@ -420,13 +420,19 @@ adopt_clear_trust(struct p11 *p, struct args *a)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (t[i].kind == TRUSTED_WORLD_KEY && world == CK_INVALID_HANDLE) {
+		/* Kept only when no one can destroy it or copy it (a copy may loosen its wrap
+		 * template): else its backups are at the mercy of any session.  */
+		if (t[i].kind == TRUSTED_WORLD_KEY && world == CK_INVALID_HANDLE &&
+		    world_key_protected(p, t[i].h)) {
 			world = t[i].h;
 			continue;
 		}
 		if (bad++ == 0) {
 			first = t[i].label;
-			first_why = t[i].why[0] ? t[i].why : "an older p11byok's transfer object";
+			first_why = t[i].kind == TRUSTED_WORLD_KEY ? "a world key any session can "
+			    "destroy or copy: --purge-trusted makes a new one, and backups under the "
+			    "old one can no longer be restored" : t[i].why[0] ? t[i].why :
+			    "an older p11byok's transfer object";
 		}
 	}
 	/* Untrusted objects named as the world key are look-alikes the tool would trip on. */

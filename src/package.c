@@ -235,6 +235,7 @@ package_grant(struct p11 *p, struct quorum *q, const struct world *w,
 		r = p11_logout_checked(p);
 	else
 		quorum_logout(p);
+	quorum_forget(q);	/* one approval: the SO PIN is not kept past it */
 	/* All or nothing: no trust outlives a failed approval. */
 	for (size_t k = 0; r != 0 && k < n; k++)
 		(void)transfer_revoke(p, &jobs[k]->trust);

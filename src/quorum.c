@@ -123,6 +123,14 @@ load_cards(struct quorum *q, const struct world *w, struct card **cards)
 	return 0;
 }
 
+void
+quorum_forget(struct quorum *q)
+{
+	secret_free(q->pin, q->pin_len);
+	q->pin = NULL;
+	q->pin_len = 0;
+}
+
 int
 quorum_unlock(struct quorum *q, const struct world *w)
 {

@@ -58,4 +58,7 @@ json_t *quorum_cards_json(const struct quorum *q);
 /* Ends the SO session (C_Logout); warns when the token fails. */
 void quorum_logout(struct p11 *p);
 
+/* Wipes the SO PIN the cards rebuilt, once the command needs it no more. */
+void quorum_forget(struct quorum *q);
+
 #endif

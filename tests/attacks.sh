@@ -185,6 +185,24 @@ if [ "$(jq -r .wrapped_key "$T/km-old/key_simple_oaes" 2>/dev/null)" != null ] &
 	ok "the key's backup is under the new world key, the one trusted object"
 else not_ok "world after adopt"; fi
 
+# A world key of an older p11byok, destroyable and copyable, is not kept without a word.
+softhsm_token weak 1111 87654321
+run probe weak "$T/old-so" so-world-weak -
+grep -q "so-world-weak=CKR_OK" "$T/out" || { not_ok "so-world-weak"; diag "$T/out" "$T/err"; }
+mkdir -m 700 "$T/km-weak"
+adopt_weak() {
+	p11 --kmdata "$T/km-weak" --pin-file "$T/old-user" --token pkcs11:token=weak world init \
+		--adopt --so-pin-file "$T/old-so" --acs-quorum 2/3 --cards-dir "$T/cards-weak" \
+		--card-pass-file "$T/pass1" --card-pass-file "$T/pass2" --card-pass-file "$T/pass3" \
+		"$@"
+}
+expect 1 "a world key any session can destroy or copy" \
+	"adopt refuses to keep a world key any session can destroy or copy" -- adopt_weak
+expect 0 "Result: SUCCESS" "with --purge-trusted it makes a protected one instead" -- \
+	adopt_weak --purge-trusted
+expect 0 "Protection: +not destroyable, not copyable" "... which world show confirms" -- \
+	p11 --kmdata "$T/km-weak" --pin-file "$T/old-user" world show
+
 # --- 5. SO-made trust on an established world ---
 "$SO_PIN_TOOL" "$T/cards/card-1-of-3.acs" "$T/pass1" "$T/cards/card-3-of-3.acs" "$T/pass3" \
 	>"$T/so.pin" && chmod 600 "$T/so.pin"

@@ -47,6 +47,10 @@
  *       value (label byok-world-key, id world), and a trusted, wrap-only RSA public key of
  *       KEK.der (DER SubjectPublicKeyInfo: the attacker's) with CKA_ID KEKID-HEX; prints
  *       "so-plant-world=CKR_..." and "so-plant-kek=CKR_...".
+ *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-world-weak -
+ *       as the SO: generates the world key as world init makes it, but destroyable and
+ *       copyable (as before p11byok asked for CKA_DESTROYABLE and CKA_COPYABLE false);
+ *       prints "so-world-weak=CKR_...".
  *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-login -
  *       logs in as the SO and out again; prints "so-login=CKR_OK" (else fails on C_Login).
  *   p11-probe MODULE TOKEN-LABEL SO-PIN-FILE so-trusted LABEL
@@ -534,6 +538,36 @@ probe_so_trusted(const char *label, int loose)
 	return 0;
 }
 
+static int
+probe_so_world_weak(void)
+{
+	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_ULONG vlen = 32;
+	static char label[] = "byok-world-key", id[] = "world";
+	CK_ATTRIBUTE unwrap_t[] = {
+		{ CKA_WRAP_WITH_TRUSTED, &yes, 1 }, { CKA_SENSITIVE, &yes, 1 },
+	};
+	CK_ATTRIBUTE wrap_t[] = { { CKA_MODIFIABLE, &yes, 1 } };
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
+		{ CKA_VALUE_LEN, &vlen, sizeof vlen }, { CKA_TOKEN, &yes, 1 },
+		{ CKA_PRIVATE, &no, 1 }, { CKA_LABEL, label, sizeof label - 1 },
+		{ CKA_ID, id, sizeof id - 1 }, { CKA_TRUSTED, &yes, 1 },
+		{ CKA_WRAP, &yes, 1 }, { CKA_UNWRAP, &yes, 1 }, { CKA_ENCRYPT, &no, 1 },
+		{ CKA_DECRYPT, &no, 1 }, { CKA_SIGN, &no, 1 }, { CKA_VERIFY, &no, 1 },
+		{ CKA_DERIVE, &no, 1 }, { CKA_SENSITIVE, &yes, 1 }, { CKA_EXTRACTABLE, &no, 1 },
+		{ CKA_MODIFIABLE, &no, 1 },
+		{ CKA_UNWRAP_TEMPLATE, unwrap_t, sizeof unwrap_t },
+		{ CKA_WRAP_TEMPLATE, wrap_t, sizeof wrap_t },
+	};
+	CK_OBJECT_HANDLE h;
+	printf("so-world-weak=%s\n", rvname(f->C_GenerateKey(s, &gen, t, sizeof t / sizeof t[0],
+	    &h)));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -617,6 +651,8 @@ main(int argc, char **argv)
 		r = probe_plant_key(argv[5], 1);
 	else if (strcmp(argv[4], "plant-pair") == 0 && argc > 6)
 		r = probe_plant_pair(argv[5], argv[6]);
+	else if (strcmp(argv[4], "so-world-weak") == 0)
+		r = probe_so_world_weak();
 	else if (strcmp(argv[4], "so-login") == 0)
 		r = printf("so-login=CKR_OK\n") < 0;
 	else if (strcmp(argv[4], "so-trusted") == 0)
