@@ -332,11 +332,14 @@ const struct command cmd_doctor = {
 	"(choose one with --token), 3 when the module cannot be loaded or no token is found. With a PIN source (--pin-file, pin-source in the token URI or "
 	"P11BYOK_PIN) it also logs in once, to check the PIN; it never prompts. On an "
 	"initialised token it probes, with session keys it destroys at once, whether the module "
-	"enforces CKA_WRAP_TEMPLATE (exit 1 when not) and, logged in, whether it compares a "
-	"private key's CKA_ID in one; and lists every trusted object at rest with what it may "
-	"wrap: the world key, or anything else, which is marked NOT ACCOUNTED FOR (exit 1). "
+	"enforces CKA_WRAP_TEMPLATE (exit 1 when not), whether CKA_WRAP_WITH_TRUSTED stays off "
+	"once a key is born without it and, logged in, whether it compares a private key's "
+	"CKA_ID in a wrap template; and lists every trusted object at rest with what it may "
+	"wrap: the world key, or anything else, which is marked NOT ACCOUNTED FOR or left by an "
+	"older p11byok (exit 1); without a PIN, the public ones only. "
 	"--json fields: module, slots, token, mechanisms, transfer_path, login, trust "
-	"(wrap_template_enforced, private_names_compared, world_key_protected, "
-	"trusted_objects[]: kind, class, label, id_hex, may_wrap, why), offline, result.",
+	"(wrap_template_enforced, wrap_with_trusted_fixed, private_names_compared, "
+	"world_key_protected, trusted_objects[]: kind, class, label, id_hex, may_wrap, why; "
+	"trusted_objects_complete), offline, result.",
 	opts, run,
 };

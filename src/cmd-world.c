@@ -1125,8 +1125,8 @@ static const struct opt_doc opts[] = {
 	{ "--so-pin-file", "FILE", "init --adopt: the token's current SO PIN (else asked on the "
 	    "terminal)" },
 	{ "--purge-trusted", NULL, "init --adopt: destroy the trusted objects (and world-key "
-	    "look-alikes) the previous security officer left; without it adopting such a token is "
-	    "refused, nothing changed" },
+	    "look-alikes, or a world key any session can destroy or copy) the previous security "
+	    "officer or user left; without it adopting such a token is refused" },
 	{ "--card-pass-file", "FILE", "init: the passphrase of card 1, 2, ... in order (else "
 	    "asked twice on the terminal); check-quorum: of the card in the same position" },
 	{ "--card", "FILE", "check-quorum: an administrator card of the world (give at least "
@@ -1159,14 +1159,15 @@ const struct command cmd_world = {
 	"too for a world whose kmdata was lost. "
 	"show: the world's token, serial, cipher suite, quorum, card fingerprints, world hash, "
 	"the world key's attributes, every trusted object at rest with what it may wrap (any but "
-	"the world key is NOT ACCOUNTED FOR, exit 1) and the keys in the world (private keys need "
-	"a PIN source). "
+	"the world key is NOT ACCOUNTED FOR or an older p11byok's, exit 1) and the keys in the "
+	"world (private keys and private trusted objects need a PIN source). "
 	"check-quorum: opens and closes an SO session with the cards given, changing nothing; "
 	"administrators use it to test their cards and passphrases before a ceremony. "
 	"--json fields: init: token_label, token_serial, world_hash, cipher_suite, quorum {k, n}, "
 	"adopted, resumed, result; show: token_label, token_serial, cipher_suite, legacy, quorum {k, n}, "
 	"cards [{index, file, sha256}], world_hash, created, world_key, trusted_objects [{kind, "
-	"class, label, id_hex, may_wrap, why}], keys [{class, type, id, label}], keys_complete; "
+	"class, label, id_hex, may_wrap, why}], trusted_objects_complete, keys [{class, type, id, "
+	"label}], keys_complete; "
 	"check-quorum: token_serial, world_hash, result.",
 	opts, run,
 };

@@ -68,6 +68,19 @@ p11attr_bool(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, bool *
 	return rv == CKR_ATTRIBUTE_TYPE_INVALID ? CKR_OK : rv;
 }
 
+/* C_FindObjectsInit.  An earlier C_FindObjectsFinal that failed leaves its search open, and
+ * every later search, cleanup's too, would fail: end it and start again, once.  */
+static CK_RV
+find_init(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count)
+{
+	CK_FUNCTION_LIST *f = p11_fn(p);
+	CK_RV rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
+
+	if (rv == CKR_OPERATION_ACTIVE && f->C_FindObjectsFinal(p11_session(p)) == CKR_OK)
+		rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
+	return rv;
+}
+
 CK_RV
 p11attr_find(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *out,
     CK_ULONG max, CK_ULONG *n)
@@ -76,12 +89,7 @@ p11attr_find(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE
 	CK_RV rv, rv2;
 
 	*n = 0;
-	rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
-	/* An earlier C_FindObjectsFinal that failed leaves its search open, and every later
-	 * search, cleanup's too, would fail: end it and start again, once.  */
-	if (rv == CKR_OPERATION_ACTIVE && f->C_FindObjectsFinal(p11_session(p)) == CKR_OK)
-		rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
-	if (rv != CKR_OK)
+	if ((rv = find_init(p, tmpl, count)) != CKR_OK)
 		return rv;
 	rv = f->C_FindObjects(p11_session(p), out, max, n);
 	rv2 = f->C_FindObjectsFinal(p11_session(p));
@@ -198,10 +206,7 @@ p11attr_find_all(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HA
 
 	*out = NULL;
 	*n = 0;
-	rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
-	if (rv == CKR_OPERATION_ACTIVE && f->C_FindObjectsFinal(p11_session(p)) == CKR_OK)
-		rv = f->C_FindObjectsInit(p11_session(p), tmpl, count);
-	if (rv != CKR_OK)
+	if ((rv = find_init(p, tmpl, count)) != CKR_OK)
 		return rv;
 	/* Every match, however many: a cap would hide the one past it. */
 	do {

@@ -145,12 +145,15 @@ grep -q "so-plant-world=CKR_OK" "$T/out" && grep -q "so-plant-kek=CKR_OK" "$T/ou
 	ok "the old SO plants a known-value world key and a look-alike KEK" ||
 	{ not_ok "so-plant"; diag "$T/out" "$T/err"; }
 mkdir -m 700 "$T/km-old"
-adopt() {
-	p11 --kmdata "$T/km-old" --pin-file "$T/old-user" --token pkcs11:token=old world init \
-		--adopt --so-pin-file "$T/old-so" --acs-quorum 2/3 --cards-dir "$T/cards-old" \
-		--card-pass-file "$T/pass1" --card-pass-file "$T/pass2" --card-pass-file "$T/pass3" \
-		"$@"
+adopt_token() {	# adopt_token NAME ARG...: world init --adopt of token NAME into km-NAME
+	local name=$1
+	shift
+	p11 --kmdata "$T/km-$name" --pin-file "$T/old-user" --token "pkcs11:token=$name" \
+		world init --adopt --so-pin-file "$T/old-so" --acs-quorum 2/3 \
+		--cards-dir "$T/cards-$name" --card-pass-file "$T/pass1" --card-pass-file "$T/pass2" \
+		--card-pass-file "$T/pass3" "$@"
 }
+adopt() { adopt_token old "$@"; }
 expect 1 "holds 2 objects its previous security officer left" \
 	"adopt refuses a token with the previous SO's trust" -- adopt
 if [ ! -e "$T/km-old/world" ] && ! ls "$T/cards-old"/card-* >/dev/null 2>&1 &&
@@ -190,12 +193,7 @@ softhsm_token weak 1111 87654321
 run probe weak "$T/old-so" so-world-weak -
 grep -q "so-world-weak=CKR_OK" "$T/out" || { not_ok "so-world-weak"; diag "$T/out" "$T/err"; }
 mkdir -m 700 "$T/km-weak"
-adopt_weak() {
-	p11 --kmdata "$T/km-weak" --pin-file "$T/old-user" --token pkcs11:token=weak world init \
-		--adopt --so-pin-file "$T/old-so" --acs-quorum 2/3 --cards-dir "$T/cards-weak" \
-		--card-pass-file "$T/pass1" --card-pass-file "$T/pass2" --card-pass-file "$T/pass3" \
-		"$@"
-}
+adopt_weak() { adopt_token weak "$@"; }
 expect 1 "a world key any session can destroy or copy" \
 	"adopt refuses to keep a world key any session can destroy or copy" -- adopt_weak
 expect 0 "Result: SUCCESS" "with --purge-trusted it makes a protected one instead" -- \
