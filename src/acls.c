@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 static int
 record(const char *kmdata, const struct world *w, struct p11 *p, const char *ident,
@@ -72,6 +72,7 @@ acls_copy(struct p11 *p, const char *kmdata, const struct world *w,
 	const char *ident = rec->ident;
 	char *old = NULL;
 	size_t old_len = 0;
+	struct stat st;
 	CK_RV rv;
 	int r;
 
@@ -93,14 +94,14 @@ acls_copy(struct p11 *p, const char *kmdata, const struct world *w,
 	}
 	/* The record a rerun replaces is kept, to go back in place when the audit line cannot
 	 * be written: a record no SUCCESS line accounts for is not left behind.  */
-	if (access(res->record, F_OK) == 0 && (r = fs_read_file(res->record, "transfer copy "
+	if (fs_lstat(res->record, &st) == 0 && (r = fs_read_file(res->record, "transfer copy "
 	    "record", 1 << 16, &old, &old_len)) != 0)
 		goto out;
 	if ((r = record(kmdata, w, p, ident, kek, region, native)) != 0)
 		goto out;
 	if ((r = audit(kmdata, w, p, ident, kek, res->record, native, res->copy_reused)) != 0) {
 		if ((old != NULL ? fs_write_atomic(res->record, old, old_len, 0600, true) :
-		    unlink(res->record)) != 0)
+		    fs_unlink(res->record)) != 0)
 			msg_warn("%s could not be put back as it was: check it before package",
 			    res->record);
 		goto out;

@@ -199,10 +199,10 @@ audit_append(const char *kmdata, json_t *event)
 		return 0;
 	snprintf(path, sizeof path, "%s/audit.log", kmdata);
 	snprintf(head, sizeof head, "%s/audit.head", kmdata);
-	existed = lstat(path, &st) == 0;
+	existed = fs_lstat(path, &st) == 0;
 	/* O_NOFOLLOW: the log is never appended to through a link planted in kmdata. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-	    0600)) < 0) {
+	if ((fd = fs_open_at(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK, 0600)) < 0) {
 		msg_err("cannot open the audit log %s: %s; it must be a regular file in a "
 		    "writable kmdata", path, errno == ELOOP ? "it is a symbolic link" :
 		    strerror(errno));
@@ -253,7 +253,7 @@ out:
 		msg_warn("cannot cut the audit log %s back to %lld bytes: %s; 'p11byok audit "
 		    "verify' will report its last line", path, (long long)size0, strerror(errno));
 	if (r != 0 && fd >= 0 && !existed && size0 == 0)
-		unlink(path);	/* made by this call: gone again */
+		fs_unlink(path);	/* made by this call: gone again */
 	free(text);
 	free(line);
 	if (f != NULL)
@@ -271,11 +271,15 @@ check_log_end(const char *kmdata)
 	size_t count = 0;
 	enum log_end end = LOG_ENDED;
 	FILE *f;
-	int r = 0;
+	int r = 0, fd;
 
 	snprintf(path, sizeof path, "%s/audit.log", kmdata);
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = fs_open_at(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0)) < 0)
 		return 0;	/* none yet, or audit_append says why it cannot open it */
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return 0;
+	}
 	/* The usual end, a line end (or an empty log), needs no reading of the whole log. */
 	if (fseeko(f, -1, SEEK_END) != 0 || fgetc(f) == '\n') {
 		fclose(f);
@@ -306,7 +310,7 @@ audit_check_writable(const char *kmdata)
 		return r;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", kmdata, names[i]);
-		if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (fs_lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 			msg_err("%s is %s: the audit trail is written only to regular files; move "
 			    "it away", path, S_ISLNK(st.st_mode) ? "a symbolic link" :
 			    "not a regular file");

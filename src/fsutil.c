@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,81 @@ fs_basename(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
+/* The directory fs_lock_dir holds, as named when it was locked, and its descriptor. */
+static char *held_name;
+static int held_fd = -1;
+
+/* The directory descriptor and the name in it through which PATH is reached: the held
+ * directory (kmdata) when PATH lies directly in it by the name it was locked under, so
+ * every file of kmdata is opened, made, renamed and removed through the directory checked
+ * and locked, whatever its path names later; else the working directory and PATH.  */
+static int
+at_dir(const char *path, const char **name)
+{
+	size_t n = held_name != NULL ? strlen(held_name) : 0;
+
+	*name = path;
+	if (n == 0 || strncmp(path, held_name, n) != 0 || path[n] != '/')
+		return AT_FDCWD;
+	path += n;
+	while (*path == '/')
+		path++;
+	if (*path == '\0' || strchr(path, '/') != NULL)
+		return AT_FDCWD;
+	*name = path;
+	return held_fd;
+}
+
+int
+fs_open_at(const char *path, int flags, mode_t mode)
+{
+	const char *name;
+	int dfd = at_dir(path, &name);
+	return openat(dfd, name, flags, mode);
+}
+
+int
+fs_lstat(const char *path, struct stat *st)
+{
+	const char *name;
+	int dfd = at_dir(path, &name);
+	return fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW);
+}
+
+int
+fs_unlink(const char *path)
+{
+	const char *name;
+	int dfd = at_dir(path, &name);
+	return unlinkat(dfd, name, 0);
+}
+
+/* mkostemp(3) through the held directory: TEMPLATE ends in XXXXXX, made 0600, never
+ * through a link.  The descriptor, or -1 with errno.  */
+static int
+make_temp(char *template)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t len = strlen(template);
+	unsigned char rnd[6];
+	int fd = -1;
+
+	if (len < 6 || strcmp(template + len - 6, "XXXXXX") != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int tries = 0; tries < 100; tries++) {
+		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+			return -1;
+		for (size_t i = 0; i < 6; i++)
+			template[len - 6 + i] = chars[rnd[i] % (sizeof chars - 1)];
+		fd = fs_open_at(template, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
 int
 fs_open_input(const char *path, const char *what)
 {
@@ -28,7 +104,7 @@ fs_open_input(const char *path, const char *what)
 	int fd, flags;
 
 	/* O_NONBLOCK: a FIFO without a writer must be refused, not waited on. */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0) {
+	if ((fd = fs_open_at(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0)) < 0) {
 		msg_err("cannot open %s %s: %s; check the path", what, path, strerror(errno));
 		return -1;
 	}
@@ -127,7 +203,7 @@ check_existing(const char *path, bool force)
 {
 	struct stat st;
 
-	if (lstat(path, &st) != 0) {
+	if (fs_lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return 0;
 		msg_err("cannot write %s: %s; check the path", path, strerror(errno));
@@ -295,7 +371,7 @@ fs_stage(struct fs_staged *st, const char *path, const void *data, size_t len, m
 		msg_err("out of memory writing %s", path);
 		goto out;
 	}
-	if ((fd = mkostemp(st->tmp, O_CLOEXEC)) < 0) {
+	if ((fd = make_temp(st->tmp)) < 0) {
 		dircopy = strdup(path);
 		msg_err("cannot create a file in %s: %s; check the directory exists and is writable",
 		    dircopy ? dirname(dircopy) : path, strerror(errno));
@@ -331,14 +407,17 @@ int
 fs_commit(struct fs_staged *st)
 {
 	int r = P11BYOK_EFAIL, dfd;
+	const char *tmp, *name;
 	char *dircopy = NULL;
 
+	dfd = at_dir(st->path, &name);
+	(void)at_dir(st->tmp, &tmp);	/* beside PATH: the same directory */
 	if (st->force) {
-		if (rename(st->tmp, st->path) < 0) {
+		if (renameat(dfd, tmp, dfd, name) < 0) {
 			msg_err("cannot rename into %s: %s", st->path, strerror(errno));
 			goto out;
 		}
-	} else if (link(st->tmp, st->path) < 0) {
+	} else if (linkat(dfd, tmp, dfd, name, 0) < 0) {
 		/* link() refuses an existing name atomically, closing the race with lstat(). */
 		if (errno == EEXIST) {
 			msg_err("%s already exists: move it away or pass --force to replace it",
@@ -349,11 +428,13 @@ fs_commit(struct fs_staged *st)
 		}
 		goto out;
 	} else {
-		unlink(st->tmp);
+		unlinkat(dfd, tmp, 0);
 	}
 	free(st->tmp);
 	st->tmp = NULL;
-	if ((dircopy = strdup(st->path)) != NULL &&
+	if (dfd != AT_FDCWD)
+		fsync(dfd);
+	else if ((dircopy = strdup(st->path)) != NULL &&
 	    (dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		fsync(dfd);
 		close(dfd);
@@ -369,7 +450,7 @@ void
 fs_discard(struct fs_staged *st)
 {
 	if (st->tmp != NULL) {
-		unlink(st->tmp);
+		fs_unlink(st->tmp);
 		free(st->tmp);
 		st->tmp = NULL;
 	}
@@ -391,12 +472,18 @@ void
 fs_sweep_staged(const char *path)
 {
 	char *dircopy = strdup(path);
-	const char *base = fs_basename(path);
+	const char *base = fs_basename(path), *name;
 	size_t blen = strlen(base);
 	struct dirent *de;
-	DIR *d;
+	DIR *d = NULL;
+	int dfd = at_dir(path, &name), fd;
 
-	if (dircopy == NULL || (d = opendir(dirname(dircopy))) == NULL) {
+	/* The held directory through a descriptor of its own (readdir moves its offset). */
+	if (dfd != AT_FDCWD && (fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+	    (d = fdopendir(fd)) == NULL)
+		close(fd);
+	if (d == NULL && (dfd != AT_FDCWD || dircopy == NULL ||
+	    (d = opendir(dirname(dircopy))) == NULL)) {
 		free(dircopy);
 		return;
 	}
@@ -442,5 +529,7 @@ fs_lock_dir(const char *dir, const char *what)
 	dev = st.st_dev;
 	ino = st.st_ino;
 	locked = true;
+	held_name = strdup(dir);	/* NULL when out of memory: paths are then used as named */
+	held_fd = fd;
 	return 0;
 }

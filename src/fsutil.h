@@ -71,8 +71,17 @@ int fs_check_output(const char *path, bool force, size_t reserve);
 /* write(2) of all LEN bytes, again after EINTR and short writes; 0, or -1 with errno. */
 int fs_write_all(int fd, const void *data, size_t len);
 
+/* open(2), lstat(2) and unlink(2) of PATH, through the directory fs_lock_dir holds when PATH
+ * lies directly in it (so a kmdata path renamed or replaced mid-command is not followed),
+ * else as named.  As the calls: -1 with errno on failure.  */
+int fs_open_at(const char *path, int flags, mode_t mode);
+struct stat;
+int fs_lstat(const char *path, struct stat *st);
+int fs_unlink(const char *path);
+
 /* Takes an exclusive flock(2) on the directory DIR itself (no lock file: nothing is added
- * to it), held until the process exits, so two commands never work on one kmdata at once
+ * to it), held until the process exits, and keeps its descriptor for every later file
+ * operation in DIR (fs_open_at), so two commands never work on one kmdata at once
  * (two runs of one runbook would both generate a key the other has not recorded yet).
  * Again for the same DIR: nothing.  Returns 0, or P11BYOK_EENV after one line naming WHAT
  * when another process holds it.  */

@@ -5,6 +5,7 @@
 #include "digest.h"
 #include "keycheck.h"
 #include "keyfind.h"
+#include "fsutil.h"
 #include "keyrecord.h"
 #include "msg.h"
 #include "p11attr.h"
@@ -252,7 +253,7 @@ ident_in_use(struct p11 *p, const char *kmdata, const char *ident)
 		msg_err("kmdata path %s is too long", kmdata);
 		return P11BYOK_EUSAGE;
 	}
-	if (lstat(path, &st) == 0 || errno != ENOENT) {
+	if (fs_lstat(path, &st) == 0 || errno != ENOENT) {
 		msg_err("ident '%s' already has a key record (%s): choose another ident, or "
 		    "re-create a deleted key with p11byok restore %s", ident, path, ident);
 		return P11BYOK_EUSAGE;
@@ -809,6 +810,6 @@ keygen_discard(struct p11 *p, const char *ident,
 	destroy(p, res->key, ident, "key");
 	if (res->pub_created || record)
 		destroy(p, res->pub, ident, "public key");
-	if (record && res->record[0] != '\0' && unlink(res->record) != 0)
+	if (record && res->record[0] != '\0' && fs_unlink(res->record) != 0)
 		msg_warn("cannot remove %s (%s): remove it by hand", res->record, strerror(errno));
 }

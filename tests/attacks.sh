@@ -12,7 +12,9 @@
 #      logged, anyone else's stops every transfer and turns world show and doctor red;
 #   6. an insider plants a key under a runbook's ident (a known value, a value read before
 #      it was made sensitive, a key pair with another key's public object): never recorded;
-#   7. someone who can write kmdata plants a .byok with a package line, unsealed or sealed
+#   7. kmdata's path is renamed and replaced while a command works in it: the command keeps
+#      to the directory it checked and locked;
+#   8. someone who can write kmdata plants a .byok with a package line, unsealed or sealed
 #      as p11byok seals (the chain has no key): run takes neither as done.
 . "$(dirname "$0")/lib.sh"
 need openssl jq xxd sha256sum
@@ -266,7 +268,32 @@ planted plant-key-readable pk2:AES:256 "key 'pk2' .* refused: CKA_ALWAYS_SENSITI
 planted plant-pair pk3:RSA:2048 "not a world-bound key as the runbook describes it" \
 	"a key pair whose public key object was replaced by another key's" "$T/atk.der"
 
-# --- 7. a planted .byok with a forged package line ---
+# --- 7. kmdata renamed and replaced while a command works in it ---
+# generate stops right after its key is made (faulty-pkcs11 stops the process there); the
+# kmdata path is then moved away and a directory of the attacker's put in its place.  The
+# command goes on through the directory it checked and locked: its record and audit line
+# land there, nothing in the new one.
+P11FAULT_MODULE=$SOFTHSM2_MODULE P11FAULT_STOP_AFTER=C_GenerateKey:1 \
+	"$P11BYOK" --module "$FAULTY_MODULE" --kmdata "$T/kmdata" --pin-file "$T/pin" \
+	--token "$W" generate type=AES size=256 ident=swapped >"$T/gen.out" 2>"$T/gen.err" </dev/null &
+gen=$!
+for _ in $(seq 1 300); do
+	[ "$(awk '{print $3}' /proc/$gen/stat 2>/dev/null)" = T ] && break
+	sleep 0.1
+done
+mv "$T/kmdata" "$T/kmdata.held"
+mkdir -m 700 "$T/kmdata"
+kill -CONT "$gen" 2>/dev/null
+wait "$gen"
+gen_rc=$?
+if [ "$gen_rc" -eq 0 ] && [ -e "$T/kmdata.held/key_simple_swapped" ] &&
+	grep -q '"ident":"swapped"' "$T/kmdata.held/audit.log" && [ -z "$(ls -A "$T/kmdata")" ]; then
+	ok "a command keeps to the kmdata it checked and locked when its path is swapped"
+else not_ok "kmdata swapped mid-command (exit $gen_rc)"; diag "$T/gen.err"; ls -A "$T/kmdata" | diag /dev/stdin; fi
+rmdir "$T/kmdata" 2>/dev/null || rm -rf "$T/kmdata"
+mv "$T/kmdata.held" "$T/kmdata"
+
+# --- 8. a planted .byok with a forged package line ---
 [ -x "${FORGE_AUDIT:-}" ] || { skip "tests/forge-audit not built"; done_testing; exit; }
 book "$T/one.yaml" rk1
 expect 0 "Result: SUCCESS" "run packages rk1" -- "$P11BYOK" --regions "$REGIONS" run "$T/one.yaml"

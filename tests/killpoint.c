@@ -4,8 +4,9 @@
  * reach it).
  *
  *   KILLPOINT=CALL:SUFFIX:N   die before the Nth CALL on a path ending in SUFFIX
- *     CALL  append  open(2) with O_APPEND (an audit line about to be added)
- *           link    link(2), the new name (a staged file about to be put in place)
+ *     CALL  append  open(2) or openat(2) with O_APPEND (an audit line about to be added)
+ *           link    link(2) or linkat(2), the new name (a staged file about to be put in
+ *                   place)
  *
  * With KILLPOINT_FAIL=1 the call fails with EIO instead (a disk that refuses the write),
  * and the process goes on.  Anything else passes straight through.  */
@@ -85,6 +86,53 @@ open64(const char *path, int flags, ...)
 		va_end(ap);
 	}
 	return forward_open("open64", path, flags, mode);
+}
+
+/* p11byok opens and links kmdata's files through the directory it holds (fsutil.h). */
+static int
+forward_openat(const char *name, int dfd, const char *path, int flags, mode_t mode)
+{
+	int (*real)(int, const char *, int, ...) = (int (*)(int, const char *, int, ...))dlsym(
+	    RTLD_NEXT, name);
+	if ((flags & O_APPEND) && is_killpoint("append", path))
+		return hit();
+	return real(dfd, path, flags, mode);
+}
+
+int
+openat(int dfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	if (flags & O_CREAT) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	return forward_openat("openat", dfd, path, flags, mode);
+}
+
+int
+openat64(int dfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	if (flags & O_CREAT) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	return forward_openat("openat64", dfd, path, flags, mode);
+}
+
+int
+linkat(int olddfd, const char *from, int newdfd, const char *to, int flags)
+{
+	int (*real)(int, const char *, int, const char *, int) = (int (*)(int, const char *,
+	    int, const char *, int))dlsym(RTLD_NEXT, "linkat");
+	if (is_killpoint("link", to))
+		return hit();
+	return real(olddfd, from, newdfd, to, flags);
 }
 
 int
