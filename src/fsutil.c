@@ -22,29 +22,52 @@ fs_basename(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
-/* The directory fs_lock_dir holds, as named when it was locked, and its descriptor. */
-static char *held_name;
-static int held_fd = -1;
+/* The directories checked (fs_check_dir_writable) or locked (fs_lock_dir), as named then,
+ * each with a descriptor kept open: kmdata, the cards directory, an output directory.  */
+static struct {
+	char *name;
+	int fd;
+} held[8];
+static size_t nheld;
 
-/* The directory descriptor and the name in it through which PATH is reached: the held
- * directory (kmdata) when PATH lies directly in it by the name it was locked under, so
- * every file of kmdata is opened, made, renamed and removed through the directory checked
- * and locked, whatever its path names later; else the working directory and PATH.  */
+/* Keeps FD open as the directory DIR names now; a directory held already, or no room: FD is
+ * closed (paths are then used as named, as before any check).  */
+static void
+hold(const char *dir, int fd)
+{
+	for (size_t i = 0; i < nheld; i++)
+		if (strcmp(held[i].name, dir) == 0) {
+			close(fd);
+			return;
+		}
+	if (nheld == sizeof held / sizeof held[0] || (held[nheld].name = strdup(dir)) == NULL) {
+		close(fd);
+		return;
+	}
+	held[nheld++].fd = fd;
+}
+
+/* The directory descriptor and the name in it through which PATH is reached: a held
+ * directory when PATH lies directly in it by the name it was held under, so its files are
+ * opened, made, renamed and removed through the directory that was checked, whatever its
+ * path names later; else the working directory (itself held by the process) and PATH.  */
 static int
 at_dir(const char *path, const char **name)
 {
-	size_t n = held_name != NULL ? strlen(held_name) : 0;
-
 	*name = path;
-	if (n == 0 || strncmp(path, held_name, n) != 0 || path[n] != '/')
-		return AT_FDCWD;
-	path += n;
-	while (*path == '/')
-		path++;
-	if (*path == '\0' || strchr(path, '/') != NULL)
-		return AT_FDCWD;
-	*name = path;
-	return held_fd;
+	for (size_t i = 0; i < nheld; i++) {
+		size_t n = strlen(held[i].name);
+		const char *rest = path + n;
+		if (strncmp(path, held[i].name, n) != 0 || *rest != '/')
+			continue;
+		while (*rest == '/')
+			rest++;
+		if (*rest == '\0' || strchr(rest, '/') != NULL)
+			continue;
+		*name = rest;
+		return held[i].fd;
+	}
+	return AT_FDCWD;
 }
 
 int
@@ -290,7 +313,7 @@ fs_check_dir_writable(const char *dir, const char *what, size_t reserve)
 {
 	char *probe = NULL;
 	struct stat st;
-	int r = P11BYOK_EUSAGE, fd = -1, e;
+	int r = P11BYOK_EUSAGE, fd = -1, dfd, e;
 
 	if (stat(dir, &st) != 0) {
 		msg_err("cannot use the %s %s: %s; create it or give another", what, dir,
@@ -317,6 +340,8 @@ fs_check_dir_writable(const char *dir, const char *what, size_t reserve)
 	if (reserve > 0 && (e = posix_fallocate(fd, 0, (off_t)reserve)) != 0)
 		goto fail;
 	r = 0;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		hold(dir, dfd);	/* checked: its files go through it from here */
 	goto out;
 fail:
 	if (e == ENOSPC || e == EDQUOT || e == EFBIG) {
@@ -504,7 +529,7 @@ fs_lock_dir(const char *dir, const char *what)
 	static ino_t ino;
 	static bool locked;
 	struct stat st;
-	int fd;
+	int fd, lockfd;
 
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
 		msg_err("cannot open the %s %s: %s", what, dir, strerror(errno));
@@ -529,7 +554,7 @@ fs_lock_dir(const char *dir, const char *what)
 	dev = st.st_dev;
 	ino = st.st_ino;
 	locked = true;
-	held_name = strdup(dir);	/* NULL when out of memory: paths are then used as named */
-	held_fd = fd;
+	if ((lockfd = dup(fd)) >= 0)	/* the lock stays with FD, held to the end */
+		hold(dir, lockfd);
 	return 0;
 }

@@ -55,7 +55,8 @@ void fs_sweep_staged(const char *path);
  * does not exist: the caller's next step says so), or P11BYOK_EUSAGE after one line.  */
 int fs_check_dir_private(const char *dir, const char *what);
 
-/* Checks, before any token work, that a new file can be written in DIR: it is a directory
+/* Checks, before any token work, that a new file can be written in DIR, and holds it open
+ * for the files written there later (fs_open_at): it is a directory
  * (WHAT names it in errors, "kmdata directory") and a temp file of RESERVE bytes can be
  * made there, so a missing, read-only, immutable or full directory is found before a key
  * or a transfer key is spent.  The probe is unlinked at once.  Returns 0, P11BYOK_EUSAGE
@@ -71,9 +72,9 @@ int fs_check_output(const char *path, bool force, size_t reserve);
 /* write(2) of all LEN bytes, again after EINTR and short writes; 0, or -1 with errno. */
 int fs_write_all(int fd, const void *data, size_t len);
 
-/* open(2), lstat(2) and unlink(2) of PATH, through the directory fs_lock_dir holds when PATH
- * lies directly in it (so a kmdata path renamed or replaced mid-command is not followed),
- * else as named.  As the calls: -1 with errno on failure.  */
+/* open(2), lstat(2) and unlink(2) of PATH, through the directory fs_check_dir_writable or
+ * fs_lock_dir checked when PATH lies directly in it (so a path renamed or replaced
+ * mid-command is not followed), else as named.  As the calls: -1 with errno on failure.  */
 int fs_open_at(const char *path, int flags, mode_t mode);
 struct stat;
 int fs_lstat(const char *path, struct stat *st);

@@ -54,12 +54,12 @@ done
 
 # --- 0. a PIN typed where a URI or file name goes never reaches the permanent audit log ---
 lines0=$(wc -l <"$T/kmdata/audit.log")
-run p11 --kmdata "$T/kmdata" --pin-file "$T/pin" --token 'pkcs11:token=byok-world;pin-value=7777' \
+run p11 --kmdata "$T/kmdata" --pin-file "$T/pin" --token 'pkcs11:token=byok-world;pin-value=77770001' \
 	generate type=AES size=256 ident=leak1
-run p11 --kmdata "$T/kmdata" --pin-file "$T/pin" --token 'pkcs11:token=byok-world;PIN-VALUE=8888' \
+run p11 --kmdata "$T/kmdata" --pin-file "$T/pin" --token 'pkcs11:token=byok-world;PIN-VALUE=88880002' \
 	--json generate type=AES size=256 ident=leak2
 if [ "$(wc -l <"$T/kmdata/audit.log")" -gt "$lines0" ] &&
-	! grep -qE '7777|8888' "$T/kmdata/audit.log" "$T/out" "$T/err"; then
+	! grep -qE '77770001|88880002' "$T/kmdata/audit.log" "$T/out" "$T/err"; then
 	ok "a PIN in a token URI reaches neither the audit log's FAILURE lines nor --json"
 else not_ok "PIN in the audit log"; tail -n 2 "$T/kmdata/audit.log" | diag /dev/stdin; fi
 

@@ -120,17 +120,17 @@ leaks() {
 }
 leaks 11223344 "--pin-file given the PIN itself is refused without echoing it" -- \
 	p11 doctor --pin-file 11223344
-leaks 4321 "a pin-value in --token is refused without echoing it" -- \
-	p11 doctor --token 'pkcs11:token=byok-world?pin-value=4321'
-leaks 9876 "a pin-value in an unknown-attribute URI is not echoed" -- \
-	p11 doctor --token 'pkcs11:tokn=byok-world?pin-value=9876'
-leaks 5678 "a pin-source that is no path (the PIN?) is not echoed" -- \
-	p11 doctor --token 'pkcs11:token=byok-world?pin-source=5678'
+leaks 43217650 "a pin-value in --token is refused without echoing it" -- \
+	p11 doctor --token 'pkcs11:token=byok-world?pin-value=43217650'
+leaks 98760123 "a pin-value in an unknown-attribute URI is not echoed" -- \
+	p11 doctor --token 'pkcs11:tokn=byok-world?pin-value=98760123'
+leaks 56781234 "a pin-source that is no path (the PIN?) is not echoed" -- \
+	p11 doctor --token 'pkcs11:token=byok-world?pin-source=56781234'
 leaks s3cretPIN "an attribute name in other case (PIN-VALUE) is not echoed" -- \
 	p11 doctor --token 'pkcs11:token=byok-world;PIN-VALUE=s3cretPIN'
-leaks 8642 "a percent-encoded pin-value name is not echoed" -- \
-	p11 doctor --token 'pkcs11:token=byok-world;pin%2Dvalue=8642'
-leaks 97531 "a PIN given as --token is not echoed" -- p11 doctor --token 97531
+leaks 86420975 "a percent-encoded pin-value name is not echoed" -- \
+	p11 doctor --token 'pkcs11:token=byok-world;pin%2Dvalue=86420975'
+leaks 97531246 "a PIN given as --token is not echoed" -- p11 doctor --token 97531246
 leaks 24680 "--so-pin-file given the SO PIN itself is refused without echoing it" -- \
 	p11 world init --adopt --so-pin-file 24680 --acs-quorum 1/1 --cards-dir "$T/nocards"
 leaks 13579 "--card-pass-file given the passphrase itself is refused without echoing it" -- \
