@@ -296,6 +296,59 @@ out:
 	return r;
 }
 
+/* The SO login of an adopt that stopped: with the cards, or, when the token never took
+ * their secret, with the former SO PIN of --so-pin-file, to give it to it now.  */
+static int
+resume_adopt_login(struct args *a, struct quorum *q, struct p11 *p, const struct world *w)
+{
+	char *old = NULL;
+	size_t len = 0;
+	int r;
+
+	if (a->so_pin_file != NULL &&
+	    (r = secret_from_file(a->so_pin_file, "SO PIN file", &old, &len)) != 0)
+		return r;
+	r = quorum_adopt_login(q, p, w, old, len);
+	secret_free(old, len);
+	return r;
+}
+
+/* The first half of world init again, for a run killed after it wrote the cards of world
+ * HASH (K of N, files PATHS with fingerprints FP) and before the token took their secret:
+ * the first free token takes the secret the cards rebuild, with the label asked for.
+ * *TOUCHED once it may have.  0 or the exit code after one line.  */
+static int
+init_free_token(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *hash,
+    char fp[][65], char paths[][4200], bool *touched, struct p11 *p)
+{
+	const char *label = a->label ? a->label : DEFAULT_LABEL;
+	struct quorum *q = quorum_new();
+	struct world w = { .k = k, .n = n };
+	CK_UTF8CHAR label32[32];
+	int r;
+
+	if (q == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	if ((r = p11_select_token(p, ctx_token(ctx), P11_WANT_FREE)) != 0)
+		goto out;
+	msg_out("Token:           none labelled '%s' yet: the stopped run wrote the %u cards of "
+	    "world %.16s... but never initialised one; the free token in slot %lu takes their "
+	    "secret now\n", label, n, hash, (unsigned long)p11_slot(p));
+	memcpy(w.hash, hash, sizeof w.hash);
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(w.card_fp[i], fp[i], sizeof w.card_fp[i]);
+		quorum_add_card(q, paths[i], i < a->npass ? a->pass[i] : NULL);
+	}
+	pad_label(label, label32);
+	*touched = true;	/* a lost reply may leave the token initialised */
+	r = quorum_init_token(q, p, &w, label32);
+out:
+	quorum_free(q);
+	return r;
+}
+
 /* world init once more after a run that stopped when the token had taken the SO secret
  * (init's committed: path), finishing it: the cards that run left must open the token as
  * its SO, which proves the token is theirs; then the user PIN is set unless that run set it,
@@ -307,9 +360,9 @@ resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suit
 {
 	const char *kmdata = ctx_kmdata(ctx), *source = NULL, *uri = ctx_token(ctx);
 	char paths[WORLD_MAX_CARDS][4200], fp[WORLD_MAX_CARDS][65], hash[65], first[4200] = "";
-	char by_label[400], *user_pin = NULL;
+	char by_label[400] = "", *user_pin = NULL;
 	size_t user_len = 0;
-	bool all = false, pin_set, reused_key = false;
+	bool all = false, pin_set, reused_key = false, initialised = true;
 	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
 	struct quorum *q = NULL;
 	struct world *w = NULL;
@@ -331,9 +384,19 @@ resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suit
 		label_uri(a->label ? a->label : DEFAULT_LABEL, by_label, sizeof by_label);
 		uri = by_label;
 	}
-	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
-	    (r = p11_select_token(p, uri, P11_WANT_INITIALISED)) != 0)
+	if ((r = p11_load(ctx_module(ctx), &p)) != 0)
 		goto out;
+	/* Killed after the cards were written, before the token took their secret: no token
+	 * has the label yet, and the cards hold what the free one was to take.  */
+	if (uri == by_label && (r = p11_label_state(p, a->label ? a->label : DEFAULT_LABEL,
+	    &initialised)) != 0)
+		goto out;
+	if (uri == by_label && !initialised) {
+		if ((r = init_free_token(ctx, a, k, n, hash, fp, paths, touched, p)) != 0)
+			goto out;
+	} else if ((r = p11_select_token(p, uri, P11_WANT_INITIALISED)) != 0) {
+		goto out;
+	}
 	msg_out("Cards:           %u of world %.16s... in %s: finishing its init on token '%s' "
 	    "(the cards must open it as its SO)\n", n, hash, a->cards_dir, p11_token_label(p));
 	/* The cards bind the world hash, not the suite: it is the command's, as before. */
@@ -361,9 +424,9 @@ resume(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *suit
 		memcpy(w->card_fp[i], fp[i], sizeof w->card_fp[i]);
 		quorum_add_card(q, paths[i], i < a->npass ? a->pass[i] : NULL);
 	}
-	if ((r = quorum_login_so(q, p, w)) != 0)
-		goto out;
 	*touched = true;	/* the SO may change the token from here */
+	if ((r = a->adopt ? resume_adopt_login(a, q, p, w) : quorum_login_so(q, p, w)) != 0)
+		goto out;
 	r = P11BYOK_EFAIL;
 	if (!pin_set && (rv = p11_fn(p)->C_InitPIN(p11_session(p), (CK_UTF8CHAR *)user_pin,
 	    user_len)) != CKR_OK) {
@@ -485,6 +548,23 @@ out:
 	free(t);
 	free(look);
 	return r;
+}
+
+#define SETPIN_UNKNOWN (-1)
+
+/* After a failed C_SetPIN of the SO PIN to NEW (LEN): whether the token took it all the
+ * same (a lost reply), asked by logging in with it.  0 when it did (logged in as the SO
+ * with NEW), P11BYOK_EFAIL when it did not (the token said the PIN is wrong: one count
+ * toward its lockout, the price of knowing), SETPIN_UNKNOWN when the token cannot say.  */
+static int
+set_pin_outcome(struct p11 *p, char *new, size_t len)
+{
+	CK_RV rv;
+
+	p11_logout(p);
+	if ((rv = p11_try_login_so(p, new, len)) == CKR_OK)
+		return 0;
+	return rv == CKR_PIN_INCORRECT ? P11BYOK_EFAIL : SETPIN_UNKNOWN;
 }
 
 static int
@@ -643,18 +723,32 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 		rv = p11_fn(p)->C_SetPIN(p11_session(p), (CK_UTF8CHAR *)old_so, old_len,
 		    (CK_UTF8CHAR *)so_pin, so_len);
 		if (rv != CKR_OK) {
-			msg_ck(rv, "cannot replace the SO PIN of token '%s' (C_SetPIN): the token "
-			    "keeps its old SO PIN, the cards were removed", p11_token_label(p));
-			r = P11BYOK_EFAIL;
-			goto out;
+			/* The reply may be lost after the token took the new PIN. */
+			msg_ck(rv, "cannot replace the SO PIN of token '%s' (C_SetPIN)",
+			    p11_token_label(p));
+			if ((r = set_pin_outcome(p, so_pin, so_len)) == 0) {
+				msg_warn("the token took the new SO PIN all the same: going on");
+			} else {
+				if (r == SETPIN_UNKNOWN)
+					goto committed;
+				msg_warn("the token keeps its old SO PIN; the cards were removed");
+				r = P11BYOK_EFAIL;
+				goto out;
+			}
 		}
 	} else {
 		pad_label(w->token_label, label32);
 		rv = p11_fn(p)->C_InitToken(p11_slot(p), (CK_UTF8CHAR *)so_pin, so_len, label32);
 		if (rv != CKR_OK) {
-			msg_ck(rv, "cannot initialise the token in slot %lu (C_InitToken): nothing "
-			    "was changed, the cards were removed", (unsigned long)p11_slot(p));
+			/* The reply may be lost after the token did it: asked before the cards go. */
+			msg_ck(rv, "cannot initialise the token in slot %lu (C_InitToken)",
+			    (unsigned long)p11_slot(p));
 			r = P11BYOK_EFAIL;
+			if (p11_refresh_token(p) != 0 ||
+			    (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED))
+				goto committed;
+			msg_warn("the token in slot %lu is still uninitialised: nothing was changed, "
+			    "the cards were removed", (unsigned long)p11_slot(p));
 			goto out;
 		}
 		if ((r = p11_refresh_token(p)) != 0)
@@ -702,12 +796,12 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	goto out;
 
 committed:
-	/* The token holds the new SO secret: the cards are its only copy and stay.  The step
-	 * that failed said what failed; this says what to do.  */
-	msg_warn("world init stopped after token '%s' (serial %s) took the new SO secret, and %s "
-	    "was not written: keep the cards in %s, the only copy of its SO PIN, and run the "
-	    "same world init again to finish it", p11_token_label(p), p11_token_serial(p),
-	    world_file, a->cards_dir);
+	/* The token holds (or may hold) the new SO secret: the cards are its only copy and
+	 * stay.  The step that failed said what failed; this says what to do.  */
+	msg_warn("world init stopped after token '%s' (serial %s) took (or may have taken) the "
+	    "new SO secret, and %s was not written: keep the cards in %s, the only copy of its "
+	    "SO PIN, and run the same world init again to finish it", p11_token_label(p),
+	    p11_token_serial(p), world_file, a->cards_dir);
 	token_changed = true;
 out:
 	if (r != 0 && !token_changed) {

@@ -157,6 +157,34 @@ p11_slots(struct p11 *p, bool token_present, CK_SLOT_ID **slots, CK_ULONG *n)
 	return 0;
 }
 
+int
+p11_label_state(struct p11 *p, const char *label, bool *initialised)
+{
+	CK_SLOT_ID *slots = NULL;
+	CK_TOKEN_INFO ti;
+	CK_ULONG n = 0;
+	char have[33];
+	int r;
+
+	*initialised = false;
+	if ((r = p11_slots(p, true, &slots, &n)) != 0)
+		return r;
+	for (CK_ULONG i = 0; i < n && !*initialised; i++) {
+		CK_RV rv = p->fn->C_GetTokenInfo(slots[i], &ti);
+		if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_TOKEN_NOT_RECOGNIZED)
+			continue;
+		if (rv != CKR_OK) {
+			msg_ck(rv, "cannot read the token in slot %lu", (unsigned long)slots[i]);
+			free(slots);
+			return P11BYOK_EENV;
+		}
+		p11_text(ti.label, sizeof ti.label, have);
+		*initialised = (ti.flags & CKF_TOKEN_INITIALIZED) && strcmp(have, label) == 0;
+	}
+	free(slots);
+	return 0;
+}
+
 /* The token in SLOT as "'label' (serial S, slot N)" for lists of candidates. */
 static void
 describe(const CK_TOKEN_INFO *ti, CK_SLOT_ID slot, char *buf, size_t len)
@@ -524,6 +552,18 @@ p11_refresh_token(struct p11 *p)
 	}
 	choose(p, p->slot, &ti);
 	return 0;
+}
+
+CK_RV
+p11_try_login_so(struct p11 *p, char *pin, size_t len)
+{
+	CK_RV rv;
+
+	if (p11_open_session(p) != 0)
+		return CKR_SESSION_HANDLE_INVALID;
+	if ((rv = p->fn->C_Login(p->session, CKU_SO, (CK_UTF8CHAR *)pin, len)) == CKR_OK)
+		p->logged_in = true;
+	return rv;
 }
 
 int

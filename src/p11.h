@@ -49,6 +49,10 @@ enum p11_want {
  * the state WANT asks for.  Returns 0, P11BYOK_EUSAGE (malformed URI, several tokens match:
  * all listed), or P11BYOK_EENV (no token matches, or it is in the wrong state).  */
 int p11_select_token(struct p11 *p, const char *uri, enum p11_want want);
+
+/* Whether an initialised token labelled LABEL is present, without choosing it or saying
+ * anything when there is none.  0 with *INITIALISED, or the exit code after one line.  */
+int p11_label_state(struct p11 *p, const char *label, bool *initialised);
 CK_SLOT_ID p11_slot(const struct p11 *p);
 const CK_TOKEN_INFO *p11_token_info(const struct p11 *p);
 /* The token label and serial without PKCS#11's space padding. */
@@ -94,6 +98,10 @@ int p11_refresh_token(struct p11 *p);
  * SOURCE names the PIN in messages ("the SO secret rebuilt from the cards").  A wrong PIN is
  * never retried.  Returns 0, P11BYOK_EUSAGE (PIN length) or P11BYOK_EFAIL (refused).  */
 int p11_login_so(struct p11 *p, char *pin, size_t len, const char *source);
+
+/* C_Login as the SO with PIN (LEN), saying nothing: the module's answer, for a caller that
+ * asks the token a question with it (did it take this PIN?).  */
+CK_RV p11_try_login_so(struct p11 *p, char *pin, size_t len);
 
 /* Ends the login of p11_login_user or p11_login_so (warns when the token fails); the session
  * stays open.  */

@@ -223,6 +223,63 @@ quorum_login_so(struct quorum *q, struct p11 *p, const struct world *w)
 }
 
 int
+quorum_init_token(struct quorum *q, struct p11 *p, const struct world *w,
+    const unsigned char label[32])
+{
+	CK_UTF8CHAR padded[32];
+	CK_RV rv;
+	int r;
+
+	if ((r = quorum_unlock(q, w)) != 0)
+		return r;
+	memcpy(padded, label, sizeof padded);
+	rv = p11_fn(p)->C_InitToken(p11_slot(p), (CK_UTF8CHAR *)q->pin, q->pin_len, padded);
+	if (rv != CKR_OK) {
+		msg_ck(rv, "cannot initialise the token in slot %lu with the cards' secret "
+		    "(C_InitToken): keep the cards and run the same world init again",
+		    (unsigned long)p11_slot(p));
+		return P11BYOK_EFAIL;
+	}
+	return p11_refresh_token(p);
+}
+
+int
+quorum_adopt_login(struct quorum *q, struct p11 *p, const struct world *w, char *old,
+    size_t len)
+{
+	CK_RV rv;
+	int r;
+
+	if ((r = world_check_token(w, p)) != 0 || (r = quorum_unlock(q, w)) != 0)
+		return r;
+	if ((rv = p11_try_login_so(p, q->pin, q->pin_len)) == CKR_OK)
+		return 0;
+	if (rv == CKR_PIN_INCORRECT && old == NULL) {
+		msg_err("token '%s' refuses the SO secret rebuilt from the cards: the stopped adopt "
+		    "never gave it to the token; run the same command with --so-pin-file FILE "
+		    "holding the token's former SO PIN", p11_token_label(p));
+		return P11BYOK_EUSAGE;
+	}
+	if (rv != CKR_PIN_INCORRECT) {
+		msg_ck(rv, "SO login to token '%s' with the cards' secret failed",
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	/* The token kept its former SO PIN: the stopped run never got to C_SetPIN. */
+	if ((r = p11_login_so(p, old, len, "the former SO PIN")) != 0)
+		return r;
+	rv = p11_fn(p)->C_SetPIN(p11_session(p), (CK_UTF8CHAR *)old, len, (CK_UTF8CHAR *)q->pin,
+	    q->pin_len);
+	if (rv != CKR_OK) {
+		msg_ck(rv, "cannot replace the SO PIN of token '%s' with the cards' secret "
+		    "(C_SetPIN): keep the cards and run the same world init again",
+		    p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	return 0;
+}
+
+int
 quorum_check_value(const struct quorum *q, char out[17])
 {
 	unsigned char *secret = NULL;

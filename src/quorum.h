@@ -58,6 +58,21 @@ json_t *quorum_cards_json(const struct quorum *q);
 /* Ends the SO session (C_Logout); warns when the token fails. */
 void quorum_logout(struct p11 *p);
 
+/* Initialises the token P selected (uninitialised) with the SO PIN Q's cards of world W
+ * rebuild, labelled LABEL (32 bytes, space padded): world init finishing a run that wrote
+ * its cards and stopped before the token took their secret.  0 or the exit code after one
+ * line.  */
+int quorum_init_token(struct quorum *q, struct p11 *p, const struct world *w,
+    const unsigned char label[32]);
+
+/* world init --adopt finishing a run that wrote its cards and stopped before (or while) the
+ * token took their secret: logs P in as the SO with the secret Q's cards of world W rebuild;
+ * when the token refuses it as a wrong PIN and OLD (LEN) is the token's former SO PIN, logs
+ * in with that and changes the SO PIN to the cards' secret (C_SetPIN).  Ends logged in as
+ * the SO.  0 or the exit code after one line.  */
+int quorum_adopt_login(struct quorum *q, struct p11 *p, const struct world *w, char *old,
+    size_t len);
+
 /* Wipes the SO PIN the cards rebuilt, once the command needs it no more. */
 void quorum_forget(struct quorum *q);
 

@@ -12,7 +12,14 @@
  *   P11FAULT_STOP_AFTER  C_Name:N — the same with SIGSTOP: the process waits there, mid
  *                    operation, until a test (playing an attacker meanwhile) sends SIGCONT
  *
- * The failed call never reaches the real module, as when a device drops a request.  */
+ *   P11FAULT_MODE    how the Nth call fails:
+ *                      before  it never reaches the real module, as when a device drops a
+ *                              request (the default);
+ *                      after   the real module does the work and the reply is lost: the
+ *                              caller sees P11FAULT_RV (a call that failed anyway keeps
+ *                              its own code);
+ *                      kill    the real module does the work, then SIGKILL before the
+ *                              caller sees the reply (a crash or power cut at the call).  */
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +36,8 @@ static FILE *log_file;
 static char kill_name[64], stop_name[64];
 static unsigned long kill_after, kill_seen, stop_after, stop_seen;
 static int kill_next, stop_next;
+static enum { MODE_BEFORE, MODE_AFTER, MODE_KILL } mode;
+static int faulting;	/* the call in progress is the one to fail, in mode after or kill */
 
 static const struct { const char *name; ck_rv_t rv; } rv_names[] = {
 	{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR }, { "CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED },
@@ -55,6 +64,9 @@ load(void)
 	    get(&real) != CKR_OK)
 		return -1;
 	fault_at = at ? strtoul(at, NULL, 0) : 0;
+	if ((at = getenv("P11FAULT_MODE")) != NULL)
+		mode = strcmp(at, "after") == 0 ? MODE_AFTER : strcmp(at, "kill") == 0 ?
+		    MODE_KILL : MODE_BEFORE;
 	if (rv != NULL) {
 		fault_rv = strtoul(rv, NULL, 0);
 		for (size_t i = 0; i < sizeof rv_names / sizeof rv_names[0]; i++)
@@ -93,7 +105,20 @@ enter(const char *name)
 		fprintf(log_file, "%lu %s%s\n", calls, name, fail ? " FAULT" : "");
 		fflush(log_file);
 	}
-	return fail ? fault_rv : CKR_OK;
+	faulting = fail && mode != MODE_BEFORE;
+	return fail && mode == MODE_BEFORE ? fault_rv : CKR_OK;
+}
+
+/* The real module's answer RV to the call in progress, as the caller is to see it. */
+static ck_rv_t
+leave(ck_rv_t rv)
+{
+	if (!faulting)
+		return rv;
+	faulting = 0;
+	if (mode == MODE_KILL)
+		raise(SIGKILL);
+	return rv == CKR_OK ? fault_rv : rv;
 }
 
 static ck_rv_t
@@ -106,7 +131,7 @@ f_C_Initialize(void *init_args)
 
 	if ((rv = enter("C_Initialize")) != CKR_OK)
 		return rv;
-	return real->C_Initialize(init_args);
+	return leave(real->C_Initialize(init_args));
 }
 
 static ck_rv_t
@@ -116,7 +141,7 @@ f_C_Finalize(void *reserved)
 
 	if ((rv = enter("C_Finalize")) != CKR_OK)
 		return rv;
-	return real->C_Finalize(reserved);
+	return leave(real->C_Finalize(reserved));
 }
 
 static ck_rv_t
@@ -126,7 +151,7 @@ f_C_GetInfo(struct ck_info *info)
 
 	if ((rv = enter("C_GetInfo")) != CKR_OK)
 		return rv;
-	return real->C_GetInfo(info);
+	return leave(real->C_GetInfo(info));
 }
 
 static ck_rv_t
@@ -136,7 +161,7 @@ f_C_GetSlotList(unsigned char token_present, ck_slot_id_t *slot_list, unsigned l
 
 	if ((rv = enter("C_GetSlotList")) != CKR_OK)
 		return rv;
-	return real->C_GetSlotList(token_present, slot_list, count);
+	return leave(real->C_GetSlotList(token_present, slot_list, count));
 }
 
 static ck_rv_t
@@ -146,7 +171,7 @@ f_C_GetSlotInfo(ck_slot_id_t slot_id, struct ck_slot_info *info)
 
 	if ((rv = enter("C_GetSlotInfo")) != CKR_OK)
 		return rv;
-	return real->C_GetSlotInfo(slot_id, info);
+	return leave(real->C_GetSlotInfo(slot_id, info));
 }
 
 static ck_rv_t
@@ -156,7 +181,7 @@ f_C_GetTokenInfo(ck_slot_id_t slot_id, struct ck_token_info *info)
 
 	if ((rv = enter("C_GetTokenInfo")) != CKR_OK)
 		return rv;
-	return real->C_GetTokenInfo(slot_id, info);
+	return leave(real->C_GetTokenInfo(slot_id, info));
 }
 
 static ck_rv_t
@@ -166,7 +191,7 @@ f_C_GetMechanismList(ck_slot_id_t slot_id, ck_mechanism_type_t *mechanism_list, 
 
 	if ((rv = enter("C_GetMechanismList")) != CKR_OK)
 		return rv;
-	return real->C_GetMechanismList(slot_id, mechanism_list, count);
+	return leave(real->C_GetMechanismList(slot_id, mechanism_list, count));
 }
 
 static ck_rv_t
@@ -176,7 +201,7 @@ f_C_GetMechanismInfo(ck_slot_id_t slot_id, ck_mechanism_type_t type, struct ck_m
 
 	if ((rv = enter("C_GetMechanismInfo")) != CKR_OK)
 		return rv;
-	return real->C_GetMechanismInfo(slot_id, type, info);
+	return leave(real->C_GetMechanismInfo(slot_id, type, info));
 }
 
 static ck_rv_t
@@ -186,7 +211,7 @@ f_C_InitToken(ck_slot_id_t slot_id, unsigned char *pin, unsigned long pin_len, u
 
 	if ((rv = enter("C_InitToken")) != CKR_OK)
 		return rv;
-	return real->C_InitToken(slot_id, pin, pin_len, label);
+	return leave(real->C_InitToken(slot_id, pin, pin_len, label));
 }
 
 static ck_rv_t
@@ -196,7 +221,7 @@ f_C_InitPIN(ck_session_handle_t session, unsigned char *pin, unsigned long pin_l
 
 	if ((rv = enter("C_InitPIN")) != CKR_OK)
 		return rv;
-	return real->C_InitPIN(session, pin, pin_len);
+	return leave(real->C_InitPIN(session, pin, pin_len));
 }
 
 static ck_rv_t
@@ -206,7 +231,7 @@ f_C_SetPIN(ck_session_handle_t session, unsigned char *old_pin, unsigned long ol
 
 	if ((rv = enter("C_SetPIN")) != CKR_OK)
 		return rv;
-	return real->C_SetPIN(session, old_pin, old_len, new_pin, new_len);
+	return leave(real->C_SetPIN(session, old_pin, old_len, new_pin, new_len));
 }
 
 static ck_rv_t
@@ -216,7 +241,7 @@ f_C_OpenSession(ck_slot_id_t slot_id, ck_flags_t flags, void *application, ck_no
 
 	if ((rv = enter("C_OpenSession")) != CKR_OK)
 		return rv;
-	return real->C_OpenSession(slot_id, flags, application, notify, session);
+	return leave(real->C_OpenSession(slot_id, flags, application, notify, session));
 }
 
 static ck_rv_t
@@ -226,7 +251,7 @@ f_C_CloseSession(ck_session_handle_t session)
 
 	if ((rv = enter("C_CloseSession")) != CKR_OK)
 		return rv;
-	return real->C_CloseSession(session);
+	return leave(real->C_CloseSession(session));
 }
 
 static ck_rv_t
@@ -236,7 +261,7 @@ f_C_CloseAllSessions(ck_slot_id_t slot_id)
 
 	if ((rv = enter("C_CloseAllSessions")) != CKR_OK)
 		return rv;
-	return real->C_CloseAllSessions(slot_id);
+	return leave(real->C_CloseAllSessions(slot_id));
 }
 
 static ck_rv_t
@@ -246,7 +271,7 @@ f_C_GetSessionInfo(ck_session_handle_t session, struct ck_session_info *info)
 
 	if ((rv = enter("C_GetSessionInfo")) != CKR_OK)
 		return rv;
-	return real->C_GetSessionInfo(session, info);
+	return leave(real->C_GetSessionInfo(session, info));
 }
 
 static ck_rv_t
@@ -256,7 +281,7 @@ f_C_GetOperationState(ck_session_handle_t session, unsigned char *operation_stat
 
 	if ((rv = enter("C_GetOperationState")) != CKR_OK)
 		return rv;
-	return real->C_GetOperationState(session, operation_state, operation_state_len);
+	return leave(real->C_GetOperationState(session, operation_state, operation_state_len));
 }
 
 static ck_rv_t
@@ -266,7 +291,7 @@ f_C_SetOperationState(ck_session_handle_t session, unsigned char *operation_stat
 
 	if ((rv = enter("C_SetOperationState")) != CKR_OK)
 		return rv;
-	return real->C_SetOperationState(session, operation_state, operation_state_len, encryption_key, authentiation_key);
+	return leave(real->C_SetOperationState(session, operation_state, operation_state_len, encryption_key, authentiation_key));
 }
 
 static ck_rv_t
@@ -276,7 +301,7 @@ f_C_Login(ck_session_handle_t session, ck_user_type_t user_type, unsigned char *
 
 	if ((rv = enter("C_Login")) != CKR_OK)
 		return rv;
-	return real->C_Login(session, user_type, pin, pin_len);
+	return leave(real->C_Login(session, user_type, pin, pin_len));
 }
 
 static ck_rv_t
@@ -286,7 +311,7 @@ f_C_Logout(ck_session_handle_t session)
 
 	if ((rv = enter("C_Logout")) != CKR_OK)
 		return rv;
-	return real->C_Logout(session);
+	return leave(real->C_Logout(session));
 }
 
 static ck_rv_t
@@ -296,7 +321,7 @@ f_C_CreateObject(ck_session_handle_t session, struct ck_attribute *templ, unsign
 
 	if ((rv = enter("C_CreateObject")) != CKR_OK)
 		return rv;
-	return real->C_CreateObject(session, templ, count, object);
+	return leave(real->C_CreateObject(session, templ, count, object));
 }
 
 static ck_rv_t
@@ -306,7 +331,7 @@ f_C_CopyObject(ck_session_handle_t session, ck_object_handle_t object, struct ck
 
 	if ((rv = enter("C_CopyObject")) != CKR_OK)
 		return rv;
-	return real->C_CopyObject(session, object, templ, count, new_object);
+	return leave(real->C_CopyObject(session, object, templ, count, new_object));
 }
 
 static ck_rv_t
@@ -316,7 +341,7 @@ f_C_DestroyObject(ck_session_handle_t session, ck_object_handle_t object)
 
 	if ((rv = enter("C_DestroyObject")) != CKR_OK)
 		return rv;
-	return real->C_DestroyObject(session, object);
+	return leave(real->C_DestroyObject(session, object));
 }
 
 static ck_rv_t
@@ -326,7 +351,7 @@ f_C_GetObjectSize(ck_session_handle_t session, ck_object_handle_t object, unsign
 
 	if ((rv = enter("C_GetObjectSize")) != CKR_OK)
 		return rv;
-	return real->C_GetObjectSize(session, object, size);
+	return leave(real->C_GetObjectSize(session, object, size));
 }
 
 static ck_rv_t
@@ -336,7 +361,7 @@ f_C_GetAttributeValue(ck_session_handle_t session, ck_object_handle_t object, st
 
 	if ((rv = enter("C_GetAttributeValue")) != CKR_OK)
 		return rv;
-	return real->C_GetAttributeValue(session, object, templ, count);
+	return leave(real->C_GetAttributeValue(session, object, templ, count));
 }
 
 static ck_rv_t
@@ -346,7 +371,7 @@ f_C_SetAttributeValue(ck_session_handle_t session, ck_object_handle_t object, st
 
 	if ((rv = enter("C_SetAttributeValue")) != CKR_OK)
 		return rv;
-	return real->C_SetAttributeValue(session, object, templ, count);
+	return leave(real->C_SetAttributeValue(session, object, templ, count));
 }
 
 static ck_rv_t
@@ -356,7 +381,7 @@ f_C_FindObjectsInit(ck_session_handle_t session, struct ck_attribute *templ, uns
 
 	if ((rv = enter("C_FindObjectsInit")) != CKR_OK)
 		return rv;
-	return real->C_FindObjectsInit(session, templ, count);
+	return leave(real->C_FindObjectsInit(session, templ, count));
 }
 
 static ck_rv_t
@@ -366,7 +391,7 @@ f_C_FindObjects(ck_session_handle_t session, ck_object_handle_t *object, unsigne
 
 	if ((rv = enter("C_FindObjects")) != CKR_OK)
 		return rv;
-	return real->C_FindObjects(session, object, max_object_count, object_count);
+	return leave(real->C_FindObjects(session, object, max_object_count, object_count));
 }
 
 static ck_rv_t
@@ -376,7 +401,7 @@ f_C_FindObjectsFinal(ck_session_handle_t session)
 
 	if ((rv = enter("C_FindObjectsFinal")) != CKR_OK)
 		return rv;
-	return real->C_FindObjectsFinal(session);
+	return leave(real->C_FindObjectsFinal(session));
 }
 
 static ck_rv_t
@@ -386,7 +411,7 @@ f_C_EncryptInit(ck_session_handle_t session, struct ck_mechanism *mechanism, ck_
 
 	if ((rv = enter("C_EncryptInit")) != CKR_OK)
 		return rv;
-	return real->C_EncryptInit(session, mechanism, key);
+	return leave(real->C_EncryptInit(session, mechanism, key));
 }
 
 static ck_rv_t
@@ -396,7 +421,7 @@ f_C_Encrypt(ck_session_handle_t session, unsigned char *data, unsigned long data
 
 	if ((rv = enter("C_Encrypt")) != CKR_OK)
 		return rv;
-	return real->C_Encrypt(session, data, data_len, encrypted_data, encrypted_data_len);
+	return leave(real->C_Encrypt(session, data, data_len, encrypted_data, encrypted_data_len));
 }
 
 static ck_rv_t
@@ -406,7 +431,7 @@ f_C_EncryptUpdate(ck_session_handle_t session, unsigned char *part, unsigned lon
 
 	if ((rv = enter("C_EncryptUpdate")) != CKR_OK)
 		return rv;
-	return real->C_EncryptUpdate(session, part, part_len, encrypted_part, encrypted_part_len);
+	return leave(real->C_EncryptUpdate(session, part, part_len, encrypted_part, encrypted_part_len));
 }
 
 static ck_rv_t
@@ -416,7 +441,7 @@ f_C_EncryptFinal(ck_session_handle_t session, unsigned char *last_encrypted_part
 
 	if ((rv = enter("C_EncryptFinal")) != CKR_OK)
 		return rv;
-	return real->C_EncryptFinal(session, last_encrypted_part, last_encrypted_part_len);
+	return leave(real->C_EncryptFinal(session, last_encrypted_part, last_encrypted_part_len));
 }
 
 static ck_rv_t
@@ -426,7 +451,7 @@ f_C_DecryptInit(ck_session_handle_t session, struct ck_mechanism *mechanism, ck_
 
 	if ((rv = enter("C_DecryptInit")) != CKR_OK)
 		return rv;
-	return real->C_DecryptInit(session, mechanism, key);
+	return leave(real->C_DecryptInit(session, mechanism, key));
 }
 
 static ck_rv_t
@@ -436,7 +461,7 @@ f_C_Decrypt(ck_session_handle_t session, unsigned char *encrypted_data, unsigned
 
 	if ((rv = enter("C_Decrypt")) != CKR_OK)
 		return rv;
-	return real->C_Decrypt(session, encrypted_data, encrypted_data_len, data, data_len);
+	return leave(real->C_Decrypt(session, encrypted_data, encrypted_data_len, data, data_len));
 }
 
 static ck_rv_t
@@ -446,7 +471,7 @@ f_C_DecryptUpdate(ck_session_handle_t session, unsigned char *encrypted_part, un
 
 	if ((rv = enter("C_DecryptUpdate")) != CKR_OK)
 		return rv;
-	return real->C_DecryptUpdate(session, encrypted_part, encrypted_part_len, part, part_len);
+	return leave(real->C_DecryptUpdate(session, encrypted_part, encrypted_part_len, part, part_len));
 }
 
 static ck_rv_t
@@ -456,7 +481,7 @@ f_C_DecryptFinal(ck_session_handle_t session, unsigned char *last_part, unsigned
 
 	if ((rv = enter("C_DecryptFinal")) != CKR_OK)
 		return rv;
-	return real->C_DecryptFinal(session, last_part, last_part_len);
+	return leave(real->C_DecryptFinal(session, last_part, last_part_len));
 }
 
 static ck_rv_t
@@ -466,7 +491,7 @@ f_C_DigestInit(ck_session_handle_t session, struct ck_mechanism *mechanism)
 
 	if ((rv = enter("C_DigestInit")) != CKR_OK)
 		return rv;
-	return real->C_DigestInit(session, mechanism);
+	return leave(real->C_DigestInit(session, mechanism));
 }
 
 static ck_rv_t
@@ -476,7 +501,7 @@ f_C_Digest(ck_session_handle_t session, unsigned char *data, unsigned long data_
 
 	if ((rv = enter("C_Digest")) != CKR_OK)
 		return rv;
-	return real->C_Digest(session, data, data_len, digest, digest_len);
+	return leave(real->C_Digest(session, data, data_len, digest, digest_len));
 }
 
 static ck_rv_t
@@ -486,7 +511,7 @@ f_C_DigestUpdate(ck_session_handle_t session, unsigned char *part, unsigned long
 
 	if ((rv = enter("C_DigestUpdate")) != CKR_OK)
 		return rv;
-	return real->C_DigestUpdate(session, part, part_len);
+	return leave(real->C_DigestUpdate(session, part, part_len));
 }
 
 static ck_rv_t
@@ -496,7 +521,7 @@ f_C_DigestKey(ck_session_handle_t session, ck_object_handle_t key)
 
 	if ((rv = enter("C_DigestKey")) != CKR_OK)
 		return rv;
-	return real->C_DigestKey(session, key);
+	return leave(real->C_DigestKey(session, key));
 }
 
 static ck_rv_t
@@ -506,7 +531,7 @@ f_C_DigestFinal(ck_session_handle_t session, unsigned char *digest, unsigned lon
 
 	if ((rv = enter("C_DigestFinal")) != CKR_OK)
 		return rv;
-	return real->C_DigestFinal(session, digest, digest_len);
+	return leave(real->C_DigestFinal(session, digest, digest_len));
 }
 
 static ck_rv_t
@@ -516,7 +541,7 @@ f_C_SignInit(ck_session_handle_t session, struct ck_mechanism *mechanism, ck_obj
 
 	if ((rv = enter("C_SignInit")) != CKR_OK)
 		return rv;
-	return real->C_SignInit(session, mechanism, key);
+	return leave(real->C_SignInit(session, mechanism, key));
 }
 
 static ck_rv_t
@@ -526,7 +551,7 @@ f_C_Sign(ck_session_handle_t session, unsigned char *data, unsigned long data_le
 
 	if ((rv = enter("C_Sign")) != CKR_OK)
 		return rv;
-	return real->C_Sign(session, data, data_len, signature, signature_len);
+	return leave(real->C_Sign(session, data, data_len, signature, signature_len));
 }
 
 static ck_rv_t
@@ -536,7 +561,7 @@ f_C_SignUpdate(ck_session_handle_t session, unsigned char *part, unsigned long p
 
 	if ((rv = enter("C_SignUpdate")) != CKR_OK)
 		return rv;
-	return real->C_SignUpdate(session, part, part_len);
+	return leave(real->C_SignUpdate(session, part, part_len));
 }
 
 static ck_rv_t
@@ -546,7 +571,7 @@ f_C_SignFinal(ck_session_handle_t session, unsigned char *signature, unsigned lo
 
 	if ((rv = enter("C_SignFinal")) != CKR_OK)
 		return rv;
-	return real->C_SignFinal(session, signature, signature_len);
+	return leave(real->C_SignFinal(session, signature, signature_len));
 }
 
 static ck_rv_t
@@ -556,7 +581,7 @@ f_C_SignRecoverInit(ck_session_handle_t session, struct ck_mechanism *mechanism,
 
 	if ((rv = enter("C_SignRecoverInit")) != CKR_OK)
 		return rv;
-	return real->C_SignRecoverInit(session, mechanism, key);
+	return leave(real->C_SignRecoverInit(session, mechanism, key));
 }
 
 static ck_rv_t
@@ -566,7 +591,7 @@ f_C_SignRecover(ck_session_handle_t session, unsigned char *data, unsigned long 
 
 	if ((rv = enter("C_SignRecover")) != CKR_OK)
 		return rv;
-	return real->C_SignRecover(session, data, data_len, signature, signature_len);
+	return leave(real->C_SignRecover(session, data, data_len, signature, signature_len));
 }
 
 static ck_rv_t
@@ -576,7 +601,7 @@ f_C_VerifyInit(ck_session_handle_t session, struct ck_mechanism *mechanism, ck_o
 
 	if ((rv = enter("C_VerifyInit")) != CKR_OK)
 		return rv;
-	return real->C_VerifyInit(session, mechanism, key);
+	return leave(real->C_VerifyInit(session, mechanism, key));
 }
 
 static ck_rv_t
@@ -586,7 +611,7 @@ f_C_Verify(ck_session_handle_t session, unsigned char *data, unsigned long data_
 
 	if ((rv = enter("C_Verify")) != CKR_OK)
 		return rv;
-	return real->C_Verify(session, data, data_len, signature, signature_len);
+	return leave(real->C_Verify(session, data, data_len, signature, signature_len));
 }
 
 static ck_rv_t
@@ -596,7 +621,7 @@ f_C_VerifyUpdate(ck_session_handle_t session, unsigned char *part, unsigned long
 
 	if ((rv = enter("C_VerifyUpdate")) != CKR_OK)
 		return rv;
-	return real->C_VerifyUpdate(session, part, part_len);
+	return leave(real->C_VerifyUpdate(session, part, part_len));
 }
 
 static ck_rv_t
@@ -606,7 +631,7 @@ f_C_VerifyFinal(ck_session_handle_t session, unsigned char *signature, unsigned 
 
 	if ((rv = enter("C_VerifyFinal")) != CKR_OK)
 		return rv;
-	return real->C_VerifyFinal(session, signature, signature_len);
+	return leave(real->C_VerifyFinal(session, signature, signature_len));
 }
 
 static ck_rv_t
@@ -616,7 +641,7 @@ f_C_VerifyRecoverInit(ck_session_handle_t session, struct ck_mechanism *mechanis
 
 	if ((rv = enter("C_VerifyRecoverInit")) != CKR_OK)
 		return rv;
-	return real->C_VerifyRecoverInit(session, mechanism, key);
+	return leave(real->C_VerifyRecoverInit(session, mechanism, key));
 }
 
 static ck_rv_t
@@ -626,7 +651,7 @@ f_C_VerifyRecover(ck_session_handle_t session, unsigned char *signature, unsigne
 
 	if ((rv = enter("C_VerifyRecover")) != CKR_OK)
 		return rv;
-	return real->C_VerifyRecover(session, signature, signature_len, data, data_len);
+	return leave(real->C_VerifyRecover(session, signature, signature_len, data, data_len));
 }
 
 static ck_rv_t
@@ -636,7 +661,7 @@ f_C_DigestEncryptUpdate(ck_session_handle_t session, unsigned char *part, unsign
 
 	if ((rv = enter("C_DigestEncryptUpdate")) != CKR_OK)
 		return rv;
-	return real->C_DigestEncryptUpdate(session, part, part_len, encrypted_part, encrypted_part_len);
+	return leave(real->C_DigestEncryptUpdate(session, part, part_len, encrypted_part, encrypted_part_len));
 }
 
 static ck_rv_t
@@ -646,7 +671,7 @@ f_C_DecryptDigestUpdate(ck_session_handle_t session, unsigned char *encrypted_pa
 
 	if ((rv = enter("C_DecryptDigestUpdate")) != CKR_OK)
 		return rv;
-	return real->C_DecryptDigestUpdate(session, encrypted_part, encrypted_part_len, part, part_len);
+	return leave(real->C_DecryptDigestUpdate(session, encrypted_part, encrypted_part_len, part, part_len));
 }
 
 static ck_rv_t
@@ -656,7 +681,7 @@ f_C_SignEncryptUpdate(ck_session_handle_t session, unsigned char *part, unsigned
 
 	if ((rv = enter("C_SignEncryptUpdate")) != CKR_OK)
 		return rv;
-	return real->C_SignEncryptUpdate(session, part, part_len, encrypted_part, encrypted_part_len);
+	return leave(real->C_SignEncryptUpdate(session, part, part_len, encrypted_part, encrypted_part_len));
 }
 
 static ck_rv_t
@@ -666,7 +691,7 @@ f_C_DecryptVerifyUpdate(ck_session_handle_t session, unsigned char *encrypted_pa
 
 	if ((rv = enter("C_DecryptVerifyUpdate")) != CKR_OK)
 		return rv;
-	return real->C_DecryptVerifyUpdate(session, encrypted_part, encrypted_part_len, part, part_len);
+	return leave(real->C_DecryptVerifyUpdate(session, encrypted_part, encrypted_part_len, part, part_len));
 }
 
 static ck_rv_t
@@ -676,7 +701,7 @@ f_C_GenerateKey(ck_session_handle_t session, struct ck_mechanism *mechanism, str
 
 	if ((rv = enter("C_GenerateKey")) != CKR_OK)
 		return rv;
-	return real->C_GenerateKey(session, mechanism, templ, count, key);
+	return leave(real->C_GenerateKey(session, mechanism, templ, count, key));
 }
 
 static ck_rv_t
@@ -686,7 +711,7 @@ f_C_GenerateKeyPair(ck_session_handle_t session, struct ck_mechanism *mechanism,
 
 	if ((rv = enter("C_GenerateKeyPair")) != CKR_OK)
 		return rv;
-	return real->C_GenerateKeyPair(session, mechanism, public_key_template, public_key_attribute_count, private_key_template, private_key_attribute_count, public_key, private_key);
+	return leave(real->C_GenerateKeyPair(session, mechanism, public_key_template, public_key_attribute_count, private_key_template, private_key_attribute_count, public_key, private_key));
 }
 
 static ck_rv_t
@@ -696,7 +721,7 @@ f_C_WrapKey(ck_session_handle_t session, struct ck_mechanism *mechanism, ck_obje
 
 	if ((rv = enter("C_WrapKey")) != CKR_OK)
 		return rv;
-	return real->C_WrapKey(session, mechanism, wrapping_key, key, wrapped_key, wrapped_key_len);
+	return leave(real->C_WrapKey(session, mechanism, wrapping_key, key, wrapped_key, wrapped_key_len));
 }
 
 static ck_rv_t
@@ -706,7 +731,7 @@ f_C_UnwrapKey(ck_session_handle_t session, struct ck_mechanism *mechanism, ck_ob
 
 	if ((rv = enter("C_UnwrapKey")) != CKR_OK)
 		return rv;
-	return real->C_UnwrapKey(session, mechanism, unwrapping_key, wrapped_key, wrapped_key_len, templ, attribute_count, key);
+	return leave(real->C_UnwrapKey(session, mechanism, unwrapping_key, wrapped_key, wrapped_key_len, templ, attribute_count, key));
 }
 
 static ck_rv_t
@@ -716,7 +741,7 @@ f_C_DeriveKey(ck_session_handle_t session, struct ck_mechanism *mechanism, ck_ob
 
 	if ((rv = enter("C_DeriveKey")) != CKR_OK)
 		return rv;
-	return real->C_DeriveKey(session, mechanism, base_key, templ, attribute_count, key);
+	return leave(real->C_DeriveKey(session, mechanism, base_key, templ, attribute_count, key));
 }
 
 static ck_rv_t
@@ -726,7 +751,7 @@ f_C_SeedRandom(ck_session_handle_t session, unsigned char *seed, unsigned long s
 
 	if ((rv = enter("C_SeedRandom")) != CKR_OK)
 		return rv;
-	return real->C_SeedRandom(session, seed, seed_len);
+	return leave(real->C_SeedRandom(session, seed, seed_len));
 }
 
 static ck_rv_t
@@ -736,7 +761,7 @@ f_C_GenerateRandom(ck_session_handle_t session, unsigned char *random_data, unsi
 
 	if ((rv = enter("C_GenerateRandom")) != CKR_OK)
 		return rv;
-	return real->C_GenerateRandom(session, random_data, random_len);
+	return leave(real->C_GenerateRandom(session, random_data, random_len));
 }
 
 static ck_rv_t
@@ -746,7 +771,7 @@ f_C_GetFunctionStatus(ck_session_handle_t session)
 
 	if ((rv = enter("C_GetFunctionStatus")) != CKR_OK)
 		return rv;
-	return real->C_GetFunctionStatus(session);
+	return leave(real->C_GetFunctionStatus(session));
 }
 
 static ck_rv_t
@@ -756,7 +781,7 @@ f_C_CancelFunction(ck_session_handle_t session)
 
 	if ((rv = enter("C_CancelFunction")) != CKR_OK)
 		return rv;
-	return real->C_CancelFunction(session);
+	return leave(real->C_CancelFunction(session));
 }
 
 static ck_rv_t
@@ -766,7 +791,7 @@ f_C_WaitForSlotEvent(ck_flags_t flags, ck_slot_id_t *slot, void *reserved)
 
 	if ((rv = enter("C_WaitForSlotEvent")) != CKR_OK)
 		return rv;
-	return real->C_WaitForSlotEvent(flags, slot, reserved);
+	return leave(real->C_WaitForSlotEvent(flags, slot, reserved));
 }
 
 static ck_rv_t f_C_GetFunctionList(struct ck_function_list **list);
