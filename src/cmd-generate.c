@@ -146,8 +146,10 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||
 	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
 		goto out;
-	if ((r = keygen_generate(p, ctx_kmdata(ctx), &ks, a.v[5], plainname, &res)) != 0)
+	if ((r = keygen_make(p, ctx_kmdata(ctx), &ks, a.v[5], plainname, &res)) != 0)
 		goto out;
+	if (res.recovered != NULL)
+		msg_out("Recovered:       %s\n", res.recovered);
 	made = true;
 	if ((r = keygen_audit(p, ctx_kmdata(ctx), &ks, a.v[5], &res)) != 0)
 		goto out;
@@ -172,6 +174,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		    "world_hash", res.world_hash, "record", res.record,
 		    "public_key_sha256", res.fingerprint[0] ? res.fingerprint : NULL,
 		    "result", "SUCCESS");
+		if (doc != NULL && res.recovered != NULL)
+			json_object_set_new(doc, "recovered", json_string(res.recovered));
 		if (doc != NULL && ks.type == KEY_RSA)
 			json_object_set_new(doc, "pubexp", json_integer((json_int_t)ks.pubexp));
 		r = json_emit(doc);
@@ -214,10 +218,14 @@ const struct command cmd_generate = {
 	"RSA and EC keys get a public key object with the same id and label. The key is then "
 	"wrapped under the world backup key (CKM_AES_KEY_WRAP_PAD) and kmdata/key_simple_ID "
 	"records its names, type, token serial, world hash, public key, creation time and the "
-	"wrapped key (mode 0600). An ident that already exists on the token or in kmdata is "
-	"refused; when anything fails after generation the new objects are destroyed. Checks the "
-	"offline policy first and appends a 'generate' event to the audit log. --json fields: "
-	"ident, plainname, key_type, pubexp, token, token_serial, world_hash, record, "
-	"public_key_sha256, result.",
+	"wrapped key (mode 0600). An ident kmdata has a record of is refused; on the token, what "
+	"a generate cut short left under it (by a crash or a lost reply) is dealt with and "
+	"logged as RECOVERED: the key without its record is checked (born on the token, never "
+	"readable, its public object its own) and recorded, not made twice; a lone public key "
+	"object is destroyed and the key generated anew; anything else is refused, naming the "
+	"command that clears it. When anything fails after generation the new objects are "
+	"destroyed. Checks the offline policy first and appends a 'generate' event to the audit "
+	"log. --json fields: ident, plainname, key_type, pubexp, token, token_serial, "
+	"world_hash, record, public_key_sha256, recovered, result.",
 	opts, run,
 };

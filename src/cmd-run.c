@@ -149,19 +149,18 @@ struct batch {
 	size_t njobs, made, packaged;
 };
 
-/* The key of K on the token: there already (recorded), recovered (a run cut short after the
- * token made it), or generated now; recorded and audited either way.  */
+/* The key of K on the token: there already (recorded), recovered from what a run cut short
+ * left (keygen_make), or generated now; recorded and audited either way.  */
 static int
 key_step(struct batch *b, const struct runplan_key *k, struct outcome *o)
 {
 	const struct config_key *ck = k->ck;
 	struct keygen_result res;
 	enum key_type type = KEY_RSA;
-	CK_OBJECT_HANDLE h = objindex_target(b->idx, ck->ident, &type);
 	int r;
 
 	if (k->recorded) {
-		if (h == CK_INVALID_HANDLE) {
+		if (objindex_target(b->idx, ck->ident, &type) == CK_INVALID_HANDLE) {
 			msg_err("key '%s' has a record in kmdata but is not on token '%s': re-create "
 			    "it with 'p11byok restore %s', then run again", ck->ident,
 			    p11_token_label(b->p), ck->ident);
@@ -170,15 +169,10 @@ key_step(struct batch *b, const struct runplan_key *k, struct outcome *o)
 		o->generate = "existing";
 		return 0;
 	}
-	if (h != CK_INVALID_HANDLE) {
-		o->generate = "recovered";
-		r = keygen_adopt(b->p, b->rp->kmdata, &ck->spec, ck->ident, ck->plainname, &res);
-	} else {
-		o->generate = "generated";
-		r = keygen_generate(b->p, b->rp->kmdata, &ck->spec, ck->ident, ck->plainname, &res);
-	}
-	if (r != 0)
+	if ((r = keygen_make(b->p, b->rp->kmdata, &ck->spec, ck->ident, ck->plainname,
+	    &res)) != 0)
 		return r;
+	o->generate = res.recovered != NULL ? "recovered" : "generated";
 	if ((r = keygen_audit(b->p, b->rp->kmdata, &ck->spec, ck->ident, &res)) != 0)
 		/* As generate: an unaudited key is taken out again (a recovered one too: the
 		 * next run recovers nothing and generates it afresh).  */

@@ -237,18 +237,13 @@ pem_of(EVP_PKEY *key)
 	return pem;
 }
 
+/* Refuses IDENT when KMDATA has a record of it.  0 or P11BYOK_EUSAGE after one line. */
 static int
-ident_in_use(struct p11 *p, const char *kmdata, const char *ident)
+ident_recorded(const char *kmdata, const char *ident)
 {
-	char path[4096], id[KEYGEN_IDENT_MAX + 1];
-	CK_ATTRIBUTE t[] = { { CKA_ID, id, 0 } };
-	CK_OBJECT_HANDLE h[8];
-	CK_ULONG n = 0;
+	char path[4096];
 	struct stat st;
-	CK_RV rv;
 
-	snprintf(id, sizeof id, "%s", ident);
-	t[0].ulValueLen = strlen(id);
 	if (keyrecord_simple_path(kmdata, ident, path, sizeof path) == NULL) {
 		msg_err("kmdata path %s is too long", kmdata);
 		return P11BYOK_EUSAGE;
@@ -258,6 +253,23 @@ ident_in_use(struct p11 *p, const char *kmdata, const char *ident)
 		    "re-create a deleted key with p11byok restore %s", ident, path, ident);
 		return P11BYOK_EUSAGE;
 	}
+	return 0;
+}
+
+static int
+ident_in_use(struct p11 *p, const char *kmdata, const char *ident)
+{
+	char id[KEYGEN_IDENT_MAX + 1];
+	CK_ATTRIBUTE t[] = { { CKA_ID, id, 0 } };
+	CK_OBJECT_HANDLE h[8];
+	CK_ULONG n = 0;
+	CK_RV rv;
+	int r;
+
+	snprintf(id, sizeof id, "%s", ident);
+	t[0].ulValueLen = strlen(id);
+	if ((r = ident_recorded(kmdata, ident)) != 0)
+		return r;
 	if ((rv = p11attr_find(p, t, 1, h, 8, &n)) != CKR_OK) {
 		msg_ck(rv, "cannot search token '%s' for ident '%s'", p11_token_label(p), ident);
 		return P11BYOK_EFAIL;
@@ -547,6 +559,101 @@ out:
 	return r;
 }
 
+/* Whether H carries what generate gives an object of KS: class CLS, KS's key type, a token
+ * object, private (PRIV) or not, labelled PLAINNAME.  Anything else under the ident is not
+ * taken for a cut-short generate's.  */
+static bool
+named_as_ours(struct p11 *p, CK_OBJECT_HANDLE h, const struct keyspec *ks,
+    CK_OBJECT_CLASS cls, bool priv, const char *plainname)
+{
+	CK_ULONG c = 0, kt = 0;
+	bool token = false, is_priv = !priv;
+	unsigned char *label = NULL;
+	size_t len = 0;
+	bool ours;
+
+	if (p11attr_ulong(p, h, CKA_CLASS, &c) != CKR_OK || c != cls ||
+	    p11attr_ulong(p, h, CKA_KEY_TYPE, &kt) != CKR_OK ||
+	    kt != (ks->type == KEY_RSA ? CKK_RSA : ks->type == KEY_EC ? CKK_EC : CKK_AES) ||
+	    p11attr_get(p, h, CKA_LABEL, &label, &len) != CKR_OK)
+		return false;
+	ours = len == strlen(plainname) && memcmp(label, plainname, len) == 0;
+	free(label);
+	return ours && p11attr_bool(p, h, CKA_TOKEN, &token) == CKR_OK && token &&
+	    p11attr_bool(p, h, CKA_PRIVATE, &is_priv) == CKR_OK && is_priv == priv;
+}
+
+/* Whether H, the only object under an ident, is a public key object named and shaped as
+ * generate makes one for KS (one that verifies): the half a kill inside key-pair generation
+ * leaves.  A public key holds no secret, so taking it away loses nothing.  */
+static bool
+lone_half(struct p11 *p, CK_OBJECT_HANDLE h, const struct keyspec *ks, const char *plainname)
+{
+	bool verify = false;
+
+	return ks->type != KEY_AES &&
+	    named_as_ours(p, h, ks, CKO_PUBLIC_KEY, false, plainname) &&
+	    p11attr_bool(p, h, CKA_VERIFY, &verify) == CKR_OK && verify;
+}
+
+int
+keygen_make(struct p11 *p, const char *kmdata, const struct keyspec *ks,
+    const char *ident, const char *plainname, struct keygen_result *res)
+{
+	char id[KEYGEN_IDENT_MAX + 1], hex[2 * KEYGEN_IDENT_MAX + 1];
+	CK_ATTRIBUTE t[] = { { CKA_ID, id, 0 } };
+	CK_OBJECT_HANDLE *h = NULL;
+	CK_ULONG n = 0, keys = 0, pubs = 0;
+	CK_RV rv;
+	int r = P11BYOK_EFAIL;
+
+	snprintf(id, sizeof id, "%s", ident);
+	t[0].ulValueLen = strlen(id);
+	if ((r = ident_recorded(kmdata, ident)) != 0)
+		return r;
+	if ((rv = p11attr_find_all(p, t, 1, &h, &n)) != CKR_OK) {
+		msg_ck(rv, "cannot search token '%s' for ident '%s'", p11_token_label(p), ident);
+		return P11BYOK_EFAIL;
+	}
+	/* Counted only when named and shaped as generate makes them. */
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (named_as_ours(p, h[i], ks, ks->type == KEY_AES ? CKO_SECRET_KEY :
+		    CKO_PRIVATE_KEY, true, plainname))
+			keys++;
+		else if (ks->type != KEY_AES &&
+		    named_as_ours(p, h[i], ks, CKO_PUBLIC_KEY, false, plainname))
+			pubs++;
+	}
+	r = P11BYOK_EFAIL;
+	if (n == 0) {
+		r = keygen_generate(p, kmdata, ks, ident, plainname, res);
+	} else if (keys == 1 && keys + pubs == n && pubs <= 1) {
+		if ((r = keygen_adopt(p, kmdata, ks, ident, plainname, res)) == 0)
+			res->recovered = "the key the token made before a crash cut its record "
+			    "short: checked, backed up and recorded, not made twice";
+	} else if (n == 1 && pubs == 1 && lone_half(p, h[0], ks, plainname)) {
+		if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), h[0])) != CKR_OK) {
+			msg_ck(rv, "cannot destroy the lone public key '%s' a cut-short generate "
+			    "left on token '%s'", ident, p11_token_label(p));
+			goto out;
+		}
+		if ((r = keygen_generate(p, kmdata, ks, ident, plainname, res)) == 0)
+			res->recovered = "a lone public key a cut-short generate left was destroyed "
+			    "and the key generated anew";
+	} else {
+		hex_encode((const unsigned char *)id, strlen(id), hex, 0);
+		msg_err("token '%s' holds %lu object%s with ident '%s' and kmdata no record of it, "
+		    "which p11byok cannot prove a cut-short generate of its own left: look with "
+		    "'p11byok show-key %s', then delete them (pkcs11-tool --login --delete-object "
+		    "--type privkey|pubkey|secrkey --id %s) or choose another ident",
+		    p11_token_label(p), (unsigned long)n, n == 1 ? "" : "s", ident, ident, hex);
+		r = P11BYOK_EUSAGE;
+	}
+out:
+	free(h);
+	return r;
+}
+
 int
 keygen_audit(struct p11 *p, const char *kmdata, const struct keyspec *ks,
     const char *ident, const struct keygen_result *res)
@@ -566,7 +673,9 @@ keygen_audit(struct p11 *p, const char *kmdata, const struct keyspec *ks,
 	json_object_set_new(ev, "key_type", json_string(name));
 	if (res->fingerprint[0])
 		json_object_set_new(ev, "public_key_sha256", json_string(res->fingerprint));
-	json_object_set_new(ev, "result", json_string("SUCCESS"));
+	if (res->recovered != NULL)
+		json_object_set_new(ev, "recovered", json_string(res->recovered));
+	json_object_set_new(ev, "result", json_string(res->recovered ? "RECOVERED" : "SUCCESS"));
 	if (audit_add_file(ev, res->record) == 0 && audit_append(kmdata, ev) == 0)
 		r = 0;
 	json_decref(ev);

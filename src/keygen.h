@@ -28,6 +28,8 @@ struct keygen_result {
 	char world_hash[65];
 	char record[4096];		/* path of key_simple_ID */
 	size_t wrapped_len;		/* bytes of the backup under the world key */
+	const char *recovered;		/* keygen_make: what it found a cut-short generate had
+					 * left and dealt with, for the audit line; NULL */
 };
 
 /* Generates KS as key IDENT (CKA_ID) labelled PLAINNAME (CKA_LABEL) on P's token: token,
@@ -46,6 +48,16 @@ int keygen_generate(struct p11 *p, const char *kmdata, const struct keyspec *ks,
  * KS's type and size), and backs it up into KMDATA/key_simple_IDENT as generate would.
  * Refuses anything else with the ident.  Returns 0, or the exit code after one line.  */
 int keygen_adopt(struct p11 *p, const char *kmdata, const struct keyspec *ks,
+    const char *ident, const char *plainname, struct keygen_result *res);
+
+/* The key IDENT of KS on P's token, as generate and run make it, whatever a generate that
+ * was cut short (a crash, a lost reply) left behind: with nothing under the ident,
+ * keygen_generate; with the key but no record, keygen_adopt; with only the public key
+ * object generate makes first (a kill inside key-pair generation), that lone half is
+ * destroyed and the key generated anew.  RES->recovered says which of the last two.  Any
+ * other object under the ident is refused, naming the command that clears it.  Returns 0,
+ * or the exit code after one line.  */
+int keygen_make(struct p11 *p, const char *kmdata, const struct keyspec *ks,
     const char *ident, const char *plainname, struct keygen_result *res);
 
 /* Appends the 'generate' event of RES (key IDENT of KS) to KMDATA's audit log.  0 or

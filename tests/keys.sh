@@ -234,12 +234,42 @@ EOF
 # An ident that only the token has (no record): an object someone else made.
 $P11 --keygen --key-type AES:16 --id "$(hexid onlyontoken)" --label stranger >/dev/null 2>&1
 n_objects=$((n_objects + 1))
-expect 2 "ident 'onlyontoken' already exists on token 'byok-world' \(1 object with that CKA_ID\)" \
-	"ident on the token refused" -- gen type=AES size=128 ident=onlyontoken
-expect 2 "ident 'world' already exists on token" "the world key's id is taken" -- \
+expect 2 "token 'byok-world' holds 1 object with ident 'onlyontoken' and kmdata no record of it, which p11byok cannot prove .*--delete-object .*--id $(hexid onlyontoken)" \
+	"ident on the token refused, naming the command that clears it" -- \
+	gen type=AES size=128 ident=onlyontoken
+expect 2 "holds 1 object with ident 'world' and kmdata no record" "the world key's id is taken" -- \
 	gen type=AES size=128 ident=world
 assert "refused generates left no object on the token" test "$(objects)" -eq "$n_objects"
 assert "refused generates left no file in kmdata" test "$(ls "$KM" | wc -l)" -eq "$n_files"
+
+# What a generate cut short leaves is finished by the same generate, logged RECOVERED.
+# A kill inside key-pair generation: SoftHSMv2 stores the public half first (the issue's
+# reproduction, with pkcs11-tool, a key pair whose private half is then deleted).
+$P11 --keypairgen --key-type rsa:2048 --id "$(hexid k20-half)" --label k20-half \
+	--usage-sign >/dev/null 2>&1
+$P11 --delete-object --type privkey --id "$(hexid k20-half)" >/dev/null 2>&1
+expect 0 "Recovered: +a lone public key a cut-short generate left was destroyed" \
+	"generate finishes over the lone public half a killed key-pair generation left" -- \
+	gen type=RSA size=2048 ident=k20-half
+jq -e 'select(.command == "generate" and .ident == "k20-half") | .result == "RECOVERED"' \
+	"$KM/audit.log" >/dev/null && ok "... its audit line says RECOVERED" ||
+	not_ok "k20-half audit line"
+assert "... one key pair on the token, with its record" test \
+	"$($P11 -O 2>/dev/null | grep -c "ID: *$(hexid k20-half)$")" -eq 2 -a \
+	-e "$KM/key_simple_k20-half"
+# A kill just after the token made the key, before its record: the same generate records it.
+P11FAULT_MODULE=$SOFTHSM2_MODULE P11FAULT_KILL_AFTER=C_GenerateKey:1 run "$P11BYOK" \
+	--module "$FAULTY_MODULE" --token "$TOK" --kmdata "$KM" --pin-file "$T/pin" --offline off \
+	generate type=AES size=256 ident=k21-cut
+assert "generate killed after the token made k21-cut, before its record" \
+	test "$rc" -eq 137 -a ! -e "$KM/key_simple_k21-cut"
+expect 0 "Recovered: +the key the token made before a crash cut its record short" \
+	"the same generate records the key, not making it twice" -- \
+	gen type=AES size=256 ident=k21-cut
+assert "... one key k21-cut on the token, recorded" test \
+	"$($P11 -O 2>/dev/null | grep -c "ID: *$(hexid k21-cut)$")" -eq 1 -a \
+	-e "$KM/key_simple_k21-cut"
+n_objects=$((n_objects + 3)) n_files=$((n_files + 2))
 
 # A failure after generation (the audit log cannot be written) takes the key out again.  An
 # immutable audit.log passes generate's check of kmdata (which refuses a directory or a link
