@@ -493,15 +493,18 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, boo
 	return fs_commit(&st);
 }
 
-void
-fs_sweep_staged(const char *path)
+/* Calls FN with each name in PATH's directory that fs_stage gave a temp file of PATH
+ * (exactly BASE.tmp.XXXXXX) and the directory's descriptor, until FN returns non-zero. */
+static int
+each_staged_name(const char *path, int (*fn)(int dfd, const char *name, void *arg),
+    void *arg)
 {
 	char *dircopy = strdup(path);
 	const char *base = fs_basename(path), *name;
 	size_t blen = strlen(base);
 	struct dirent *de;
 	DIR *d = NULL;
-	int dfd = at_dir(path, &name), fd;
+	int dfd = at_dir(path, &name), fd, r = 0;
 
 	/* The held directory through a descriptor of its own (readdir moves its offset). */
 	if (dfd != AT_FDCWD && (fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
@@ -510,16 +513,69 @@ fs_sweep_staged(const char *path)
 	if (d == NULL && (dfd != AT_FDCWD || dircopy == NULL ||
 	    (d = opendir(dirname(dircopy))) == NULL)) {
 		free(dircopy);
-		return;
+		return 0;
 	}
-	/* Exactly BASE.tmp.XXXXXX, as fs_stage names them: nothing else is touched. */
-	while ((de = readdir(d)) != NULL)
+	while (r == 0 && (de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, base, blen) == 0 &&
 		    strncmp(de->d_name + blen, ".tmp.", 5) == 0 &&
 		    strlen(de->d_name + blen + 5) == 6)
-			unlinkat(dirfd(d), de->d_name, 0);
+			r = fn(dirfd(d), de->d_name, arg);
 	closedir(d);
 	free(dircopy);
+	return r;
+}
+
+static int
+unlink_one(int dfd, const char *name, void *arg)
+{
+	(void)arg;
+	unlinkat(dfd, name, 0);
+	return 0;
+}
+
+void
+fs_sweep_staged(const char *path)
+{
+	(void)each_staged_name(path, unlink_one, NULL);
+}
+
+struct staged_walk {
+	const char *path;
+	int (*match)(const char *tmp, void *arg);
+	void *arg;
+};
+
+static int
+match_one(int dfd, const char *name, void *arg)
+{
+	struct staged_walk *w = arg;
+	char tmp[4200];
+	const char *slash = strrchr(w->path, '/');
+
+	(void)dfd;
+	/* Named as fs_stage named it: PATH.tmp.XXXXXX beside PATH. */
+	snprintf(tmp, sizeof tmp, "%.*s%s", slash ? (int)(slash - w->path + 1) : 0, w->path,
+	    name);
+	return w->match(tmp, w->arg);
+}
+
+int
+fs_each_staged(const char *path, int (*match)(const char *tmp, void *arg), void *arg)
+{
+	struct staged_walk w = { path, match, arg };
+	return each_staged_name(path, match_one, &w);
+}
+
+int
+fs_commit_staged(const char *tmp, const char *path)
+{
+	struct fs_staged st = { .path = path, .tmp = strdup(tmp), .force = false };
+
+	if (st.tmp == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	return fs_commit(&st);
 }
 
 int

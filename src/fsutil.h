@@ -45,6 +45,14 @@ void fs_discard(struct fs_staged *st);
  * staging and committing (PATH.tmp.XXXXXX, nothing else).  */
 void fs_sweep_staged(const char *path);
 
+/* The temp files fs_stage left beside PATH, each passed (its path) to MATCH with ARG until
+ * MATCH returns non-zero; that value is returned, else 0.  */
+int fs_each_staged(const char *path, int (*match)(const char *tmp, void *arg), void *arg);
+
+/* Puts the staged file TMP (fs_stage's, beside PATH) in place at PATH, which must not exist
+ * (link, then the temp name goes).  0 or the exit code after one line.  */
+int fs_commit_staged(const char *tmp, const char *path);
+
 /* Space a check below reserves: more than any record, .byok or audit line p11byok writes. */
 #define FS_RESERVE (64 * 1024)
 

@@ -23,13 +23,18 @@ struct runplan_kek {
 	const char *pem;		/* the PEM file; NULL for a region */
 };
 
+struct runplan;
 struct runplan_key {
+	const struct runplan *plan;	/* the plan it belongs to */
 	const struct config_key *ck;
 	struct runplan_kek *kek;
 	char byok[4096];		/* OUTPUT_DIR/KeyTransferPackage-NAME.byok */
 	bool recorded;			/* key_simple_ID exists */
 	bool acls_recorded;		/* key_xferacld_ID exists for this KEK */
 	bool packaged;			/* the .byok exists and fits the key and KEK */
+	char staged[4200];		/* or: a run killed after its package line left the
+					 * .byok staged here (BYOK.tmp.XXXXXX), the file that
+					 * line names: check_proofs puts it in place; "" */
 	bool generate_unaudited;	/* recorded, but no generate line lists the record */
 	bool acls_unaudited;		/* acls_recorded, but no modify-acls line lists it */
 };

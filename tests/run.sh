@@ -290,14 +290,14 @@ crashed() {	# crashed N KILLPOINT DESC: key-N through a kill at KILLPOINT, then 
 		run "$P11BYOK" run "$book"
 	[ "$rc" -eq 137 ] && ok "key-$id: killed $desc" ||
 		{ not_ok "key-$id: killed $desc: exit $rc, want 137"; diag "$T/err"; }
-	expect 0 "key-$id .*package written" "... the rerun finishes key-$id" -- \
+	expect 0 "key-$id .*package (written|existing)" "... the rerun finishes key-$id" -- \
 		"$P11BYOK" run "$book"
 	assert "... one key-$id on the token, one record, one .byok, no staged file left" test \
 		"$($PW -O 2>/dev/null | grep -c "label: *key-$id$")" -eq 2 -a \
 		-e "$R/kmdata/key_simple_key-$id" -a -e "$R/out/KeyTransferPackage-Batch-$id.byok" -a \
 		-z "$(find "$R/out" "$R/kmdata" -name '*.tmp.*')"
-	# A .byok whose line was written but which never reached its name is packaged again: the
-	# file on disk is the one the last package line records.
+	# The file on disk is the one the last package line records (a .byok whose line was
+	# written but which never reached its name is put in place, not packaged again).
 	assert "... and the .byok is the one its last package line records" test "$(jq -r \
 		"select(.command == \"package\" and .ident == \"key-$id\") | .files[0].sha256" \
 		"$R/kmdata/audit.log" | tail -n 1)" = \
@@ -311,6 +311,10 @@ assert "... the rerun logs the transfer copy as RECOVERED" test "$(jq -r \
 	'select(.command == "modify-acls" and .ident == "key-27") | .result' "$R/kmdata/audit.log")" = RECOVERED
 crashed 28 append:audit.log:3 "with the .byok staged, before its package line"
 crashed 29 link:.byok:1 "with the package line written, before the .byok goes in place"
+assert "... the rerun puts the staged .byok in place: no second transfer, a RECOVERED line" \
+	test "$(grep -c 'Recovered: .*KeyTransferPackage-Batch-29.byok' "$T/out")" -eq 1 -a \
+	"$(jq -r 'select(.command == "package" and .ident == "key-29") | .result' \
+	"$R/kmdata/audit.log" | tr '\n' ' ')" = "SUCCESS RECOVERED "
 crashed 30 link:key_simple_key-30:1 "with the key made and its record staged, not in place"
 grep -q "Recovered: key 'key-30'" "$T/out" && ok "... the rerun recovers key-30, not generating it again" ||
 	{ not_ok "... the rerun recovers key-30"; diag "$T/out"; }
