@@ -233,3 +233,24 @@ p11attr_find_all(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HA
 	*n = got;
 	return CKR_OK;
 }
+
+/* Whether H no longer names an object of P's session. */
+static bool
+gone(struct p11 *p, CK_OBJECT_HANDLE h)
+{
+	CK_ULONG cls;
+	CK_ATTRIBUTE a = { CKA_CLASS, &cls, sizeof cls };
+	return p11_fn(p)->C_GetAttributeValue(p11_session(p), h, &a, 1) ==
+	    CKR_OBJECT_HANDLE_INVALID;
+}
+
+CK_RV
+p11attr_destroy(struct p11 *p, CK_OBJECT_HANDLE h)
+{
+	CK_RV rv = p11_fn(p)->C_DestroyObject(p11_session(p), h);
+
+	if (rv == CKR_OK || rv == CKR_OBJECT_HANDLE_INVALID || gone(p, h))
+		return CKR_OK;
+	rv = p11_fn(p)->C_DestroyObject(p11_session(p), h);
+	return rv == CKR_OK || gone(p, h) ? CKR_OK : rv;
+}

@@ -46,4 +46,9 @@ CK_RV p11attr_find(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_
 CK_RV p11attr_find_all(struct p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count,
     CK_OBJECT_HANDLE **out, CK_ULONG *n);
 
+/* C_DestroyObject of H, asking the token after a failure whether H is gone all the same (a
+ * lost reply: the module destroyed it, the caller saw an error), and trying once more when
+ * it is not.  CKR_OK when H no longer exists, else the module's last answer.  */
+CK_RV p11attr_destroy(struct p11 *p, CK_OBJECT_HANDLE h);
+
 #endif

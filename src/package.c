@@ -8,6 +8,7 @@
 #include "fsutil.h"
 #include "keyrecord.h"
 #include "msg.h"
+#include "p11attr.h"
 #include "proof.h"
 #include "pubkey.h"
 #include "transfer.h"
@@ -254,7 +255,7 @@ drop_session_copy(struct p11 *p, struct package_job *j)
 {
 	CK_RV rv = CKR_OK;
 	if (p != NULL && j->session_copy != CK_INVALID_HANDLE)
-		rv = p11_fn(p)->C_DestroyObject(p11_session(p), j->session_copy);
+		rv = p11attr_destroy(p, j->session_copy);
 	j->session_copy = CK_INVALID_HANDLE;
 	return rv;
 }
@@ -318,8 +319,9 @@ package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
 	if ((rv = transfer_revoke(p, &j->trust)) != CKR_OK ||
 	    (rv = drop_session_copy(p, j)) != CKR_OK) {
 		msg_ck(rv, "cannot destroy the trust of the transfer of '%s' on token '%s' "
-		    "(C_DestroyObject of a session object): nothing was written; run again",
-		    j->ident, p11_token_label(p));
+		    "(C_DestroyObject of a session object, tried twice): it ends with this process "
+		    "in a moment; nothing was written, and the key's transfer copy stays: run the "
+		    "same package again, with the cards", j->ident, p11_token_label(p));
 		goto out;
 	}
 	b.kid = j->kek->kid;

@@ -347,8 +347,7 @@ transfer_revoke(struct p11 *p, struct transfer_trust *t)
 		CK_RV rv;
 		if (*h[i] == CK_INVALID_HANDLE)
 			continue;
-		if ((rv = p11_fn(p)->C_DestroyObject(p11_session(p), *h[i])) != CKR_OK &&
-		    first == CKR_OK)
+		if ((rv = p11attr_destroy(p, *h[i])) != CKR_OK && first == CKR_OK)
 			first = rv;
 		*h[i] = CK_INVALID_HANDLE;
 	}

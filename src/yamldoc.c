@@ -78,6 +78,69 @@ reader_error(const yaml_parser_t *parser, const char *path, const char *what,
 		    off < len ? u[off] : 0, problem);
 }
 
+/* Far deeper than any runbook, manifest, record or world file nests (four levels), and
+ * shallow enough that libyaml, whose time grows with the square of the depth, stops at once. */
+#define YAML_MAX_DEPTH 32
+
+/* The shape checks made while the text is parsed as events, before any document is built:
+ * nesting beyond YAML_MAX_DEPTH, and anchors, aliases and merge keys, which no reader here
+ * supports (an alias would also let a small file name a huge tree).  Returns 0 (a syntax
+ * error is left to the loader, which says where), or P11BYOK_EUSAGE after one line.  */
+static int
+check_shape(const char *text, size_t len, const char *path, const char *what)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	size_t depth = 0;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&parser)) {
+		msg_err("out of memory reading %s", path);
+		return P11BYOK_EUSAGE;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (r == 0 && yaml_parser_parse(&parser, &ev)) {
+		size_t line = ev.start_mark.line + 1, col = ev.start_mark.column + 1;
+		const unsigned char *anchor = NULL;
+		bool done = ev.type == YAML_STREAM_END_EVENT;
+
+		r = P11BYOK_EUSAGE;
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			anchor = ev.type == YAML_SEQUENCE_START_EVENT ?
+			    ev.data.sequence_start.anchor : ev.data.mapping_start.anchor;
+			depth++;
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		} else if (ev.type == YAML_SCALAR_EVENT) {
+			anchor = ev.data.scalar.anchor;
+		}
+		if (ev.type == YAML_ALIAS_EVENT)
+			msg_err("%s:%zu:%zu: aliases (*%s) are not supported in the %s: write the "
+			    "value out where the alias is", path, line, col,
+			    (const char *)ev.data.alias.anchor, what);
+		else if (anchor != NULL)
+			msg_err("%s:%zu:%zu: anchors (&%s) are not supported in the %s: remove it, "
+			    "and write out each place that uses it", path, line, col,
+			    (const char *)anchor, what);
+		else if (ev.type == YAML_SCALAR_EVENT &&
+		    ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		    ev.data.scalar.length == 2 && memcmp(ev.data.scalar.value, "<<", 2) == 0)
+			msg_err("%s:%zu:%zu: merge keys (<<) are not supported in the %s: write the "
+			    "fields out", path, line, col, what);
+		else if (depth > YAML_MAX_DEPTH)
+			msg_err("%s:%zu:%zu: the %s nests deeper than %d levels, where a few are all "
+			    "it needs: fix its brackets or indentation", path, line, col, what,
+			    YAML_MAX_DEPTH);
+		else
+			r = 0;
+		yaml_event_delete(&ev);
+		if (done)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return r;
+}
+
 int
 ydoc_load(const char *path, const char *what, struct ydoc **out)
 {
@@ -90,7 +153,8 @@ ydoc_load(const char *path, const char *what, struct ydoc **out)
 	size_t len = 0;
 
 	*out = NULL;
-	if ((r = fs_read_file(path, what, YAML_MAX_BYTES, &text, &len)) != 0)
+	if ((r = fs_read_file(path, what, YAML_MAX_BYTES, &text, &len)) != 0 ||
+	    (r = check_shape(text, len, path, what)) != 0)
 		goto out;
 	r = P11BYOK_EUSAGE;
 	if ((doc = calloc(1, sizeof *doc)) == NULL || (doc->path = strdup(path)) == NULL) {

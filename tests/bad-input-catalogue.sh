@@ -176,6 +176,22 @@ objects_before=$(objects)
 row 2 "runbook $T/adir is a directory: give the path of a file" "--config names a directory" -- pb --config "$T/adir" regions NA
 row 2 "runbook $T/fifo is not a regular file: give the path of a file" "--config names a FIFO without a writer (refused, not waited on)" -- pb --config "$T/fifo" regions NA
 row 2 "list.yaml:1:1: the runbook must be a mapping" "--config holding a YAML list" -- pb --config "$T/list.yaml" regions NA
+# Hostile YAML, refused while parsing, before any document is built (bench/yaml.sh times
+# them): 1 MiB of nesting, an alias bomb, an entry repeated through an alias, a merge key.
+{ printf 'keys: '; head -c 524000 /dev/zero | tr '\0' '['; head -c 524000 /dev/zero | tr '\0' ']'; } >"$T/deep.yaml"
+{ printf 'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n'
+	for i in 1 2 3 4 5 6 7 8 9; do
+		printf 'a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n' "$i" "$i" \
+			$((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) \
+			$((i - 1)) $((i - 1))
+	done; printf 'keys: *a9\n'; } >"$T/bomb.yaml"
+printf 'kmdata: km\nkeys:\n  - &k1\n    ident: neg-ec\n    type: EC\n  - *k1\n' >"$T/alias.yaml"
+printf 'kmdata: km\ndefaults:\n  type: EC\nkeys:\n  - <<: {type: EC}\n    ident: a\n' >"$T/merge.yaml"
+row 2 "deep.yaml:1:38: the runbook nests deeper than 32 levels" "a runbook nested half a million levels deep (1 MiB)" -- pb run "$T/deep.yaml"
+row 2 "bomb.yaml:1:5: anchors \(&a0\) are not supported in the runbook" "an alias bomb (billion laughs)" -- pb run "$T/bomb.yaml"
+row 2 "alias.yaml:3:5: anchors \(&k1\) are not supported in the runbook" "a key entry repeated through an alias" -- pb run "$T/alias.yaml"
+row 2 "merge.yaml:5:5: merge keys \(<<\) are not supported in the runbook" "a merge key" -- pb run "$T/merge.yaml"
+row 2 "deep.yaml:1:38: the region manifest nests deeper than 32 levels" "a region manifest nested 1 MiB deep" -- sh -c "mkdir -p '$T/deepregions' && cp '$T/deep.yaml' '$T/deepregions/' && exec '$P11BYOK' --regions '$T/deepregions' regions"
 row 2 "--offline must be require, warn or off, not 'sometimes'" "--offline with an unknown policy" -- pb --offline sometimes regions NA
 row 3 "cannot load PKCS#11 module $T/lib/nope.so: .*check --module" "a config's relative module path is taken from the config's directory" -- "$P11BYOK" --config "$T/cfg-module.yaml" doctor
 row 2 "cannot open PIN file $T/missing.pin: No such file.*check the path" "a config's pin_file that does not exist" -- pb --token "$W" --config "$T/cfg-pin.yaml" doctor

@@ -11,6 +11,9 @@ run bash "$top_srcdir/bench/hash.sh" 2 1
 if [ "$rc" -eq 0 ] && grep -q "^p11byok verify-toolset  .*x$" "$T/out" &&
 	grep -q "^sha256sum " "$T/out"; then ok "bench/hash.sh prints its table"
 else not_ok "bench/hash.sh (exit $rc)"; diag "$T/out" "$T/err"; fi
+run bash "$top_srcdir/bench/yaml.sh" 16 1
+if [ "$rc" -eq 0 ] && grep -q "^alias bomb .*x$" "$T/out"; then ok "bench/yaml.sh prints its table"
+else not_ok "bench/yaml.sh (exit $rc)"; diag "$T/out" "$T/err"; fi
 run bash "$top_srcdir/bench/startup.sh" 1 1
 if [ "$rc" -eq 0 ] && grep -q "^p11byok doctor .*x$" "$T/out"; then ok "bench/startup.sh prints its table"
 else not_ok "bench/startup.sh (exit $rc)"; diag "$T/out" "$T/err"; fi
