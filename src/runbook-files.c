@@ -13,6 +13,8 @@
 #include "msg.h"
 #include "yamldoc.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -56,6 +58,31 @@ check_path(const struct config *c, int node, const char *field, const char *path
 	else
 		r = 0;
 	free(copy);
+	return r;
+}
+
+/* The KEK file of kek_pem at NODE: a readable file (check_path) holding a PEM public key,
+ * refused at the runbook's line before anything is logged or done, not when it is loaded. */
+static int
+check_kek_pem(const struct config *c, int node, const char *path, const char *hint)
+{
+	EVP_PKEY *pk = NULL;
+	BIO *bio = NULL;
+	int r;
+
+	if ((r = check_path(c, node, "kek_pem", path, WANT_FILE, false, hint)) != 0)
+		return r;
+	if ((bio = BIO_new_file(path, "r")) != NULL)
+		pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	ERR_clear_error();
+	if (pk == NULL)
+		r = ydoc_err(c->doc, node, "kek_pem %s holds no PEM public key (-----BEGIN PUBLIC "
+		    "KEY-----); %s", path, hint);
+	else if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA)
+		r = ydoc_err(c->doc, node, "kek_pem %s holds a public key that is not RSA: a Key "
+		    "Vault KEK is RSA-2048, 3072 or 4096; %s", path, hint);
+	EVP_PKEY_free(pk);
+	BIO_free(bio);
 	return r;
 }
 
@@ -186,13 +213,13 @@ config_check_files(const struct config *c, const struct ctx *ctx, bool generate_
 	if ((r = check_region(c, ctx)) != 0 ||
 	    (c->toolset != NULL && (r = check_path(c, c->at.toolset, "toolset", c->toolset,
 	    WANT_FILE, false, "download the region's BYOK toolset there or fix the path")) != 0) ||
-	    (c->kek_pem != NULL && runbook_kek_used(c) && (r = check_path(c, c->at.kek_pem,
-	    "kek_pem", c->kek_pem, WANT_FILE, false, pem_hint)) != 0) ||
+	    (c->kek_pem != NULL && runbook_kek_used(c) && (r = check_kek_pem(c, c->at.kek_pem,
+	    c->kek_pem, pem_hint)) != 0) ||
 	    (c->output_dir != NULL && (r = check_output_dir(c)) != 0))
 		return r;
 	for (size_t i = 0; i < c->nkeys; i++)
-		if (c->keys[i].kek_pem != NULL && (r = check_path(c, c->keys[i].at_kek_pem,
-		    "kek_pem", c->keys[i].kek_pem, WANT_FILE, false, pem_hint)) != 0)
+		if (c->keys[i].kek_pem != NULL && (r = check_kek_pem(c, c->keys[i].at_kek_pem,
+		    c->keys[i].kek_pem, pem_hint)) != 0)
 			return r;
 	for (size_t i = 0; cards && i < c->ncards; i++) {
 		const struct config_card *k = &c->cards[i];

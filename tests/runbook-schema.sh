@@ -36,6 +36,9 @@ for f in $(sed -n 's/^\(kek\|world\)_package: *//p' "$REGIONS/02-europe.yaml"); 
 done
 # listing: what $T holds besides the runbooks and the output of the last command.
 listing() { (cd "$T" && find . ! -name '*.yaml' ! -name out ! -name err | LC_ALL=C sort); }
+printf 'not a key\n' >"$T/notpem.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
+	openssl pkey -pubout -out "$T/ec-kek.pem" 2>/dev/null
 before=$(listing)
 printf '%s\n' "$good" >"$T/good.yaml"
 expect 0 "United States" "a good runbook loads as --config" -- \
@@ -191,6 +194,11 @@ run_row 2 "bad.yaml:5:13: output_dir $T/a/b cannot be made: $T/a is not a direct
 run_row 2 "bad.yaml:5:13: output_dir $T/user.pin is not a directory" "output_dir a file" '4a output_dir: user.pin'
 run_row 2 "bad.yaml:4:10: kek_pem $T/kek.pem does not exist .*; download the KEK from Key Vault as PEM there" "kek_pem missing" 's|^region: EU|kek_pem: kek.pem\nkek_id: https://v/keys/k/1|; $d'
 run_row 2 "bad.yaml:23:14: kek_pem $T/own.pem does not exist" "a key's own kek_pem missing" '/friendly_name: ContosoEC/a \    kek_pem: own.pem\n    kek_id: https://v/keys/k/2'
+log_before=$(cat "$T/kmdata/audit.log" 2>/dev/null | wc -l)
+run_row 2 "bad.yaml:4:10: kek_pem $T/notpem.pem holds no PEM public key \(-----BEGIN PUBLIC KEY-----\); download the KEK" "kek_pem not PEM, refused at its line" 's|^region: EU|kek_pem: notpem.pem\nkek_id: https://v/keys/k/1|; $d'
+[ "$(cat "$T/kmdata/audit.log" 2>/dev/null | wc -l)" = "$log_before" ] &&
+	ok "... before anything is logged (no FAILURE line)" || not_ok "a FAILURE line for a bad kek_pem"
+run_row 2 "bad.yaml:23:14: kek_pem $T/ec-kek.pem holds a public key that is not RSA" "a key's own kek_pem an EC key" '/friendly_name: ContosoEC/a \    kek_pem: ec-kek.pem\n    kek_id: https://v/keys/k/2'
 run_row 2 "bad.yaml:4:10: cannot tell the region of toolset $T/t.zip from its name .*: set region" "a toolset no manifest names, without region" 's|^region: EU|toolset: t.zip\nkek_pem: kek.pem\nkek_id: https://v/keys/k/1|; $d'
 printf '%s\n' "$good" | sed 's/^pin_file: .*/pin_file: user.pin\nregions: nodir/' >"$T/bad.yaml"
 expect 2 "bad.yaml:7:10: regions $T/nodir does not exist" "run: regions missing" -- \
