@@ -7,6 +7,7 @@
 #include "msg.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
@@ -33,20 +34,42 @@ audit_event(const char *command)
 	return json_pack("{s:s, s:s}", "time", when, "command", command);
 }
 
+/* PATH as an absolute path, its directory resolved (the file itself may not be in place
+ * yet): the same file reads the same in the log from whatever directory a command ran. */
+static char *
+absolute(const char *path)
+{
+	char *copy = strdup(path), *dir, *out = NULL;
+
+	if (copy == NULL)
+		return NULL;
+	if ((dir = realpath(dirname(copy), NULL)) != NULL &&
+	    asprintf(&out, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, fs_basename(path)) < 0)
+		out = NULL;
+	free(dir);
+	free(copy);
+	return out != NULL ? out : strdup(path);
+}
+
 static int
 add_file_hash(json_t *event, const char *path, const unsigned char d[SHA256_LEN])
 {
-	char hex[2 * SHA256_LEN + 1];
+	char hex[2 * SHA256_LEN + 1], *abs = absolute(path);
 	json_t *files = json_object_get(event, "files");
+	int r;
 
 	hex_encode(d, SHA256_LEN, hex, 0);
+	if (abs == NULL)
+		return P11BYOK_EFAIL;
 	if (files == NULL) {
 		files = json_array();
 		if (files == NULL || json_object_set_new(event, "files", files) != 0)
 			return P11BYOK_EFAIL;
 	}
-	return json_array_append_new(files, json_pack("{s:s, s:s}", "path", path, "sha256", hex))
-	    == 0 ? 0 : P11BYOK_EFAIL;
+	r = json_array_append_new(files, json_pack("{s:s, s:s}", "path", abs, "sha256", hex)) == 0 ?
+	    0 : P11BYOK_EFAIL;
+	free(abs);
+	return r;
 }
 
 int

@@ -376,4 +376,13 @@ expect 2 "other-world" "generate with the first world's kmdata on the second tok
 	p11 --token pkcs11:token=other-world --kmdata "$KM" --pin-file "$T/pin" --offline off \
 	generate type=AES size=128 ident=wrong-world
 
+# Audit paths do not depend on the working directory: a generate run from kmdata's parent
+# with a relative --kmdata records the same absolute path as one given it absolutely.
+(cd "$(dirname "$KM")" && p11 --token "$TOK" --kmdata "$(basename "$KM")" --pin-file "$T/pin" \
+	--offline off generate type=AES size=128 ident=rel-path >/dev/null 2>&1)
+if [ "$(jq -r 'select(.ident == "rel-path") | .files[0].path' "$KM/audit.log")" = \
+	"$(cd "$KM" && pwd -P)/key_simple_rel-path" ] &&
+	! jq -r '.files[]?.path' "$KM/audit.log" | grep -qv '^/'; then
+	ok "every audit path is absolute, whatever directory the command ran from"
+else not_ok "audit paths"; jq -c '.files' "$KM/audit.log" | tail -n 3 | diag /dev/stdin; fi
 done_testing
