@@ -13,6 +13,7 @@
 #include "offline.h"
 #include "quorum.h"
 #include "trustscan.h"
+#include "upload.h"
 #include "world.h"
 
 #include <stdlib.h>
@@ -21,10 +22,11 @@
 enum {
 	OPT_IDENT = OPT_COMMAND_BASE, OPT_FRIENDLY, OPT_SUBSCRIPTION, OPT_OUTPUT, OPT_FORCE,
 	OPT_VAULT,
+	OPT_HSM,
 };
 
 struct args {
-	const char *ident, *friendly, *subscription, *output, *vault;
+	const char *ident, *friendly, *subscription, *output, *vault, *hsm;
 	struct kek_source kek;
 	bool force;
 };
@@ -40,6 +42,9 @@ check_args(const struct command *cmd, const struct args *a)
 	if (!keyspec_valid_friendly_name(a->friendly))
 		return cli_usage_error(cmd, "--friendly-name '%s' must be 1 to 127 letters, digits "
 		    "and dashes (it names KeyTransferPackage-NAME.byok)", a->friendly);
+	if (a->vault != NULL && a->hsm != NULL)
+		return cli_usage_error(cmd, "give --vault-name (Key Vault) or --hsm-name (Managed "
+		    "HSM), not both");
 	if (a->subscription != NULL && !keyspec_valid_guid(a->subscription))
 		return cli_usage_error(cmd, "--subscription-id '%s' is not a GUID "
 		    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", a->subscription);
@@ -81,6 +86,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "vault-name", required_argument, NULL, OPT_VAULT },
+		{ "hsm-name", required_argument, NULL, OPT_HSM },
 		QUORUM_LONGOPTS,
 		CLI_GLOBAL_OPTIONS
 	};
@@ -92,7 +98,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct package_job j = { 0 };
 	struct package_mode m = { 0 };
 	const char *kmdata;
-	char path[4096];
+	char path[4096], *az = NULL, *ps = NULL;
 	int c, r;
 
 	if ((q = quorum_new()) == NULL) {
@@ -108,6 +114,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		case OPT_OUTPUT: a.output = optarg; break;
 		case OPT_FORCE: a.force = true; break;
 		case OPT_VAULT: a.vault = optarg; break;
+		case OPT_HSM: a.hsm = optarg; break;
 		default:
 			if (kek_source_option(&a.kek, c, optarg) == CLI_CONTINUE ||
 			    quorum_option(q, c, optarg) == CLI_CONTINUE)
@@ -163,21 +170,26 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	msg_out("Wrapped with:    %s\n", m.native ? "CKM_RSA_AES_KEY_WRAP" :
 	    "CKM_RSA_PKCS_OAEP + CKM_AES_KEY_WRAP_PAD (composed in the token)");
 	msg_out("Wrote:           %s (%zu-byte ciphertext, mode 0600)\n", path, j.ciphertext_len);
-	msg_out("\nOn the connected workstation, upload it with one of:\n");
-	msg_out("  az keyvault key import --vault-name %s --name %s --byok-file %s --kty %s%s%s\n",
-	    a.vault ? a.vault : "VAULT", a.friendly, path, package_kty(j.check.type),
-	    a.subscription ? " --subscription " : "", a.subscription ? a.subscription : "");
-	msg_out("  Add-AzKeyVaultKey -VaultName %s -Name %s -KeyFilePath %s -Destination HSM\n",
-	    a.vault ? a.vault : "VAULT", a.friendly, path);
-	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:s?, s:s}",
+	if (upload_lines(&j.rec->spec, a.friendly, path, &(struct upload_target){ a.vault,
+	    a.hsm, a.subscription }, &az, &ps) != 0) {
+		msg_err("out of memory");
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	msg_out("\nOn the connected workstation, upload it with one of:\n  %s\n  %s\n", az, ps);
+	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:s?, "
+	    "s:{s:s, s:s}, s:s}",
 	    "ident", a.ident, "file", path, "kty", package_kty(j.check.type), "kid", kek->kid,
 	    "kek_fingerprint", kek->fingerprint, "kek_attested", kek->attested,
 	    "wrap", m.native ? "CKM_RSA_AES_KEY_WRAP" : "composed",
 	    "ciphertext_bytes", (json_int_t)j.ciphertext_len,
-	    "subscription_id", a.subscription, "result", "SUCCESS")) : 0;
+	    "subscription_id", a.subscription, "upload", "az", az, "powershell", ps,
+	    "result", "SUCCESS")) : 0;
 	if (r == 0)
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
+	free(az);
+	free(ps);
 	package_job_clear(p, &j);
 	kek_free(kek);
 	world_free(w);
@@ -192,6 +204,7 @@ static const struct opt_doc opts[] = {
 	{ "--friendly-name", "NAME", "names KeyTransferPackage-NAME.byok and the Key Vault key" },
 	{ "--subscription-id", "GUID", "the Azure subscription, for the printed upload line" },
 	{ "--vault-name", "V", "the Key Vault, for the printed upload lines (default VAULT)" },
+	{ "--hsm-name", "H", "or the Managed HSM (an AES key's only home; default HSM)" },
 	{ "-o, --output", "FILE", "write here instead of KeyTransferPackage-NAME.byok" },
 	{ "--force", NULL, "replace an existing output file" },
 	QUORUM_OPT_DOCS,
@@ -216,7 +229,9 @@ const struct command cmd_package = {
 	"and on every failure, and a crash takes it with the session. RSA and EC keys travel as "
 	"PKCS#8, AES keys raw. Writes the Azure .byok JSON atomically, mode 0600, never over an "
 	"existing file without --force, and prints the az and Add-AzKeyVaultKey lines for the "
-	"connected workstation. --json fields: ident, file, kty, kid, kek_fingerprint, "
-	"kek_attested, wrap, ciphertext_bytes, subscription_id, result.",
+	"connected workstation, as those tools take them (--kty RSA, EC or oct, --curve for an "
+	"EC key; an AES key goes to a Managed HSM, --hsm-name). --json fields: ident, file, "
+	"kty, kid, kek_fingerprint, kek_attested, wrap, ciphertext_bytes, subscription_id, "
+	"upload {az, powershell}, result.",
 	opts, run,
 };

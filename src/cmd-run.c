@@ -22,6 +22,7 @@
 #include "runbook.h"
 #include "runplan.h"
 #include "trustscan.h"
+#include "upload.h"
 #include "world.h"
 
 #include <errno.h>
@@ -226,16 +227,61 @@ key_prepare(struct batch *b, struct runplan_key *k, struct outcome *o, struct pa
 	    strcmp(o->acls, "made") == 0 ? NULL : b->idx, j);
 }
 
-static json_t *
-key_json(const struct runplan_key *k, const struct outcome *o)
+/* The az and PowerShell lines that upload K's .byok (upload.h), with the key's vault or
+ * Managed HSM, else the runbook's.  0, or -1 when out of memory.  */
+static int
+key_upload(const struct runplan *rp, const struct runplan_key *k, char **az, char **ps)
 {
-	char name[32];
+	const struct config_key *ck = k->ck;
+	bool own = ck->vault_name != NULL || ck->hsm_name != NULL;
+	struct upload_target t = {
+		own ? ck->vault_name : rp->cfg->vault_name,
+		own ? ck->hsm_name : rp->cfg->hsm_name, ck->subscription_id,
+	};
+	return upload_lines(&ck->spec, ck->friendly_name, k->byok, &t, az, ps);
+}
+
+static json_t *
+key_json(const struct runplan *rp, const struct runplan_key *k, const struct outcome *o)
+{
+	char name[32], *az = NULL, *ps = NULL;
 	const struct kek *kek = k->kek ? k->kek->kek : NULL;
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s}", "ident", k->ck->ident,
-	    "key_type", key_name(k, name, sizeof name), "kid", kek ? kek->kid : NULL,
+	json_t *doc = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:s}", "ident",
+	    k->ck->ident, "key_type", key_name(k, name, sizeof name), "kid", kek ? kek->kid : NULL,
 	    "kek_fingerprint", kek ? kek->fingerprint : NULL,
 	    "file", kek ? k->byok : NULL,
 	    "generate", o->generate, "modify_acls", o->acls, "package", o->package);
+
+	/* The upload, once there is a .byok to upload. */
+	if (doc != NULL && kek != NULL && strcmp(o->package, "not run") != 0 &&
+	    key_upload(rp, k, &az, &ps) == 0) {
+		json_object_set_new(doc, "friendly_name", json_string(k->ck->friendly_name));
+		json_object_set_new(doc, "kty", json_string(package_kty(k->ck->spec.type)));
+		json_object_set_new(doc, "upload", json_pack("{s:s, s:s}", "az", az,
+		    "powershell", ps));
+	}
+	free(az);
+	free(ps);
+	return doc;
+}
+
+/* The upload lines of every key, as package prints them for one. */
+static int
+print_uploads(const struct runplan *rp)
+{
+	char *az = NULL, *ps = NULL;
+
+	msg_out("\nOn the connected workstation, upload each with one of:\n");
+	for (size_t i = 0; i < rp->nkeys; i++) {
+		if (key_upload(rp, &rp->keys[i], &az, &ps) != 0) {
+			msg_err("out of memory");
+			return P11BYOK_EFAIL;
+		}
+		msg_out("  %s\n  %s\n", az, ps);
+		free(az);
+		free(ps);
+	}
+	return 0;
 }
 
 /* The batch's document: the first DONE keys; STOPPED_AT names the key that failed (the
@@ -247,7 +293,7 @@ batch_json(const struct batch *b, size_t done, const char *stopped_at)
 	const char *error = msg_first_error();
 	if (keys != NULL)
 		for (size_t i = 0; i < done; i++)
-			json_array_append_new(keys, key_json(&b->rp->keys[i], &b->o[i]));
+			json_array_append_new(keys, key_json(b->rp, &b->rp->keys[i], &b->o[i]));
 	doc = json_pack("{s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:o, s:s}", "runbook",
 	    b->rp->cfg->path, "dry_run", 0, "token", p11_token_label(b->p), "token_serial",
 	    p11_token_serial(b->p), "world_hash", b->w->hash, "generated", (json_int_t)b->made,
@@ -482,6 +528,8 @@ batch(struct batch *b)
 		msg_out("Keys:     %zu (%zu generated or recovered now); packages: %zu written, "
 		    "%zu already there\n", rp->nkeys, b->made, b->packaged,
 		    rp->nkeys - b->packaged);
+	if (!rp->generate_only && (r = print_uploads(rp)) != 0)
+		goto out;
 	if (msg_json())
 		r = json_emit(batch_json(b, rp->nkeys, NULL));
 	if (r == 0)
@@ -623,10 +671,13 @@ const struct command cmd_run = {
 	"at a ceremony, packaged when the KEK is at hand): no toolset or KEK check, no cards, no "
 	".byok. Stops at the first key that fails, naming it; "
 	"the trust given for keys not packaged is destroyed. Prints a line per key, and a "
-	"progress bar with the count and rate when stderr is a terminal. Each step appends its "
+	"progress bar with the count and rate when stderr is a terminal, then the az and "
+	"Add-AzKeyVaultKey lines that upload each .byok (vault_name or hsm_name, per runbook or "
+	"per key, fills them in; an AES key goes to a Managed HSM). Each step appends its "
 	"own audit event (generate, modify-acls, package). --json fields: runbook, dry_run, "
 	"token, token_serial, world_hash, generated, packaged, keys[] (ident, key_type, kid, "
-	"kek_fingerprint, file, generate, modify_acls, package; the keys done), result, and "
+	"kek_fingerprint, file, generate, modify_acls, package, and once packaged "
+	"friendly_name, kty, upload {az, powershell}; the keys done), result, and "
 	"when a key fails stopped_at and error; generate is existing, generated or recovered, "
 	"modify_acls existing, made, not needed or not run, package existing, written or not "
 	"run; with --dry-run: "

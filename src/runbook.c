@@ -1,6 +1,7 @@
 /* runbook.c: loading and checking the YAML config and runbook; see runbook.h. */
 #include "config.h"
 #include "runbook.h"
+#include "upload.h"
 #include "attest.h"
 #include "keygen.h"
 #include "msg.h"
@@ -25,6 +26,8 @@ key_free(struct config_key *k)
 	free(k->plainname);
 	free(k->friendly_name);
 	free(k->subscription_id);
+	free(k->vault_name);
+	free(k->hsm_name);
 	free(k->type);
 	free(k->size);
 	free(k->curve);
@@ -59,6 +62,8 @@ config_free(struct config *c)
 	free(c->toolset);
 	free(c->toolset_dir);
 	free(c->output_dir);
+	free(c->vault_name);
+	free(c->hsm_name);
 	ydoc_free(c->doc);
 	free(c);
 }
@@ -162,11 +167,33 @@ load_cards(struct ydoc *doc, int node, const char *base, struct config *c)
 	return 0;
 }
 
+/* vault_name and hsm_name at VAULT and HSM (0 when absent): a name Azure takes, and not both.
+ * Stored in *V and *H.  0 or P11BYOK_EUSAGE after one line at the value.  */
+static int
+upload_names(struct ydoc *doc, int vault, int hsm, char **v, char **h)
+{
+	int r;
+
+	if ((r = text(doc, vault, "vault_name", NULL, MAX_NAME, v)) != 0 ||
+	    (r = text(doc, hsm, "hsm_name", NULL, MAX_NAME, h)) != 0)
+		return r;
+	if (vault != 0 && hsm != 0)
+		return ydoc_err(doc, hsm, "give vault_name (Key Vault) or hsm_name (Managed HSM), "
+		    "not both");
+	if (*v != NULL && !upload_valid_name(*v))
+		return ydoc_err(doc, vault, "vault_name '%s' is not a Key Vault name: 3 to 24 "
+		    "letters, digits and dashes, starting with a letter", *v);
+	if (*h != NULL && !upload_valid_name(*h))
+		return ydoc_err(doc, hsm, "hsm_name '%s' is not a Managed HSM name: 3 to 24 "
+		    "letters, digits and dashes, starting with a letter", *h);
+	return 0;
+}
+
 static int
 load_key(struct ydoc *doc, int item, const char *base, struct config_key *k)
 {
 	int ident = 0, plain = 0, type = 0, size = 0, curve = 0, pubexp = 0, fname = 0, sub = 0,
-	    pem = 0, kid = 0, r;
+	    pem = 0, kid = 0, vault = 0, hsm = 0, r;
 	const struct yfield f[] = {
 		{ "ident", true, Y_SCALAR, &ident },
 		{ "plainname", false, Y_SCALAR, &plain },
@@ -178,6 +205,8 @@ load_key(struct ydoc *doc, int item, const char *base, struct config_key *k)
 		{ "subscription_id", false, Y_SCALAR, &sub },
 		{ "kek_pem", false, Y_SCALAR, &pem },
 		{ "kek_id", false, Y_SCALAR, &kid },
+		{ "vault_name", false, Y_SCALAR, &vault },
+		{ "hsm_name", false, Y_SCALAR, &hsm },
 	};
 	char err[512];
 
@@ -195,7 +224,8 @@ load_key(struct ydoc *doc, int item, const char *base, struct config_key *k)
 	    (r = text(doc, fname, "friendly_name", NULL, MAX_NAME, &k->friendly_name)) != 0 ||
 	    (r = text(doc, sub, "subscription_id", NULL, MAX_NAME, &k->subscription_id)) != 0 ||
 	    (r = text(doc, pem, "kek_pem", base, MAX_PATH, &k->kek_pem)) != 0 ||
-	    (r = text(doc, kid, "kek_id", NULL, MAX_URI, &k->kek_id)) != 0)
+	    (r = text(doc, kid, "kek_id", NULL, MAX_URI, &k->kek_id)) != 0 ||
+	    (r = upload_names(doc, vault, hsm, &k->vault_name, &k->hsm_name)) != 0)
 		return r;
 	k->at_kek_pem = pem;
 	if (!keyspec_valid_ident(k->ident))
@@ -269,7 +299,7 @@ config_load(const char *path, struct config **out)
 	struct attest_pin pin;
 	int module = 0, token = 0, kmdata = 0, regions = 0, pin_file = 0, offline = 0,
 	    region = 0, kek_pem = 0, kek_id = 0, root_hash = 0, toolset = 0, toolset_dir = 0,
-	    output_dir = 0, cards = 0, keys = 0, attestation = 0;
+	    output_dir = 0, cards = 0, keys = 0, attestation = 0, vault = 0, hsm = 0;
 	const struct yfield f[] = {
 		{ "module", false, Y_SCALAR, &module },
 		{ "token", false, Y_SCALAR, &token },
@@ -285,6 +315,8 @@ config_load(const char *path, struct config **out)
 		{ "toolset_dir", false, Y_SCALAR, &toolset_dir },
 		{ "output_dir", false, Y_SCALAR, &output_dir },
 		{ "require_attestation", false, Y_SCALAR, &attestation },
+		{ "vault_name", false, Y_SCALAR, &vault },
+		{ "hsm_name", false, Y_SCALAR, &hsm },
 		{ "cards", false, Y_SEQ, &cards },
 		{ "keys", false, Y_SEQ, &keys },
 	};
@@ -315,7 +347,8 @@ config_load(const char *path, struct config **out)
 	    (r = text(doc, root_hash, "root_hash", NULL, MAX_NAME, &c->root_hash)) != 0 ||
 	    (r = text(doc, toolset, "toolset", base, MAX_PATH, &c->toolset)) != 0 ||
 	    (r = text(doc, toolset_dir, "toolset_dir", base, MAX_PATH, &c->toolset_dir)) != 0 ||
-	    (r = text(doc, output_dir, "output_dir", base, MAX_PATH, &c->output_dir)) != 0)
+	    (r = text(doc, output_dir, "output_dir", base, MAX_PATH, &c->output_dir)) != 0 ||
+	    (r = upload_names(doc, vault, hsm, &c->vault_name, &c->hsm_name)) != 0)
 		goto out;
 	r = P11BYOK_EUSAGE;
 	/* The pin is checked here, at its place in the file, not when the KEK package is

@@ -25,6 +25,7 @@ struct config_key {
 	char *type, *size, *curve, *pubexp;
 	struct keyspec spec;
 	char *kek_pem, *kek_id;	/* this key's own KEK, or NULL for the runbook's */
+	char *vault_name, *hsm_name;	/* where it is uploaded, else the runbook's; NULL */
 	int at_kek_pem;		/* its node in the config's doc */
 };
 
@@ -36,6 +37,7 @@ struct config {
 	bool require_attestation;	/* no KEK from a PEM: only attested packages */
 	char *region, *kek_pem, *kek_id, *root_hash;
 	char *toolset, *toolset_dir, *output_dir;
+	char *vault_name, *hsm_name;	/* for the upload lines run prints; NULL */
 	struct config_card *cards;
 	size_t ncards;
 	struct config_key *keys;

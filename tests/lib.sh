@@ -145,3 +145,51 @@ byok_open() {
 	openssl enc -d -id-aes256-wrap-pad -K "$(xxd -p -c 64 "$ct.aes")" -iv A65959A6 \
 		-in "$ct.kwp" -out "$3"
 }
+
+# upload_ok OUT KTY [CURVE]: the az and Add-AzKeyVaultKey lines in OUT are ones the real
+# tools take, for a key of KTY (RSA, EC, oct) and CURVE.  The option lists come from the
+# tools' sources: azure-cli, src/azure-cli/azure/cli/command_modules/keyvault/_params.py,
+# `keyvault key import` (kty from CLIKeyTypeForBYOKImport: RSA, EC, oct; curve from the SDK's
+# KeyCurveName: P-256, P-256K, P-384, P-521; vault_name / hsm_name, name, byok_file) plus
+# the global --subscription; Az.KeyVault's Add-AzKeyVaultKey, InteractiveImport parameter
+# set (-VaultName / -HsmName, -Name, -KeyFilePath, -Destination HSM|Software, -KeyType,
+# -CurveName).  Prints why not on stdout.
+upload_ok() {
+	local out=$1 kty=$2 curve=${3:-} az ps
+	az=$(grep -m1 '^ *az keyvault key import ' "$out") || { echo "no az line"; return 1; }
+	ps=$(grep -m1 '^ *Add-AzKeyVaultKey ' "$out") || { echo "no Add-AzKeyVaultKey line"; return 1; }
+	awk -v kty="$kty" -v curve="$curve" '
+	function bad(why) { print why; exit 1 }
+	{
+		for (i = 5; i <= NF; i += 2) {
+			opt = $i; val = $(i + 1)
+			if (opt !~ /^--(vault-name|hsm-name|name|byok-file|kty|curve|subscription)$/)
+				bad("az: no option " opt)
+			seen[opt] = val
+		}
+		if (!("--kty" in seen) || seen["--kty"] !~ /^(RSA|EC|oct)$/) bad("az: --kty " seen["--kty"])
+		if (seen["--kty"] != kty) bad("az: --kty " seen["--kty"] ", want " kty)
+		if ("--curve" in seen && seen["--curve"] !~ /^(P-256|P-256K|P-384|P-521)$/) bad("az: --curve")
+		if (kty == "EC" && seen["--curve"] != curve) bad("az: --curve " seen["--curve"] ", want " curve)
+		if (kty != "EC" && ("--curve" in seen)) bad("az: --curve for a non-EC key")
+		if (("--vault-name" in seen) == ("--hsm-name" in seen)) bad("az: vault or hsm")
+		if (kty == "oct" && !("--hsm-name" in seen)) bad("az: an AES key needs --hsm-name")
+		if (!("--name" in seen) || !("--byok-file" in seen)) bad("az: --name, --byok-file")
+	}' <<<"$az" || return 1
+	awk -v kty="$kty" -v curve="$curve" '
+	function bad(why) { print why; exit 1 }
+	{
+		for (i = 2; i <= NF; i += 2) {
+			opt = $i; val = $(i + 1)
+			if (opt !~ /^-(VaultName|HsmName|Name|KeyFilePath|Destination|KeyType|CurveName)$/)
+				bad("PowerShell: no parameter " opt)
+			seen[opt] = val
+		}
+		if (("-VaultName" in seen) == ("-HsmName" in seen)) bad("PowerShell: vault or HSM")
+		if ("-Destination" in seen && seen["-Destination"] !~ /^(HSM|Software)$/) bad("PowerShell: -Destination")
+		if ("-KeyType" in seen && seen["-KeyType"] !~ /^(RSA|EC|oct)$/) bad("PowerShell: -KeyType")
+		if (kty == "EC" && (seen["-KeyType"] != "EC" || seen["-CurveName"] != curve)) bad("PowerShell: EC needs -KeyType EC -CurveName " curve)
+		if (kty == "oct" && seen["-KeyType"] != "oct") bad("PowerShell: -KeyType oct")
+		if (!("-Name" in seen) || !("-KeyFilePath" in seen)) bad("PowerShell: -Name, -KeyFilePath")
+	}' <<<"$ps"
+}

@@ -187,9 +187,19 @@ expect 0 "20 already there" "a rerun of a finished batch needs no cards and does
 state "$T/after"
 assert "... the token, kmdata and the .byok files are unchanged" cmp -s "$T/before" "$T/after"
 assert "... and the audit log has no new line" test "$(wc -l <"$R/kmdata/audit.log")" -eq "$lines"
+run "$P11BYOK" run "$R/nocards.yaml"
+assert "run prints an az and an Add-AzKeyVaultKey line for each of the 20 keys" test \
+	"$(grep -c '^  az keyvault key import ' "$T/out")$(grep -c '^  Add-AzKeyVaultKey ' "$T/out")" = 2020
 run "$P11BYOK" --json run "$R/nocards.yaml"
 assert "--json: 20 keys, each package 'existing', result SUCCESS" \
 	test "$(jq -r '[.keys[] | select(.package == "existing")] | length' "$T/out")$(jq -r .result "$T/out")" = 20SUCCESS
+assert "--json: each key carries its friendly name, kty and upload lines" test "$(jq -r \
+	'[.keys[] | select(.friendly_name and .kty and (.upload.az | startswith("az keyvault key import")) and (.upload.powershell | startswith("Add-AzKeyVaultKey")))] | length' \
+	"$T/out")" = 20
+jq -r '.keys[] | select(.kty == "EC-HSM") | .upload.az, .upload.powershell' "$T/out" | head -n 2 >"$T/ec-upload"
+if why=$(upload_ok "$T/ec-upload" EC "$(jq -r '.keys[] | select(.kty == "EC-HSM") | .upload.az' "$T/out" | head -n 1 | sed 's/.*--curve \([^ ]*\).*/\1/')"); then
+	ok "... an EC key's lines name its curve as az and Add-AzKeyVaultKey take it"
+else not_ok "EC upload lines: $why"; diag "$T/ec-upload"; fi
 if command -v script >/dev/null; then
 	script -qec "$P11BYOK run $R/nocards.yaml" /dev/null >"$T/tty" 2>&1
 	assert "on a terminal, a progress bar with the count and the rate" \

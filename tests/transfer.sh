@@ -86,7 +86,9 @@ for k in $keys; do
 		--ident "$id" --region NA --toolset-dir "$TOOLSET" --root-hash "$KIT_ROOT_HASH" \
 		--friendly-name "$id" -o "$T/byok/KeyTransferPackage-$id.byok" "${cards12[@]}"
 done
-if grep -q "az keyvault key import --vault-name VAULT --name aes256 --byok-file .* --kty oct-HSM" \
+# An AES key goes to a Managed HSM (Key Vault takes RSA and EC only); az appends -HSM to
+# --kty itself.
+if grep -q "az keyvault key import --hsm-name HSM --name aes256 --byok-file .* --kty oct$" \
 	"$T/out"; then ok "package prints the az upload line"; else not_ok "az line"; diag "$T/out"; fi
 if $PW -O 2>/dev/null | grep -qE 'byok-transfer-|byok-kek-'; then
 	not_ok "a KEK or transfer key outlived package"
@@ -148,6 +150,10 @@ for k in $keys; do
 	expect 0 "Result: SUCCESS" "package $id for the PEM KEK, cards 2 and 3" -- wp --token "$W" \
 		package --ident "$id" --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
 		--friendly-name "soft-$id" -o "$f" "${cards23[@]}"
+	case $type in RSA) kty=RSA curve= ;; EC) kty=EC curve=$size ;; *) kty=oct curve= ;; esac
+	if why=$(upload_ok "$T/out" "$kty" "$curve"); then
+		ok "the upload lines for $id are ones az and Add-AzKeyVaultKey take"
+	else not_ok "upload lines for $id: $why"; grep -E 'az keyvault|Add-Az' "$T/out" | diag /dev/stdin; fi
 	if [ "$type" != AES ]; then
 		fp=$(openssl pkey -pubin -in "$T/$id.pub" -outform DER | sha256sum | cut -d' ' -f1)
 		assert "the holders are told what they approve: $id, its public key, the KEK" \
