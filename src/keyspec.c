@@ -75,13 +75,13 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 
 	memset(out, 0, sizeof *out);
 	if (type == NULL || *type == '\0') {
-		snprintf(err, errlen, "no key type: give type=RSA, EC or AES");
+		snprintf(err, errlen, "no key type: give the type, RSA, EC or AES");
 		return KS_BAD_TYPE;
 	}
 	if (strcasecmp(type, "RSA") == 0) {
 		out->type = KEY_RSA;
 		if (curve != NULL) {
-			snprintf(err, errlen, "curve= is for EC keys, not RSA");
+			snprintf(err, errlen, "curve is for EC keys, not RSA: leave it out");
 			return KS_BAD_CURVE;
 		}
 		if (size == NULL || parse_decimal(size, &n) < 0 ||
@@ -106,13 +106,13 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 		return KS_OK;
 	}
 	if (pubexp != NULL && *pubexp != '\0') {
-		snprintf(err, errlen, "pubexp= is for RSA keys only");
+		snprintf(err, errlen, "pubexp is for RSA keys only: leave it out");
 		return KS_BAD_PUBEXP;
 	}
 	if (strcasecmp(type, "EC") == 0 || strcasecmp(type, "ECDSA") == 0) {
 		out->type = KEY_EC;
 		if (curve == NULL) {
-			snprintf(err, errlen, "EC keys need curve=P-256, P-384 or P-521");
+			snprintf(err, errlen, "EC keys need a curve: P-256, P-384 or P-521");
 			return KS_BAD_CURVE;
 		}
 		for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++)
@@ -128,7 +128,7 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 			return KS_BAD_CURVE;
 		}
 		if (size != NULL && (parse_decimal(size, &n) < 0 || n != out->bits)) {
-			snprintf(err, errlen, "size=%s does not match curve %s (%u bits): leave size "
+			snprintf(err, errlen, "size %s does not match curve %s (%u bits): leave size "
 			    "out for EC keys", size, out->curve, out->bits);
 			return KS_BAD_SIZE;
 		}
@@ -137,7 +137,7 @@ keyspec_parse(const char *type, const char *size, const char *curve, const char 
 	if (strcasecmp(type, "AES") == 0) {
 		out->type = KEY_AES;
 		if (curve != NULL) {
-			snprintf(err, errlen, "curve= is for EC keys, not AES");
+			snprintf(err, errlen, "curve is for EC keys, not AES: leave it out");
 			return KS_BAD_CURVE;
 		}
 		if (size == NULL || parse_decimal(size, &n) < 0 ||

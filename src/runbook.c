@@ -228,6 +228,7 @@ load_key(struct ydoc *doc, int item, const char *base, struct config_key *k)
 	    (r = upload_names(doc, vault, hsm, &k->vault_name, &k->hsm_name)) != 0)
 		return r;
 	k->at_kek_pem = pem;
+	k->at_type = type;
 	if (!keyspec_valid_ident(k->ident))
 		return ydoc_err(doc, ident, "ident '%s' must be 1 to 64 digits, lower-case letters "
 		    "and dashes", k->ident);

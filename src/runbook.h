@@ -27,6 +27,7 @@ struct config_key {
 	char *kek_pem, *kek_id;	/* this key's own KEK, or NULL for the runbook's */
 	char *vault_name, *hsm_name;	/* where it is uploaded, else the runbook's; NULL */
 	int at_kek_pem;		/* its node in the config's doc */
+	int at_type;		/* the node of its type, for a record that disagrees */
 };
 
 struct config {

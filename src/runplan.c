@@ -7,6 +7,7 @@
 #include "keyrecord.h"
 #include "msg.h"
 #include "package.h"
+#include "yamldoc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -126,10 +127,9 @@ check_record(const struct runplan *rp, const struct runplan_key *k)
 	keyspec_name(&ck->spec, want, sizeof want);
 	keyspec_name(&ks->spec, have, sizeof have);
 	if (strcmp(want, have) != 0) {
-		msg_err("%s:%zu: key '%s' is %s in the runbook, but kmdata/key_simple_%s says it "
-		    "was generated as %s: fix the runbook (a key is never generated twice)",
-		    rp->cfg->path, ck->line, ck->ident, want, ck->ident, have);
-		r = P11BYOK_EUSAGE;
+		r = ydoc_err(rp->cfg->doc, ck->at_type, "key '%s' is %s in the runbook, but "
+		    "kmdata/key_simple_%s says it was generated as %s: fix the runbook (a key is "
+		    "never generated twice)", ck->ident, want, ck->ident, have);
 	} else if (strcmp(ks->world_hash, rp->world_hash) != 0) {
 		msg_err("key '%s' was generated in another world (%.16s..., this kmdata's world is "
 		    "%.16s...): use the kmdata of its world", ck->ident, ks->world_hash,

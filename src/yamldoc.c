@@ -153,8 +153,17 @@ ydoc_load(const char *path, const char *what, struct ydoc **out)
 	size_t len = 0;
 
 	*out = NULL;
-	if ((r = fs_read_file(path, what, YAML_MAX_BYTES, &text, &len)) != 0 ||
-	    (r = check_shape(text, len, path, what)) != 0)
+	if ((r = fs_read_file(path, what, YAML_MAX_BYTES, &text, &len)) != 0)
+		goto out;
+	/* libyaml reads UTF-16 behind a byte-order mark; every file here is UTF-8. */
+	if (len >= 2 && (((unsigned char)text[0] == 0xff && (unsigned char)text[1] == 0xfe) ||
+	    ((unsigned char)text[0] == 0xfe && (unsigned char)text[1] == 0xff))) {
+		msg_err("%s:1:1: the %s is UTF-16 (it starts with a byte-order mark): save it as "
+		    "UTF-8", path, what);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if ((r = check_shape(text, len, path, what)) != 0)
 		goto out;
 	r = P11BYOK_EUSAGE;
 	if ((doc = calloc(1, sizeof *doc)) == NULL || (doc->path = strdup(path)) == NULL) {

@@ -187,6 +187,8 @@ row 2 "list.yaml:1:1: the runbook must be a mapping" "--config holding a YAML li
 	done; printf 'keys: *a9\n'; } >"$T/bomb.yaml"
 printf 'kmdata: km\nkeys:\n  - &k1\n    ident: neg-ec\n    type: EC\n  - *k1\n' >"$T/alias.yaml"
 printf 'kmdata: km\ndefaults:\n  type: EC\nkeys:\n  - <<: {type: EC}\n    ident: a\n' >"$T/merge.yaml"
+printf 'kmdata: km\nkeys: []\n' | iconv -f UTF-8 -t UTF-16 >"$T/utf16.yaml"
+row 2 "utf16.yaml:1:1: the runbook is UTF-16 \(it starts with a byte-order mark\): save it as UTF-8" "a UTF-16 runbook with a byte-order mark" -- pb run "$T/utf16.yaml"
 row 2 "deep.yaml:1:38: the runbook nests deeper than 32 levels" "a runbook nested half a million levels deep (1 MiB)" -- pb run "$T/deep.yaml"
 row 2 "bomb.yaml:1:5: anchors \(&a0\) are not supported in the runbook" "an alias bomb (billion laughs)" -- pb run "$T/bomb.yaml"
 row 2 "alias.yaml:3:5: anchors \(&k1\) are not supported in the runbook" "a key entry repeated through an alias" -- pb run "$T/alias.yaml"

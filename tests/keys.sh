@@ -216,7 +216,7 @@ done <<'EOF'
 2|RSA size '1024' is not supported: use 2048, 3072 or 4096|size 1024 refused|type=RSA size=1024 ident=k1
 2|AES size '512' is not supported|AES-512 refused|type=AES size=512 ident=k1
 2|curve 'P-192' is not supported: use P-256, P-384 or P-521|bad curve|type=EC curve=P-192 ident=k1
-2|EC keys need curve=|EC without a curve|type=EC ident=k1
+2|EC keys need a curve: P-256, P-384 or P-521|EC without a curve|type=EC ident=k1
 2|pubexp '65536' is not an odd number of at least 3|even pubexp|type=RSA size=2048 pubexp=65536 ident=k1
 2|pubexp '1' is not an odd number of at least 3|pubexp 1|type=RSA size=2048 pubexp=1 ident=k1
 2|RSA size '0x800' is not a plain decimal number: use 2048, 3072 or 4096|size in hex (strtoul read 2048)|type=RSA size=0x800 ident=k1
@@ -225,7 +225,7 @@ done <<'EOF'
 2|pubexp '010001' is not a plain decimal number or 0x and hex digits|pubexp in octal (strtoul read 4097)|type=RSA size=2048 pubexp=010001 ident=k1
 2|unknown keyword 'colour' in 'colour=blue'|unknown keyword|type=RSA size=2048 ident=k1 colour=blue
 2|key type 'DSA' is not supported: use RSA, EC or AES|unknown type|type=DSA size=2048 ident=k1
-2|no key type: give type=RSA, EC or AES|missing type|size=2048 ident=k1
+2|no key type: give the type, RSA, EC or AES|missing type|size=2048 ident=k1
 2|size given twice|a keyword given twice|type=RSA size=2048 --size 3072 ident=k1
 2|application 'embed' is not supported|another generatekey application|embed type=RSA size=2048 ident=k1
 2|plainname '.*' must be 1 to 127|plainname with a control character|type=AES size=128 ident=k1 "plainname=a$(printf '\t')b"

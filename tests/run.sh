@@ -254,7 +254,7 @@ refuse 2 "KeyTransferPackage-Batch-21.byok:.*malformed JSON" "a broken .byok in 
 	"$R/one.yaml"
 rm "$R/out/KeyTransferPackage-Batch-21.byok"
 sed 's/key-21/key-02/; s/Batch-21/Batch-98/' "$R/one.yaml" >"$R/three.yaml"
-refuse 2 "three.yaml:[0-9]+: key 'key-02' is RSA-2048 in the runbook, but kmdata/key_simple_key-02 says it was generated as EC P-256" \
+refuse 2 "three.yaml:[0-9]+:[0-9]+: key 'key-02' is RSA-2048 in the runbook, but kmdata/key_simple_key-02 says it was generated as EC P-256" \
 	"a key type that disagrees with the record names both" "$R/three.yaml"
 sed '/^cards:/,/^keys:/{/^keys:/!d}' "$R/one.yaml" >"$R/one-nocards.yaml"
 refuse 2 "the quorum must approve 1 transfer but no cards were given" \

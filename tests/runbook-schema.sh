@@ -65,6 +65,8 @@ row 2 "bad.yaml:12:[0-9]+: field 'keys' in the runbook must be a list" "keys not
 row 2 "bad.yaml:13:12: ident 'Contoso_Key' must be 1 to 64 digits" "bad ident" 's/ident: contosokey/ident: Contoso_Key/'
 row 2 "bad.yaml:16:11: RSA size '1024' is not supported: use 2048, 3072 or 4096" "RSA-1024" 's/size: 2048/size: 1024/'
 row 2 "bad.yaml:21:12: curve 'P-192' is not supported" "bad curve" 's/curve: P-256/curve: P-192/'
+row 2 "bad.yaml:[0-9]+:[0-9]+: curve is for EC keys, not RSA: leave it out" "a curve on an RSA key, in the runbook's words" 's/    size: 2048/    size: 2048\n    curve: P-256/'
+row 2 "bad.yaml:[0-9]+:[0-9]+: EC keys need a curve: P-256, P-384 or P-521" "an EC key without its curve" '/    curve: P-256/d'
 row 2 "bad.yaml:20:11: key type 'DSA' is not supported: use RSA, EC or AES" "bad type" 's/type: EC/type: DSA/'
 row 2 "bad.yaml:17:20: friendly_name 'Contoso/First' must be 1 to 127 letters" "friendly name with a slash" 's|friendly_name: ContosoFirstHSMkey|friendly_name: Contoso/First|'
 row 2 "bad.yaml:18:22: subscription_id 'not-a-guid' is not a GUID" "bad GUID" 's/subscription_id: .*/subscription_id: not-a-guid/'
