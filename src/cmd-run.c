@@ -30,7 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_DRY_RUN = OPT_COMMAND_BASE, OPT_GENERATE_ONLY };
+enum { OPT_DRY_RUN = OPT_COMMAND_BASE, OPT_GENERATE_ONLY, OPT_ONLY };
 
 /* What the run did for one key, for its progress line and the JSON document. */
 struct outcome {
@@ -539,12 +539,57 @@ out:
 	return r;
 }
 
+/* The idents --only names (pointers into argv). */
+struct only {
+	const char **ident;
+	size_t n;
+};
+
+/* Adds the comma-separated idents of ARG to O.  0 or the exit code after one line. */
+static int
+only_add(struct only *o, char *arg)
+{
+	for (char *save = NULL, *id = strtok_r(arg, ",", &save); id != NULL;
+	    id = strtok_r(NULL, ",", &save)) {
+		const char **grown = realloc(o->ident, (o->n + 1) * sizeof *grown);
+		if (grown == NULL) {
+			msg_err("out of memory");
+			return P11BYOK_EFAIL;
+		}
+		o->ident = grown;
+		o->ident[o->n++] = id;
+	}
+	if (o->n == 0) {
+		msg_err("--only takes the idents of keys of the runbook, separated by commas");
+		return P11BYOK_EUSAGE;
+	}
+	return 0;
+}
+
+/* Every ident of O must be a key of CFG: a misspelt one would otherwise run nothing. */
+static int
+only_check(const struct only *o, const struct config *cfg)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		size_t k = 0;
+		while (k < cfg->nkeys && strcmp(cfg->keys[k].ident, o->ident[i]) != 0)
+			k++;
+		if (k == cfg->nkeys) {
+			msg_err("--only names '%s', which is no key of %s: give idents of its keys: "
+			    "list", o->ident[i], cfg->path);
+			return P11BYOK_EUSAGE;
+		}
+	}
+	return 0;
+}
+
 static int
 run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "generate-only", no_argument, NULL, OPT_GENERATE_ONLY },
+		{ "only", required_argument, NULL, OPT_ONLY },
 		QUORUM_LONGOPTS,
 		CLI_GLOBAL_OPTIONS
 	};
@@ -556,6 +601,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct batch b = { 0 };
 	const char *kmdata;
 	bool dry_run = false, generate_only = false;
+	struct only only = { 0 };
 	int c, r;
 
 	if ((q = quorum_new()) == NULL) {
@@ -567,7 +613,10 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 			dry_run = true;
 		else if (c == OPT_GENERATE_ONLY)
 			generate_only = true;
-		else if (quorum_option(q, c, optarg) != CLI_CONTINUE &&
+		else if (c == OPT_ONLY) {
+			if ((r = only_add(&only, optarg)) != 0)
+				goto out;
+		} else if (quorum_option(q, c, optarg) != CLI_CONTINUE &&
 		    (r = cli_common_option(ctx, cmd, c, optarg)) != CLI_CONTINUE)
 			goto out;
 	}
@@ -593,6 +642,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		    "P11BYOK_KMDATA", cfg->path);
 		goto out;
 	}
+	if ((r = only_check(&only, cfg)) != 0)
+		goto out;
 	/* What the runbook names on disk is checked before anything runs, each refusal at its
 	 * line; cards given with --card replace the runbook's.  */
 	if ((r = config_check_files(cfg, ctx, generate_only, !generate_only &&
@@ -609,7 +660,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	    (!dry_run && (r = audit_check_writable(kmdata)) != 0) ||
 	    (!dry_run && (r = offline_check(ctx_offline(ctx), "run")) != 0) ||
 	    (!generate_only && cfg->toolset != NULL && (r = verify_toolset(ctx, cfg)) != 0) ||
-	    (r = runplan_new(ctx, cfg, kmdata, w->hash, generate_only, &rp)) != 0 ||
+	    (r = runplan_new(ctx, cfg, kmdata, w->hash, generate_only,
+	    only.n > 0 ? only.ident : NULL, only.n, &rp)) != 0 ||
 	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
 	    (r = p11_open_session(p)) != 0)
@@ -637,11 +689,14 @@ out:
 	world_free(w);
 	p11_free(p);
 	quorum_free(q);
+	free(only.ident);
 	return r;
 }
 
 static const struct opt_doc opts[] = {
 	{ "--dry-run", NULL, "print what would be done, touching nothing (no login, no cards)" },
+	{ "--only", "ID[,ID...]", "run only these keys of the runbook (again for more); the "
+	    "dry run too" },
 	{ "--generate-only", NULL, "only generate the keys still missing (the key ceremony); no "
 	    "KEK, cards or .byok: a later run packages them" },
 	QUORUM_OPT_DOCS,
@@ -650,7 +705,8 @@ static const struct opt_doc opts[] = {
 
 const struct command cmd_run = {
 	"run",
-	"RUNBOOK.yaml [--dry-run] [--generate-only] [--card FILE... [--card-pass-file FILE...]]",
+	"RUNBOOK.yaml [--dry-run] [--generate-only] [--only ID[,ID...]] [--card FILE... "
+	"[--card-pass-file FILE...]]",
 	"run a runbook: verify, generate, modify-acls and package a batch of keys, idempotently",
 	"Reads RUNBOOK.yaml (the config file format, with a keys: list; every field, and every "
 	"file, directory and region it names, is checked before anything runs, errors as "
@@ -669,7 +725,8 @@ const struct command cmd_run = {
 	"rewritten, and whatever is missing is done, so a crash or power cut at any point is "
 	"recovered by running the runbook again. --generate-only stops after generate (keys made "
 	"at a ceremony, packaged when the KEK is at hand): no toolset or KEK check, no cards, no "
-	".byok. Stops at the first key that fails, naming it; "
+	".byok. --only ID[,ID...] runs those keys of the runbook alone (Terraform's -target, "
+	"Ansible's --limit), the dry run too. Stops at the first key that fails, naming it; "
 	"the trust given for keys not packaged is destroyed. Prints a line per key, and a "
 	"progress bar with the count and rate when stderr is a terminal, then the az and "
 	"Add-AzKeyVaultKey lines that upload each .byok (vault_name or hsm_name, per runbook or "

@@ -198,9 +198,19 @@ runplan_record_unaudited(const struct runplan *rp, struct p11 *p, struct runplan
 	return 0;
 }
 
+static bool
+listed(const char *const *only, size_t n, const char *ident)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(only[i], ident) == 0)
+			return true;
+	return false;
+}
+
 int
 runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
-    const char *world_hash, bool generate_only, struct runplan **out)
+    const char *world_hash, bool generate_only, const char *const *only, size_t nonly,
+    struct runplan **out)
 {
 	struct runplan *rp = calloc(1, sizeof *rp);
 	char path[4096];
@@ -220,7 +230,10 @@ runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
 	if ((r = audit_log_load(kmdata, &rp->log)) != 0)
 		goto out;
 	for (size_t i = 0; i < cfg->nkeys; i++) {
-		struct runplan_key *k = &rp->keys[rp->nkeys++];
+		struct runplan_key *k;
+		if (only != NULL && !listed(only, nonly, cfg->keys[i].ident))
+			continue;	/* run --only: not this key */
+		k = &rp->keys[rp->nkeys++];
 		k->ck = &cfg->keys[i];
 		k->plan = rp;
 		if (snprintf(k->byok, sizeof k->byok, "%s/KeyTransferPackage-%s.byok",

@@ -57,7 +57,8 @@ struct runplan {
  * as `run` never rewrites one).  Returns 0 with *OUT the caller frees, or the exit code
  * after one line.  */
 int runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
-    const char *world_hash, bool generate_only, struct runplan **out);
+    const char *world_hash, bool generate_only, const char *const *only, size_t nonly,
+    struct runplan **out);
 void runplan_free(struct runplan *rp);
 
 /* Appends a RECOVERED audit line for each step of K found done without its own line (a

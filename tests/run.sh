@@ -384,4 +384,20 @@ if [ -n "$PKCS11_SPY" ] && [ -f "$PKCS11_SPY" ]; then
 else
 	skip "pkcs11-spy not found: cannot trace the calls"
 fi
+# --- run --only: part of a runbook ---
+header "$R/only.yaml"
+for i in 50 51 52; do
+	printf '  - ident: key-%s\n    type: EC\n    curve: P-256\n    friendly_name: Only-%s\n' \
+		"$i" "$i" >>"$R/only.yaml"
+done
+run "$P11BYOK" --json run "$R/only.yaml" --dry-run --only key-51
+assert "--only: the dry run plans the named key alone" \
+	test "$(jq -r '[.keys[].ident] | join(",")' "$T/out")" = key-51
+expect 0 "Result: SUCCESS" "run --only key-50,key-52 does those two keys" -- \
+	"$P11BYOK" run "$R/only.yaml" --only key-50,key-52
+assert "... and leaves key-51 alone" test -e "$R/kmdata/key_simple_key-50" -a \
+	-e "$R/kmdata/key_simple_key-52" -a ! -e "$R/kmdata/key_simple_key-51" -a \
+	-e "$R/out/KeyTransferPackage-Only-52.byok" -a ! -e "$R/out/KeyTransferPackage-Only-51.byok"
+expect 2 "--only names 'key-99', which is no key of .*only.yaml" \
+	"--only with an ident the runbook does not list" -- "$P11BYOK" run "$R/only.yaml" --only key-99
 done_testing
