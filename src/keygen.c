@@ -644,9 +644,11 @@ keygen_make(struct p11 *p, const char *kmdata, const struct keyspec *ks,
 		hex_encode((const unsigned char *)id, strlen(id), hex, 0);
 		msg_err("token '%s' holds %lu object%s with ident '%s' and kmdata no record of it, "
 		    "which p11byok cannot prove a cut-short generate of its own left: look with "
-		    "'p11byok show-key %s', then delete them (pkcs11-tool --login --delete-object "
-		    "--type privkey|pubkey|secrkey --id %s) or choose another ident",
-		    p11_token_label(p), (unsigned long)n, n == 1 ? "" : "s", ident, ident, hex);
+		    "'p11byok show-key %s', then clear them with 'p11byok discard %s' (what "
+		    "p11byok made) or pkcs11-tool --login --delete-object --type "
+		    "privkey|pubkey|secrkey --id %s, or choose another ident",
+		    p11_token_label(p), (unsigned long)n, n == 1 ? "" : "s", ident, ident, ident,
+		    hex);
 		r = P11BYOK_EUSAGE;
 	}
 out:

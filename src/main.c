@@ -17,7 +17,7 @@ extern const struct command cmd_regions, cmd_verify_toolset, cmd_doctor, cmd_ins
 extern const struct command cmd_modify_acls;
 extern const struct command cmd_world;
 extern const struct command cmd_verify_kek;
-extern const struct command cmd_generate, cmd_show_key, cmd_restore;
+extern const struct command cmd_generate, cmd_show_key, cmd_restore, cmd_discard;
 extern const struct command cmd_run;
 
 static const struct command *const commands[] = {
@@ -29,6 +29,7 @@ static const struct command *const commands[] = {
 	&cmd_generate,
 	&cmd_show_key,
 	&cmd_restore,
+	&cmd_discard,
 	&cmd_modify_acls,
 	&cmd_package,
 	&cmd_run,

@@ -2,7 +2,7 @@
 # cli.sh: --version, --help for the tool and each command, the man page, bad command lines.
 . "$(dirname "$0")/lib.sh"
 
-commands="regions verify-toolset doctor world verify-kek generate show-key restore modify-acls
+commands="regions verify-toolset doctor world verify-kek generate show-key restore discard modify-acls
 package run inspect import audit"
 
 expect 0 "^p11byok [0-9]+\.[0-9]+" "--version prints the version" -- "$P11BYOK" --version

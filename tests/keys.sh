@@ -385,4 +385,31 @@ if [ "$(jq -r 'select(.ident == "rel-path") | .files[0].path' "$KM/audit.log")" 
 	! jq -r '.files[]?.path' "$KM/audit.log" | grep -qv '^/'; then
 	ok "every audit path is absolute, whatever directory the command ran from"
 else not_ok "audit paths"; jq -c '.files' "$KM/audit.log" | tail -n 3 | diag /dev/stdin; fi
+# --- discard: what p11byok made for a key that was never packaged ---
+run gen type=RSA size=2048 ident=dk1
+count_id() { $P11 -O 2>/dev/null | grep -c "ID: *$(hexid "$1")$"; }
+run setsid -w "$P11BYOK" --module "$SOFTHSM2_MODULE" --regions "$REGIONS" --token "$TOK" \
+	--kmdata "$KM" --pin-file "$T/pin" discard dk1 </dev/null
+assert "discard without --yes and without a terminal refuses, changing nothing" \
+	test "$rc" -eq 2 -a "$(count_id dk1)" -eq 2 -a -e "$KM/key_simple_dk1"
+grep -q "give --yes" "$T/err" && ok "... and says to give --yes" || not_ok "--yes hint"
+expect 0 "Discarded: +key 'dk1' \(2 objects, 1 record\)" "discard --yes takes the key away" -- \
+	k discard dk1 --yes
+assert "... both halves gone from the token, the record from kmdata" \
+	test "$(count_id dk1)" -eq 0 -a ! -e "$KM/key_simple_dk1"
+jq -e 'select(.command == "discard" and .ident == "dk1" and .result == "SUCCESS") |
+	(.destroyed | length) == 2 and (.files | length) == 1' "$KM/audit.log" >/dev/null &&
+	ok "... and the audit log names what went" || not_ok "discard audit line"
+expect 0 "Result: SUCCESS" "the ident can be generated again afterwards" -- \
+	gen type=EC curve=P-256 ident=dk1
+expect 2 "the secret key 'stranger' with ident 'onlyontoken' .* is not one p11byok makes" \
+	"discard refuses an object p11byok did not make" -- k discard onlyontoken --yes
+assert "... and leaves it" test "$(count_id onlyontoken)" -eq 1
+expect 2 "no key 'nosuch' on token .* and no record of it" "discard of nothing" -- \
+	k discard nosuch --yes
+$P11 --keypairgen --key-type rsa:2048 --id "$(hexid dk-half)" --label dk-half --usage-sign \
+	>/dev/null 2>&1
+$P11 --delete-object --type privkey --id "$(hexid dk-half)" >/dev/null 2>&1
+expect 0 "Discarded: +key 'dk-half' \(1 object, 0 records\)" \
+	"discard clears a lone public half a cut-short generate left" -- k discard dk-half --yes
 done_testing

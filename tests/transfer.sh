@@ -221,6 +221,8 @@ LD_PRELOAD=$KILLPOINT_LIB KILLPOINT=append:audit.log:1 KILLPOINT_FAIL=1 \
 if [ "$rc" -ne 0 ] && cmp -s "$T/xferacld.bak" "$T/kmdata/key_xferacld_rsa2048"; then
 	ok "modify-acls whose audit line fails leaves the record it would have replaced"
 else not_ok "record after a failed audit line (exit $rc)"; diag "$T/err"; fi
+expect 2 "key 'rsa2048' was packaged \(the audit log has its package line\)" \
+	"discard refuses a key that was packaged" -- wp --token "$W" discard rsa2048 --yes
 expect 0 "intact" "the audit log of the whole flow verifies" -- \
 	"$P11BYOK" --kmdata "$T/kmdata" audit verify
 if grep -q '"command":"modify-acls"' "$T/kmdata/audit.log" &&
