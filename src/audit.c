@@ -575,3 +575,38 @@ audit_log_free(struct audit_log *log)
 	free(log->events);
 	free(log);
 }
+
+int
+audit_recover(const char *kmdata, const char *command, const char *token_serial,
+    const char *world_hash, const char *ident, const char *path, const char *note)
+{
+	struct audit_log *log = NULL;
+	unsigned char d[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+	json_t *ev;
+	bool listed;
+	int r;
+
+	if (digest_sha256_file(path, d) != 0)
+		return P11BYOK_EUSAGE;
+	hex_encode(d, SHA256_LEN, hex, 0);
+	if ((r = audit_log_load(kmdata, &log)) != 0)
+		return r;
+	listed = audit_log_has(log, command, ident, hex);
+	audit_log_free(log);
+	if (listed)
+		return 0;
+	if ((ev = audit_event(command)) == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	json_object_set_new(ev, "token_serial", json_string(token_serial));
+	json_object_set_new(ev, "world_hash", json_string(world_hash));
+	if (ident != NULL)
+		json_object_set_new(ev, "ident", json_string(ident));
+	json_object_set_new(ev, "result", json_string("RECOVERED"));
+	json_object_set_new(ev, "note", json_string(note));
+	r = audit_add_file(ev, path) == 0 ? audit_append(kmdata, ev) : P11BYOK_EFAIL;
+	json_decref(ev);
+	return r;
+}

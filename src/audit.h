@@ -67,6 +67,13 @@ int audit_log_load(const char *kmdata, struct audit_log **out);
  * SHA-256 SHA256 (hex) unless that is NULL.  */
 bool audit_log_has(const struct audit_log *log, const char *command, const char *ident,
     const char *sha256);
+/* Work found done whose line a crash kept out of KMDATA's audit log (the record PATH of
+ * IDENT written, its COMMAND line not): appends that line now, its result RECOVERED and NOTE
+ * saying how it was found, unless a line of KMDATA's log already lists PATH as it is.
+ * 0 or the exit code after one line.  */
+int audit_recover(const char *kmdata, const char *command, const char *token_serial,
+    const char *world_hash, const char *ident, const char *path, const char *note);
+
 /* The last COMMAND event for IDENT in LOG that did not fail, listing a file with SHA256
  * (hex) unless that is NULL; NULL when there is none.  It belongs to LOG.  */
 const json_t *audit_log_find(const struct audit_log *log, const char *command,

@@ -110,7 +110,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct p11 *p = NULL;
 	const char *plainname;
 	char name[32];
-	bool made = false;
+	bool made = false, done = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -146,13 +146,25 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	    (r = p11_select_token(p, ctx_token(ctx), P11_WANT_INITIALISED)) != 0 ||
 	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0)
 		goto out;
-	if ((r = keygen_make(p, ctx_kmdata(ctx), &ks, a.v[5], plainname, &res)) != 0)
+	/* Run again after a crash once its work was done, generate says so: nothing is made. */
+	if ((r = keygen_finished(p, ctx_kmdata(ctx), &ks, a.v[5], plainname, &done, &res)) != 0)
 		goto out;
-	if (res.recovered != NULL)
-		msg_out("Recovered:       %s\n", res.recovered);
-	made = true;
-	if ((r = keygen_audit(p, ctx_kmdata(ctx), &ks, a.v[5], &res)) != 0)
-		goto out;
+	if (done) {
+		if ((r = audit_recover(ctx_kmdata(ctx), "generate", p11_token_serial(p),
+		    res.world_hash, a.v[5], res.record, "generate run again found the key "
+		    "recorded and on the token, its line missing (cut short after the record)")) != 0)
+			goto out;
+		msg_out("Already:         generated before (recorded, on the token as its record "
+		    "says): nothing was made\n");
+	} else {
+		if ((r = keygen_make(p, ctx_kmdata(ctx), &ks, a.v[5], plainname, &res)) != 0)
+			goto out;
+		if (res.recovered != NULL)
+			msg_out("Recovered:       %s\n", res.recovered);
+		made = true;
+		if ((r = keygen_audit(p, ctx_kmdata(ctx), &ks, a.v[5], &res)) != 0)
+			goto out;
+	}
 
 	msg_out("Key:             %s (%s", a.v[5], name);
 	if (ks.type == KEY_RSA)
@@ -176,6 +188,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		    "result", "SUCCESS");
 		if (doc != NULL && res.recovered != NULL)
 			json_object_set_new(doc, "recovered", json_string(res.recovered));
+		if (doc != NULL)
+			json_object_set_new(doc, "existing", json_boolean(done));
 		if (doc != NULL && ks.type == KEY_RSA)
 			json_object_set_new(doc, "pubexp", json_integer((json_int_t)ks.pubexp));
 		r = json_emit(doc);
@@ -218,7 +232,9 @@ const struct command cmd_generate = {
 	"RSA and EC keys get a public key object with the same id and label. The key is then "
 	"wrapped under the world backup key (CKM_AES_KEY_WRAP_PAD) and kmdata/key_simple_ID "
 	"records its names, type, token serial, world hash, public key, creation time and the "
-	"wrapped key (mode 0600). An ident kmdata has a record of is refused; on the token, what "
+	"wrapped key (mode 0600). Run again once its work is done (a crash after it, a retry), "
+	"it says so and makes nothing, logging the audit line a crash kept out; an ident whose "
+	"record is of another key is refused. On the token, what "
 	"a generate cut short left under it (by a crash or a lost reply) is dealt with and "
 	"logged as RECOVERED: the key without its record is checked (born on the token, never "
 	"readable, its public object its own) and recorded, not made twice; a lone public key "
@@ -226,6 +242,6 @@ const struct command cmd_generate = {
 	"command that clears it. When anything fails after generation the new objects are "
 	"destroyed. Checks the offline policy first and appends a 'generate' event to the audit "
 	"log. --json fields: ident, plainname, key_type, pubexp, token, token_serial, "
-	"world_hash, record, public_key_sha256, recovered, result.",
+	"world_hash, record, public_key_sha256, recovered, existing, result.",
 	opts, run,
 };

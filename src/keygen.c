@@ -657,6 +657,83 @@ out:
 }
 
 int
+keygen_finished(struct p11 *p, const char *kmdata, const struct keyspec *ks,
+    const char *ident, const char *plainname, bool *done, struct keygen_result *res)
+{
+	struct key_simple *rec = NULL;
+	struct audit_log *log = NULL;
+	struct keycheck c;
+	char want[32], have[32], hex[2 * SHA256_LEN + 1];
+	unsigned char d[SHA256_LEN];
+	enum key_type type;
+	EVP_PKEY *pk = NULL;
+	struct stat st;
+	int r;
+
+	*done = false;
+	memset(res, 0, sizeof *res);
+	res->key = res->pub = CK_INVALID_HANDLE;
+	if (keyrecord_simple_path(kmdata, ident, res->record, sizeof res->record) == NULL) {
+		msg_err("kmdata path %s is too long", kmdata);
+		return P11BYOK_EUSAGE;
+	}
+	if (fs_lstat(res->record, &st) != 0)
+		return 0;
+	if ((r = keyrecord_simple_load(kmdata, ident, &rec)) != 0)
+		return r;
+	keyspec_name(ks, want, sizeof want);
+	keyspec_name(&rec->spec, have, sizeof have);
+	if (strcmp(want, have) != 0 || (ks->type == KEY_RSA && ks->pubexp != rec->spec.pubexp) ||
+	    strcmp(plainname, rec->plainname) != 0) {
+		msg_err("ident '%s' already has a key record (%s) of another key (%s, plainname "
+		    "'%s'): choose another ident, or re-create a deleted key with p11byok restore "
+		    "%s", ident, res->record, have, rec->plainname, ident);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	/* A record a generate line lists as it is: generate's work, done (its key may have been
+	 * restored since).  Else it is a record whose line a crash kept out: the key on the
+	 * token must be the one generate just made, checked as a transfer checks it.  */
+	if ((r = audit_log_load(kmdata, &log)) != 0)
+		goto out;
+	if (digest_sha256_file(res->record, d) != 0) {
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	hex_encode(d, sizeof d, hex, 0);
+	if (audit_log_has(log, "generate", ident, hex)) {
+		if ((r = keyfind_lookup(p, ident, &res->key, &type)) != 0)
+			goto out;
+		if (res->key == CK_INVALID_HANDLE) {
+			msg_err("key '%s' has a record in kmdata but is not on token '%s': re-create "
+			    "it with 'p11byok restore %s'", ident, p11_token_label(p), ident);
+			r = P11BYOK_EUSAGE;
+			goto out;
+		}
+		res->key = CK_INVALID_HANDLE;
+	} else if ((r = keycheck_target(p, NULL, rec, &c)) != 0) {
+		goto out;
+	} else {
+		keycheck_clear(&c);
+	}
+	snprintf(res->world_hash, sizeof res->world_hash, "%s", rec->world_hash);
+	res->wrapped_len = rec->wrapped_len;
+	if (rec->public_pem != NULL && ((pk = pubkey_from_pem(rec->public_pem)) == NULL ||
+	    pubkey_fingerprint(pk, res->fingerprint) != 0)) {
+		msg_ssl("cannot read the public key of record key_simple_%s", ident);
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	*done = true;
+	r = 0;
+out:
+	EVP_PKEY_free(pk);
+	key_simple_free(rec);
+	audit_log_free(log);
+	return r;
+}
+
+int
 keygen_audit(struct p11 *p, const char *kmdata, const struct keyspec *ks,
     const char *ident, const struct keygen_result *res)
 {

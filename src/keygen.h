@@ -60,6 +60,14 @@ int keygen_adopt(struct p11 *p, const char *kmdata, const struct keyspec *ks,
 int keygen_make(struct p11 *p, const char *kmdata, const struct keyspec *ks,
     const char *ident, const char *plainname, struct keygen_result *res);
 
+/* Whether generate of key IDENT (KS, PLAINNAME) is done already: kmdata has its record, of
+ * KS and PLAINNAME, and the key on P's token is the record's (keycheck.h).  *DONE, with RES
+ * describing it (no handles to discard); without a record, *DONE false.  A record of
+ * another key under IDENT, or its key missing or not the record's, is refused.  Returns 0,
+ * or the exit code after one line.  */
+int keygen_finished(struct p11 *p, const char *kmdata, const struct keyspec *ks,
+    const char *ident, const char *plainname, bool *done, struct keygen_result *res);
+
 /* Appends the 'generate' event of RES (key IDENT of KS) to KMDATA's audit log.  0 or
  * P11BYOK_EFAIL after one line.  */
 int keygen_audit(struct p11 *p, const char *kmdata, const struct keyspec *ks,

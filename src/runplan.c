@@ -171,7 +171,6 @@ runplan_record_unaudited(const struct runplan *rp, struct p11 *p, struct runplan
 	char path[4096];
 
 	for (size_t i = 0; i < 2; i++) {
-		json_t *ev;
 		int r;
 		if (!*flags[i])
 			continue;
@@ -179,19 +178,9 @@ runplan_record_unaudited(const struct runplan *rp, struct p11 *p, struct runplan
 			keyrecord_simple_path(rp->kmdata, k->ck->ident, path, sizeof path);
 		else
 			keyrecord_xferacld_path(rp->kmdata, k->ck->ident, path, sizeof path);
-		if ((ev = audit_event(commands[i])) == NULL) {
-			msg_err("out of memory");
-			return P11BYOK_EFAIL;
-		}
-		json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
-		json_object_set_new(ev, "world_hash", json_string(rp->world_hash));
-		json_object_set_new(ev, "ident", json_string(k->ck->ident));
-		json_object_set_new(ev, "result", json_string("RECOVERED"));
-		json_object_set_new(ev, "note", json_string("found done by run with no audit "
-		    "line (a run cut short after the record was written)"));
-		r = audit_add_file(ev, path) == 0 ? audit_append(rp->kmdata, ev) : P11BYOK_EFAIL;
-		json_decref(ev);
-		if (r != 0)
+		if ((r = audit_recover(rp->kmdata, commands[i], p11_token_serial(p),
+		    rp->world_hash, k->ck->ident, path, "found done by run with no audit line (a "
+		    "run cut short after the record was written)")) != 0)
 			return r;
 		*flags[i] = false;
 	}

@@ -179,3 +179,71 @@ fault_sweep() {
 		j=$((j + 1))
 	done
 }
+
+# The other two failure modes of issue 17, where the module did act: a lost reply (the call
+# did its work, the caller sees FAULT_RV) and a crash at the call (the process killed after
+# the module acted, before it saw the reply).  Nothing can be undone by the failed run
+# itself here; the promise is that running the same command again finishes the work:
+#
+# fault_resume_sweep NAME [STRIDE]: for each mode of FAULT_RESUME_MODES (after kill) and
+# every STRIDE'th call position of $T/NAME.calls (default 1; FAULT_ALL=1: every one),
+#   NAME_reset; NAME_run with the fault (any exit; no sanitizer report); unless that run
+#   exited 0, NAME_run again without faults, up to three times, until it exits 0; then
+#   NAME_done, the command's check of the finished state, calls fault_bad for each
+#   problem.
+# One ok or not_ok per mode, saying how many positions were survived.
+FAULT_RESUME_MODES=${FAULT_RESUME_MODES:-"after kill"}
+
+fault_resume_sweep() {
+	local name=$1 stride=${2:-1} total i mode runs tries rc
+	[ -n "$FAULT_ALL" ] && stride=1
+	if [ -n "$FAULT_ONLY" ] && ! grep -qw "$name" <<<"$FAULT_ONLY"; then
+		skip "$name: not in FAULT_ONLY"
+		return
+	fi
+	total=$(wc -l <"$T/$name.calls")
+	for mode in $FAULT_RESUME_MODES; do
+		fault_problems= runs=0 fault_rv=CKR_DEVICE_ERROR
+		for i in $(seq 1 "$stride" "$total"); do
+			fault_at=$i
+			"${name}_reset"
+			rm -f "$T/fault.calls"
+			P11FAULT_LOG=$T/fault.calls P11FAULT_AT=$i P11FAULT_MODE=$mode \
+				"${name}_run" >"$T/out" 2>&1
+			rc=$?
+			fault_called=$(awk '/ FAULT$/ { print $2 }' "$T/fault.calls")
+			[ -n "$fault_called" ] || continue	# a shorter run: not this position
+			runs=$((runs + 1))
+			grep -qE 'Sanitizer|runtime error' "$T/out" && fault_bad "sanitizer report"
+			# A run that finished all the same (a destroy retried, a cleanup call) is
+			# judged as it is: its command is not run twice.
+			for tries in 1 2 3; do
+				[ "$rc" -eq 0 ] && break
+				"${name}_run" >"$T/rerun" 2>&1
+				rc=$?
+				grep -qE 'Sanitizer|runtime error' "$T/rerun" &&
+					fault_bad "sanitizer report in the rerun"
+			done
+			if [ "$rc" -ne 0 ]; then
+				fault_bad "$mode: three reruns failed: $(grep -v '^p11byok: warning' \
+					"$T/rerun" | grep -m1 '^p11byok')"
+				continue
+			fi
+			"${name}_done"
+		done
+		if [ -z "$fault_problems" ]; then
+			ok "$name: $runs of $total call positions survived in mode $mode (the rerun finished the work)"
+		else
+			not_ok "$name in mode $mode:$fault_problems"
+		fi
+	done
+}
+
+# objects_shape LABEL PIN: the token's objects as class, label and ID only (no key values),
+# to compare a finished state with the one a clean run leaves.
+objects_shape() {
+	"$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label "$1" --login --pin "$2" -O \
+		2>/dev/null | awk '/^[^ ]/ { if (o != "") print o; o = $1 " " $2; next }
+			/^ *(label|ID):/ { sub(/^ +/, ""); o = o " | " $0 }
+			END { if (o != "") print o }' | LC_ALL=C sort
+}

@@ -229,7 +229,7 @@ done <<'EOF'
 2|size given twice|a keyword given twice|type=RSA size=2048 --size 3072 ident=k1
 2|application 'embed' is not supported|another generatekey application|embed type=RSA size=2048 ident=k1
 2|plainname '.*' must be 1 to 127|plainname with a control character|type=AES size=128 ident=k1 "plainname=a$(printf '\t')b"
-2|ident 'contosokey' already has a key record .*key_simple_contosokey|ident with a record refused|type=RSA size=2048 ident=contosokey
+2|ident 'contosokey' already has a key record .*key_simple_contosokey.* of another key \(RSA-2048|an ident whose record is of another key refused|type=RSA size=3072 ident=contosokey
 EOF
 # An ident that only the token has (no record): an object someone else made.
 $P11 --keygen --key-type AES:16 --id "$(hexid onlyontoken)" --label stranger >/dev/null 2>&1
@@ -242,6 +242,24 @@ expect 2 "holds 1 object with ident 'world' and kmdata no record" "the world key
 assert "refused generates left no object on the token" test "$(objects)" -eq "$n_objects"
 assert "refused generates left no file in kmdata" test "$(ls "$KM" | wc -l)" -eq "$n_files"
 
+# The same generate again, its work done (a crash after it, an automated retry): nothing made.
+objs_before=$(objects)
+expect 0 "Already: +generated before \(recorded, on the token as its record says\)" \
+	"generate run again for a key it made says so and makes nothing" -- \
+	gen type=RSA size=2048 protect=module ident=contosokey
+assert "... the token holds the same objects" test "$(objects)" = "$objs_before"
+# Killed between its record and its audit line: the same generate logs the line it owed.
+LD_PRELOAD=$KILLPOINT_LIB KILLPOINT=append:audit.log:1 \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	run gen type=AES size=128 ident=k22-unlogged
+assert "generate killed after its record, before its audit line" \
+	test "$rc" -eq 137 -a -e "$KM/key_simple_k22-unlogged"
+expect 0 "Already: +generated before" "the same generate finds its work done" -- \
+	gen type=AES size=128 ident=k22-unlogged
+jq -e 'select(.command == "generate" and .ident == "k22-unlogged") | .result == "RECOVERED"' \
+	"$KM/audit.log" >/dev/null && ok "... and logs the line the crash kept out, RECOVERED" ||
+	not_ok "k22-unlogged RECOVERED line"
+n_objects=$((n_objects + 1)) n_files=$((n_files + 1))
 # What a generate cut short leaves is finished by the same generate, logged RECOVERED.
 # A kill inside key-pair generation: SoftHSMv2 stores the public half first (the issue's
 # reproduction, with pkcs11-tool, a key pair whose private half is then deleted).
