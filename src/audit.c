@@ -521,6 +521,9 @@ out:
 static bool
 field_is(json_t *obj, const char *field, const char *value)
 {
+	/* VALUE NULL: an event without the field (world init names no ident). */
+	if (value == NULL)
+		return json_object_get(obj, field) == NULL;
 	return strcmp(json_string_value(json_object_get(obj, field)) ?: "", value) == 0;
 }
 

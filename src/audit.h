@@ -63,8 +63,8 @@ int audit_verify(const char *path, const char *head, struct audit_verdict *v);
 struct audit_log;
 int audit_log_load(const char *kmdata, struct audit_log **out);
 
-/* Whether LOG has a COMMAND event for IDENT that did not fail, listing a file with the
- * SHA-256 SHA256 (hex) unless that is NULL.  */
+/* Whether LOG has a COMMAND event for IDENT (NULL: an event naming no ident) that did not
+ * fail, listing a file with the SHA-256 SHA256 (hex) unless that is NULL.  */
 bool audit_log_has(const struct audit_log *log, const char *command, const char *ident,
     const char *sha256);
 /* Work found done whose line a crash kept out of KMDATA's audit log (the record PATH of

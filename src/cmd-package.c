@@ -12,11 +12,15 @@
 #include "package.h"
 #include "offline.h"
 #include "quorum.h"
+#include "keyrecord.h"
+#include "proof.h"
 #include "trustscan.h"
 #include "upload.h"
 #include "world.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 enum {
@@ -75,6 +79,98 @@ transfer(struct ctx *ctx, struct p11 *p, struct quorum *q, const struct world *w
 	return package_finish(p, NULL, kmdata, w, j, m);
 }
 
+/* The upload lines of A's key, printed and, for --json, set in DOC when not NULL. */
+static int
+print_upload(const struct args *a, const struct keyspec *spec, const char *path, json_t *doc)
+{
+	char *az = NULL, *ps = NULL;
+
+	if (upload_lines(spec, a->friendly, path, &(struct upload_target){ a->vault, a->hsm,
+	    a->subscription }, &az, &ps) != 0) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	msg_out("\nOn the connected workstation, upload it with one of:\n  %s\n  %s\n", az, ps);
+	if (doc != NULL)
+		json_object_set_new(doc, "upload", json_pack("{s:s, s:s}", "az", az, "powershell",
+		    ps));
+	free(az);
+	free(ps);
+	return 0;
+}
+
+/* Whether A's package is done already (see run): *DONE, having said so, when PATH (or the
+ * file a killed package left staged for it) is the .byok its audit line lists and the
+ * token's proof confirms.  A file at PATH that is not is refused (package_check_existing
+ * says why).  No card is asked for.  0 or the exit code after one line.  */
+static int
+finished(struct ctx *ctx, const struct args *a, const char *path, bool *done)
+{
+	const char *kmdata = ctx_kmdata(ctx);
+	struct audit_log *log = NULL;
+	struct key_simple *rec = NULL;
+	struct kek *kek = NULL;
+	struct world *w = NULL;
+	struct p11 *p = NULL;
+	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+	char staged[4200] = "";
+	json_t *doc = NULL;
+	struct stat st;
+	int r;
+
+	*done = false;
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		if ((r = audit_log_load(kmdata, &log)) != 0)
+			return r;
+		if (!package_find_staged(log, path, a->ident, staged, sizeof staged)) {
+			audit_log_free(log);
+			return 0;	/* nothing there: a package to do */
+		}
+	}
+	if (log == NULL && (r = audit_log_load(kmdata, &log)) != 0)
+		return r;
+	if ((r = kek_load(ctx, &a->kek, &kek)) != 0 || (r = world_load(kmdata, &w)) != 0 ||
+	    (r = keyrecord_simple_load(kmdata, a->ident, &rec)) != 0 ||
+	    (r = package_check_existing(staged[0] ? staged : path, a->ident, kek, rec->spec.type,
+	    log)) != 0 ||
+	    (r = audit_check_writable(kmdata)) != 0 ||
+	    (r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
+	    (r = p11_login_user(p, ctx_pin_file(ctx))) != 0 ||
+	    (r = proof_key(p, false, &key, NULL)) != 0 ||
+	    (r = package_check_proof(p, key, log, staged[0] ? staged : path, a->ident, kek,
+	    w->hash)) != 0 ||
+	    (staged[0] && (r = package_put_staged(p, kmdata, w->hash, a->ident, kek->fingerprint,
+	    staged, path)) != 0))
+		goto out;
+	*done = true;
+	msg_out("Key:             %s (%s)\n", a->ident, package_kty(rec->spec.type));
+	msg_out("Already:         packaged before: %s is the .byok its audit line lists for "
+	    "this key and KEK, and the token confirms p11byok wrote it; nothing was wrapped\n",
+	    path);
+	if (msg_json() && (doc = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "ident", a->ident,
+	    "file", path, "kty", package_kty(rec->spec.type), "kid", kek->kid, "existing", 1,
+	    "result", "SUCCESS")) == NULL) {
+		msg_err("out of memory");
+		r = P11BYOK_EFAIL;
+		goto out;
+	}
+	if ((r = print_upload(a, &rec->spec, path, doc)) != 0)
+		goto out;
+	r = doc != NULL ? json_emit(doc) : 0;
+	doc = NULL;
+	if (r == 0)
+		fprintf(msg_stream(), "Result: SUCCESS\n");
+out:
+	json_decref(doc);
+	audit_log_free(log);
+	key_simple_free(rec);
+	kek_free(kek);
+	world_free(w);
+	p11_free(p);
+	return r;
+}
+
 static int
 run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
@@ -98,7 +194,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct package_job j = { 0 };
 	struct package_mode m = { 0 };
 	const char *kmdata;
-	char path[4096], *az = NULL, *ps = NULL;
+	char path[4096];
+	json_t *doc = NULL;
+	bool done = false;
 	int c, r;
 
 	if ((q = quorum_new()) == NULL) {
@@ -146,6 +244,13 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	j.force = a.force;
 	j.subscription = a.subscription;
 
+	/* Run again once its work was done (a crash after it, a retry): the .byok there, or
+	 * left staged after its package line, that the token proves p11byok wrote for this
+	 * key and KEK is the finished package; nothing is wrapped again.  */
+	if (!a.force) {
+		if ((r = finished(ctx, &a, path, &done)) != 0 || done)
+			goto out;
+	}
 	/* Everything is checked before the token is touched: the output, the KEK (verified,
 	 * or from a PEM checked), the records, kmdata, the network, the cards.  */
 	if ((r = fs_check_output(path, a.force, FS_RESERVE)) != 0 ||
@@ -170,26 +275,20 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	msg_out("Wrapped with:    %s\n", m.native ? "CKM_RSA_AES_KEY_WRAP" :
 	    "CKM_RSA_PKCS_OAEP + CKM_AES_KEY_WRAP_PAD (composed in the token)");
 	msg_out("Wrote:           %s (%zu-byte ciphertext, mode 0600)\n", path, j.ciphertext_len);
-	if (upload_lines(&j.rec->spec, a.friendly, path, &(struct upload_target){ a.vault,
-	    a.hsm, a.subscription }, &az, &ps) != 0) {
-		msg_err("out of memory");
-		r = P11BYOK_EFAIL;
-		goto out;
-	}
-	msg_out("\nOn the connected workstation, upload it with one of:\n  %s\n  %s\n", az, ps);
-	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:s?, "
-	    "s:{s:s, s:s}, s:s}",
+	doc = msg_json() ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:s?, s:s}",
 	    "ident", a.ident, "file", path, "kty", package_kty(j.check.type), "kid", kek->kid,
 	    "kek_fingerprint", kek->fingerprint, "kek_attested", kek->attested,
 	    "wrap", m.native ? "CKM_RSA_AES_KEY_WRAP" : "composed",
 	    "ciphertext_bytes", (json_int_t)j.ciphertext_len,
-	    "subscription_id", a.subscription, "upload", "az", az, "powershell", ps,
-	    "result", "SUCCESS")) : 0;
+	    "subscription_id", a.subscription, "result", "SUCCESS") : NULL;
+	if ((r = print_upload(&a, &j.rec->spec, path, doc)) != 0)
+		goto out;
+	r = doc != NULL ? json_emit(doc) : 0;
+	doc = NULL;
 	if (r == 0)
 		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
-	free(az);
-	free(ps);
+	json_decref(doc);
 	package_job_clear(p, &j);
 	kek_free(kek);
 	world_free(w);
@@ -228,10 +327,13 @@ const struct command cmd_package = {
 	"key under the KEK with CKM_RSA_PKCS_OAEP). The trust is destroyed right after the wrap "
 	"and on every failure, and a crash takes it with the session. RSA and EC keys travel as "
 	"PKCS#8, AES keys raw. Writes the Azure .byok JSON atomically, mode 0600, never over an "
-	"existing file without --force, and prints the az and Add-AzKeyVaultKey lines for the "
+	"existing file without --force; run again once its work is done (a crash after it, a "
+	"retry), it finds the .byok its audit line lists and the token's proof confirms (or "
+	"the one a crash left staged, put in place), says so and wraps nothing. It prints the "
+	"az and Add-AzKeyVaultKey lines for the "
 	"connected workstation, as those tools take them (--kty RSA, EC or oct, --curve for an "
 	"EC key; an AES key goes to a Managed HSM, --hsm-name). --json fields: ident, file, "
 	"kty, kid, kek_fingerprint, kek_attested, wrap, ciphertext_bytes, subscription_id, "
-	"upload {az, powershell}, result.",
+	"upload {az, powershell}, existing, result.",
 	opts, run,
 };

@@ -7,7 +7,6 @@
 #include "audit-failure.h"
 #include "audit.h"
 #include "cli.h"
-#include "fsutil.h"
 #include "jsonout.h"
 #include "keygen.h"
 #include "manifest.h"
@@ -339,35 +338,6 @@ key_line(struct batch *b, struct progress *pr, size_t i)
 		    o->generate, o->acls, o->package, k->byok);
 }
 
-/* K's .byok, staged by a run killed after its package line (runplan.h), the token having
- * confirmed that line: put in place and logged, instead of a new transfer.  */
-static int
-put_staged(const struct batch *b, const struct runplan_key *k)
-{
-	json_t *ev;
-	int r;
-
-	if ((r = fs_commit_staged(k->staged, k->byok)) != 0)
-		return r;
-	if ((ev = audit_event("package")) == NULL) {
-		msg_err("out of memory");
-		return P11BYOK_EFAIL;
-	}
-	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(b->p)));
-	json_object_set_new(ev, "world_hash", json_string(b->rp->world_hash));
-	json_object_set_new(ev, "ident", json_string(k->ck->ident));
-	json_object_set_new(ev, "kek_fingerprint", json_string(k->kek->kek->fingerprint));
-	json_object_set_new(ev, "note", json_string("the .byok a run killed after its package "
-	    "line left staged was put in place; no new transfer"));
-	json_object_set_new(ev, "result", json_string("RECOVERED"));
-	r = audit_add_file(ev, k->byok) != 0 ? P11BYOK_EFAIL : audit_append(b->rp->kmdata, ev);
-	json_decref(ev);
-	if (r == 0)
-		msg_out("Recovered: %s, written by a run a crash stopped before it was put in place "
-		    "(its package line and the token's proof confirm it)\n", k->byok);
-	return r;
-}
-
 /* Each .byok found done must be one the token confirms p11byok wrote (proof.h), before
  * anything is done: an insider's file of the right shape with a forged line is not.  */
 static int
@@ -386,7 +356,9 @@ check_proofs(const struct batch *b)
 		looked = true;
 		if ((r = package_check_proof(b->p, key, b->rp->log, k->staged[0] ? k->staged :
 		    k->byok, k->ck->ident, k->kek->kek, b->rp->world_hash)) != 0 ||
-		    (k->staged[0] && (r = put_staged(b, k)) != 0))
+		    (k->staged[0] && (r = package_put_staged(b->p, b->rp->kmdata,
+		    b->rp->world_hash, k->ck->ident, k->kek->kek->fingerprint, k->staged,
+		    k->byok)) != 0))
 			return r;
 	}
 	return 0;

@@ -567,6 +567,55 @@ set_pin_outcome(struct p11 *p, char *new, size_t len)
 	return rv == CKR_PIN_INCORRECT ? P11BYOK_EFAIL : SETPIN_UNKNOWN;
 }
 
+/* world init run again over the world it made (a crash after it, a retry): when WORLD_FILE
+ * records a world of quorum K of N whose cards are the ones in the cards directory and
+ * whose token is present with its world key, it says so and changes nothing, logging the
+ * line a crash kept out; anything else is a kmdata holding another world, refused.  */
+static int
+init_finished(struct ctx *ctx, struct args *a, unsigned k, unsigned n, const char *world_file)
+{
+	const char *kmdata = ctx_kmdata(ctx);
+	char paths[WORLD_MAX_CARDS][4200], fp[WORLD_MAX_CARDS][65], hash[65], first[4200];
+	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+	struct world *w = NULL;
+	struct p11 *p = NULL;
+	bool all = false, same;
+	int r;
+
+	if ((r = world_load(kmdata, &w)) != 0)
+		return r;
+	same = w->k == k && w->n == n && unfinished_cards(a->cards_dir, k, n, paths, fp, hash,
+	    first, &all) == 0 && all && strcmp(hash, w->hash) == 0;
+	for (unsigned i = 0; same && i < n; i++)
+		same = strcmp(fp[i], w->card_fp[i]) == 0;
+	if (!same) {
+		msg_err("%s already records a world (%u of %u cards, world %.16s...), not the one "
+		    "%s holds: one kmdata directory holds one world; give another --kmdata",
+		    world_file, w->k, w->n, w->hash, a->cards_dir);
+		r = P11BYOK_EUSAGE;
+		goto out;
+	}
+	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
+	    (r = world_select_token(w, p, ctx_token(ctx))) != 0 ||
+	    (r = p11_open_session(p)) != 0 || (r = world_open_key(p, &key)) != 0 ||
+	    (r = audit_recover(kmdata, "world init", w->token_serial, w->hash, NULL, world_file,
+	    "world init run again found its world made (cut short after the world file)")) != 0)
+		goto out;
+	msg_out("Token:           '%s' (serial %s)\n", w->token_label, w->token_serial);
+	msg_out("World hash:      %s\n", w->hash);
+	msg_out("Already:         world init finished before (%s, its %u cards in %s, the world "
+	    "key on the token): nothing was changed\n", world_file, n, a->cards_dir);
+	r = msg_json() ? json_emit(json_pack("{s:s, s:s, s:s, s:b, s:s}", "token_label",
+	    w->token_label, "token_serial", w->token_serial, "world_hash", w->hash, "existing",
+	    1, "result", "SUCCESS")) : 0;
+	if (r == 0)
+		fprintf(msg_stream(), "Result: SUCCESS\n");
+out:
+	world_free(w);
+	p11_free(p);
+	return r;
+}
+
 static int
 init(struct ctx *ctx, const struct command *cmd, struct args *a)
 {
@@ -596,11 +645,8 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 		msg_err("kmdata path %s is too long", kmdata);
 		return P11BYOK_EUSAGE;
 	}
-	if (access(world_file, F_OK) == 0) {
-		msg_err("%s already records a world: one kmdata directory holds one world; give "
-		    "another --kmdata", world_file);
-		return P11BYOK_EUSAGE;
-	}
+	if (access(world_file, F_OK) == 0)
+		return init_finished(ctx, a, k, n, world_file);
 	if (world_suite_legacy(suite))
 		msg_warn("cipher suite %s is legacy (1024-bit DSA, SHA-1): accepted for "
 		    "compatibility with old worlds; prefer %s", suite, world_cipher_suites[0]);
@@ -1250,7 +1296,11 @@ const struct command cmd_world = {
 	"world init finishes the work: finding the N cards of one world in --cards-dir, it "
 	"opens the token as its SO with them (a proof that it is theirs), sets the user PIN "
 	"unless the token has one, makes or keeps the world key and writes kmdata/world; so "
-	"too for a world whose kmdata was lost. "
+	"too for a world whose kmdata was lost. A failed call after which the token may have "
+	"taken the secret (a lost reply) is asked about before the cards go; a run killed "
+	"between writing the cards and the token gets the cards' secret given to the token by "
+	"the rerun (a free token; with --adopt, the former SO PIN of --so-pin-file is replaced "
+	"by it). Run again over the world it made, world init says so and changes nothing. "
 	"show: the world's token, serial, cipher suite, quorum, card fingerprints, world hash, "
 	"the world key's attributes, every trusted object at rest with what it may wrap (any but "
 	"the world key is NOT ACCOUNTED FOR or an older p11byok's, exit 1) and the keys in the "
@@ -1258,7 +1308,8 @@ const struct command cmd_world = {
 	"check-quorum: opens and closes an SO session with the cards given, changing nothing; "
 	"administrators use it to test their cards and passphrases before a ceremony. "
 	"--json fields: init: token_label, token_serial, world_hash, cipher_suite, quorum {k, n}, "
-	"adopted, resumed, result; show: token_label, token_serial, cipher_suite, legacy, quorum {k, n}, "
+	"adopted, resumed, existing (done before: token_label, token_serial, world_hash, "
+	"existing, result), result; show: token_label, token_serial, cipher_suite, legacy, quorum {k, n}, "
 	"cards [{index, file, sha256}], world_hash, created, world_key, trusted_objects [{kind, "
 	"class, label, id_hex, may_wrap, why}], trusted_objects_complete, keys [{class, type, id, "
 	"label}], keys_complete; "

@@ -431,3 +431,62 @@ package_check_proof(struct p11 *p, CK_OBJECT_HANDLE proof_key, const struct audi
 	    "not taken as done; move it away and run again", path, ident);
 	return P11BYOK_EUSAGE;
 }
+
+struct staged_find {
+	const struct audit_log *log;
+	const char *ident;
+	char *out;
+	size_t len;
+};
+
+static int
+logged_staged(const char *tmp, void *arg)
+{
+	struct staged_find *f = arg;
+	unsigned char d[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+
+	if (digest_sha256_file(tmp, d) != 0)
+		return 0;
+	hex_encode(d, sizeof d, hex, 0);
+	if (audit_log_find(f->log, "package", f->ident, hex) == NULL)
+		return 0;
+	snprintf(f->out, f->len, "%s", tmp);
+	return 1;
+}
+
+bool
+package_find_staged(const struct audit_log *log, const char *path, const char *ident,
+    char *staged, size_t len)
+{
+	struct staged_find f = { log, ident, staged, len };
+	return fs_each_staged(path, logged_staged, &f) > 0;
+}
+
+int
+package_put_staged(struct p11 *p, const char *kmdata, const char *world_hash,
+    const char *ident, const char *kek_fingerprint, const char *staged, const char *path)
+{
+	json_t *ev;
+	int r;
+
+	if ((r = fs_commit_staged(staged, path)) != 0)
+		return r;
+	if ((ev = audit_event("package")) == NULL) {
+		msg_err("out of memory");
+		return P11BYOK_EFAIL;
+	}
+	json_object_set_new(ev, "token_serial", json_string(p11_token_serial(p)));
+	json_object_set_new(ev, "world_hash", json_string(world_hash));
+	json_object_set_new(ev, "ident", json_string(ident));
+	json_object_set_new(ev, "kek_fingerprint", json_string(kek_fingerprint));
+	json_object_set_new(ev, "note", json_string("the .byok a command killed after its "
+	    "package line left staged was put in place; no new transfer"));
+	json_object_set_new(ev, "result", json_string("RECOVERED"));
+	r = audit_add_file(ev, path) != 0 ? P11BYOK_EFAIL : audit_append(kmdata, ev);
+	json_decref(ev);
+	if (r == 0)
+		msg_out("Recovered: %s, written by a command a crash stopped before it was put in "
+		    "place (its package line and the token's proof confirm it)\n", path);
+	return r;
+}

@@ -100,6 +100,18 @@ int package_check_existing(const char *path, const char *ident, const struct kek
  * WORLD_HASH, carries a proof that PROOF_KEY (proof.h; CK_INVALID_HANDLE when the token has
  * none) verifies.  Returns 0, P11BYOK_EUSAGE after one line saying to move the file away,
  * or P11BYOK_EFAIL when the token fails.  */
+/* The .byok PATH of IDENT that a command killed between its package line (in LOG) and
+ * putting the file in place left staged (PATH.tmp.XXXXXX, fsutil.h): its path into STAGED
+ * (LEN bytes) and true when there is one the line lists, else false.  */
+bool package_find_staged(const struct audit_log *log, const char *path, const char *ident,
+    char *staged, size_t len);
+
+/* Puts STAGED (package_find_staged's, its proof checked) in place at PATH and logs that in
+ * KMDATA's audit log: a RECOVERED package line for IDENT, KEK_FINGERPRINT, WORLD_HASH and
+ * P's token.  0 or the exit code after one line.  */
+int package_put_staged(struct p11 *p, const char *kmdata, const char *world_hash,
+    const char *ident, const char *kek_fingerprint, const char *staged, const char *path);
+
 int package_check_proof(struct p11 *p, CK_OBJECT_HANDLE proof_key,
     const struct audit_log *log, const char *path, const char *ident, const struct kek *kek,
     const char *world_hash);

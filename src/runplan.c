@@ -3,7 +3,6 @@
 #include "runplan.h"
 #include "audit.h"
 #include "digest.h"
-#include "fsutil.h"
 #include "keyrecord.h"
 #include "msg.h"
 #include "package.h"
@@ -75,26 +74,6 @@ exists(const char *path, bool *yes)
 	}
 	msg_err("cannot check %s: %s", path, strerror(errno));
 	return P11BYOK_EUSAGE;
-}
-
-/* fs_each_staged's test: whether the staged file TMP is the .byok of key ARG that a package
- * line lists (a run killed between the line and putting the file in place); then it is the
- * finished work, recorded in ARG->staged.  */
-static int
-logged_staged(const char *tmp, void *arg)
-{
-	struct runplan_key *k = arg;
-	const struct runplan *rp = k->plan;
-	unsigned char d[SHA256_LEN];
-	char hex[2 * SHA256_LEN + 1];
-
-	if (digest_sha256_file(tmp, d) != 0)
-		return 0;
-	hex_encode(d, sizeof d, hex, 0);
-	if (audit_log_find(rp->log, "package", k->ck->ident, hex) == NULL)
-		return 0;
-	snprintf(k->staged, sizeof k->staged, "%s", tmp);
-	return 1;
 }
 
 /* Whether the record at PATH, found done, lacks the COMMAND line that lists it in the
@@ -224,7 +203,6 @@ runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
 			continue;	/* run --only: not this key */
 		k = &rp->keys[rp->nkeys++];
 		k->ck = &cfg->keys[i];
-		k->plan = rp;
 		if (snprintf(k->byok, sizeof k->byok, "%s/KeyTransferPackage-%s.byok",
 		    rp->output_dir, k->ck->friendly_name) >= (int)sizeof k->byok ||
 		    keyrecord_simple_path(kmdata, k->ck->ident, path, sizeof path) == NULL) {
@@ -243,7 +221,8 @@ runplan_new(struct ctx *ctx, const struct config *cfg, const char *kmdata,
 		    (r = check_acls(rp, k)) != 0 ||
 		    (r = exists(k->byok, &k->packaged)) != 0)
 			goto out;
-		if (!k->packaged && fs_each_staged(k->byok, logged_staged, k) > 0)
+		if (!k->packaged && package_find_staged(rp->log, k->byok, k->ck->ident, k->staged,
+		    sizeof k->staged))
 			k->packaged = true;
 		if (k->packaged && (r = package_check_existing(k->staged[0] ? k->staged : k->byok,
 		    k->ck->ident, k->kek->kek, k->ck->spec.type, rp->log)) != 0)

@@ -23,9 +23,7 @@ struct runplan_kek {
 	const char *pem;		/* the PEM file; NULL for a region */
 };
 
-struct runplan;
 struct runplan_key {
-	const struct runplan *plan;	/* the plan it belongs to */
 	const struct config_key *ck;
 	struct runplan_kek *kek;
 	char byok[4096];		/* OUTPUT_DIR/KeyTransferPackage-NAME.byok */

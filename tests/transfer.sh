@@ -189,9 +189,23 @@ expect 2 "modify-acls takes no cards" "modify-acls refuses cards: it gives no tr
 	--kek-id "$SOFT_ID" "${cards12[@]}"
 expect 2 "no record|generate it" "modify-acls of an ident never generated" -- \
 	wp --token "$W" modify-acls --ident nosuch --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID"
-expect 2 "already exists.*--force" "package refuses to overwrite a .byok" -- \
+sum_before=$(sha256sum <"$T/byok/soft-rsa2048.byok")
+expect 0 "Already: +packaged before: .*soft-rsa2048.byok is the .byok its audit line lists" \
+	"package run again over its own .byok says so, wrapping nothing" -- \
 	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
 	--kek-id "$SOFT_ID" --friendly-name x -o "$T/byok/soft-rsa2048.byok" "${cards12[@]}"
+assert "... and leaves the file as it was" test "$(sha256sum <"$T/byok/soft-rsa2048.byok")" = "$sum_before"
+cp "$T/byok/soft-ec256.byok" "$T/byok/other-key.byok"
+expect 2 "other-key.byok exists, but .*|other-key.byok exists but" \
+	"package refuses to overwrite a .byok that is not this key's" -- \
+	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
+	--kek-id "$SOFT_ID" --friendly-name x -o "$T/byok/other-key.byok" "${cards12[@]}"
+printf 'not a byok\n' >"$T/byok/junk.byok"
+expect 2 "junk.byok" "package refuses to overwrite a file that is no .byok" -- \
+	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
+	--kek-id "$SOFT_ID" --friendly-name x -o "$T/byok/junk.byok" "${cards12[@]}"
+assert "... and leaves it" test "$(cat "$T/byok/junk.byok")" = "not a byok"
+rm -f "$T/byok/other-key.byok" "$T/byok/junk.byok"
 expect 2 "--friendly-name 'a/b'" "a friendly name with a path separator" -- \
 	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
 	--kek-id "$SOFT_ID" --friendly-name a/b "${cards12[@]}"

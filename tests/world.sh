@@ -41,6 +41,12 @@ modes=$(stat -c %a "$C1"/card-*.acs "$K1/world" | sort -u | tr '\n' ' ')
 if [ "$modes" = "600 " ]; then ok "cards and kmdata/world are mode 0600"
 else not_ok "file modes: $modes"; fi
 assert "the cards directory is mode 0700" test "$(stat -c %a "$C1")" = 700
+before_again=$(sha256sum "$K1/world" "$C1"/card-*.acs; initialised)
+expect 0 "Already: +world init finished before" \
+	"world init run again over the world it made says so and changes nothing" -- \
+	winit "$K1" "$C1" 2/3
+assert "... the world file, the cards and the tokens are as they were" \
+	test "$(sha256sum "$K1/world" "$C1"/card-*.acs; initialised)" = "$before_again"
 c() { echo "$C1/card-$1-of-3.acs:$T/pass$1"; }
 # make memcheck: one pair, for each card costs 9 s of scrypt under valgrind and every pair runs
 # the same code.
