@@ -119,7 +119,13 @@ finished(struct ctx *ctx, const struct args *a, const char *path, bool *done)
 	int r;
 
 	*done = false;
-	if (lstat(path, &st) != 0 && errno == ENOENT) {
+	/* Only a regular file can be a package's finished work; anything else at PATH is for
+	 * fs_check_output to refuse as it is.  */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return 0;
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return 0;	/* fs_check_output says what is wrong with the path */
 		if ((r = audit_log_load(kmdata, &log)) != 0)
 			return r;
 		if (!package_find_staged(log, path, a->ident, staged, sizeof staged)) {

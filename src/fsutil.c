@@ -327,16 +327,21 @@ fs_check_dir_writable(const char *dir, const char *what, size_t reserve)
 	if ((r = fs_check_dir_private(dir, what)) != 0)
 		return r;
 	r = P11BYOK_EUSAGE;
-	if (asprintf(&probe, "%s/.p11byok-probe.XXXXXX", dir) < 0) {
-		msg_err("out of memory");
-		return P11BYOK_EFAIL;
+	/* A file with no name (O_TMPFILE): a kill leaves nothing; the space stays reserved
+	 * until close.  Where the file system lacks it, a named one unlinked at once.  */
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0 &&
+	    (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		if (asprintf(&probe, "%s/.p11byok-probe.XXXXXX", dir) < 0) {
+			msg_err("out of memory");
+			return P11BYOK_EFAIL;
+		}
+		if ((fd = mkostemp(probe, O_CLOEXEC)) >= 0)
+			unlink(probe);
 	}
-	if ((fd = mkostemp(probe, O_CLOEXEC)) < 0) {
+	if (fd < 0) {
 		e = errno;
 		goto fail;
 	}
-	/* Unlinked at once: even a kill leaves nothing; the space stays reserved until close. */
-	unlink(probe);
 	if (reserve > 0 && (e = posix_fallocate(fd, 0, (off_t)reserve)) != 0)
 		goto fail;
 	r = 0;
@@ -428,6 +433,23 @@ out:
 	return r;
 }
 
+/* TMP renamed to NAME (both in DFD) unless NAME exists, atomically: renameat2's
+ * RENAME_NOREPLACE, so a crash leaves one name or the other, never both; where the file
+ * system lacks it, link (which refuses an existing name atomically) and unlink.  0, or -1
+ * with errno (EEXIST when NAME exists).  */
+static int
+no_replace(int dfd, const char *tmp, const char *name)
+{
+	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(dfd, tmp, dfd, name, 0) < 0)
+		return -1;
+	unlinkat(dfd, tmp, 0);
+	return 0;
+}
+
 int
 fs_commit(struct fs_staged *st)
 {
@@ -442,8 +464,7 @@ fs_commit(struct fs_staged *st)
 			msg_err("cannot rename into %s: %s", st->path, strerror(errno));
 			goto out;
 		}
-	} else if (linkat(dfd, tmp, dfd, name, 0) < 0) {
-		/* link() refuses an existing name atomically, closing the race with lstat(). */
+	} else if (no_replace(dfd, tmp, name) < 0) {
 		if (errno == EEXIST) {
 			msg_err("%s already exists: move it away or pass --force to replace it",
 			    st->path);
@@ -452,8 +473,6 @@ fs_commit(struct fs_staged *st)
 			msg_err("cannot create %s: %s", st->path, strerror(errno));
 		}
 		goto out;
-	} else {
-		unlinkat(dfd, tmp, 0);
 	}
 	free(st->tmp);
 	st->tmp = NULL;

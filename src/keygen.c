@@ -679,6 +679,9 @@ keygen_finished(struct p11 *p, const char *kmdata, const struct keyspec *ks,
 	}
 	if (fs_lstat(res->record, &st) != 0)
 		return 0;
+	/* Only a record generate wrote is its finished work: anything else there is refused. */
+	if (!S_ISREG(st.st_mode))
+		return ident_recorded(kmdata, ident);
 	if ((r = keyrecord_simple_load(kmdata, ident, &rec)) != 0)
 		return r;
 	keyspec_name(ks, want, sizeof want);

@@ -247,3 +247,48 @@ objects_shape() {
 			/^ *(label|ID):/ { sub(/^ +/, ""); o = o " | " $0 }
 			END { if (o != "") print o }' | LC_ALL=C sort
 }
+
+# kill_sweep NAME: a crash between two file-system steps, at every one: each step of
+# NAME_run (an open for writing, a link, a rename, an unlink; tests/killpoint.so's
+# KILLPOINT=step:N, SoftHSMv2's own token files aside) in turn is preceded by a SIGKILL;
+# then NAME_run again until it exits 0 (at most three times) and NAME_done, as
+# fault_resume_sweep.  One ok or not_ok.
+kill_sweep() {
+	local name=$1 total i runs=0 tries rc
+	if [ -n "$FAULT_ONLY" ] && ! grep -qw "$name" <<<"$FAULT_ONLY"; then
+		skip "$name: not in FAULT_ONLY"
+		return
+	fi
+	export KILLPOINT_EXCLUDE=$T/tokens
+	kp() { LD_PRELOAD=$KILLPOINT_LIB \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"; }
+	"${name}_reset"
+	rm -f "$T/$name.steps"
+	KILLPOINT=step:0 KILLPOINT_LOG=$T/$name.steps kp "${name}_run" >"$T/out" 2>&1
+	total=$(wc -l <"$T/$name.steps" 2>/dev/null || echo 0)
+	fault_problems= fault_rv=SIGKILL fault_called=
+	for i in $(seq 1 "$total"); do
+		fault_at=$i fault_called=$(sed -n "${i}p" "$T/$name.steps" | cut -d' ' -f2-)
+		"${name}_reset"
+		KILLPOINT=step:$i kp "${name}_run" >"$T/out" 2>&1
+		rc=$?
+		runs=$((runs + 1))
+		for tries in 1 2 3; do
+			[ "$rc" -eq 0 ] && break
+			"${name}_run" >"$T/rerun" 2>&1
+			rc=$?
+		done
+		if [ "$rc" -ne 0 ]; then
+			fault_bad "three reruns failed: $(grep -v '^p11byok: warning' "$T/rerun" |
+				grep -m1 '^p11byok')"
+			continue
+		fi
+		"${name}_done"
+	done
+	if [ -z "$fault_problems" ]; then
+		ok "$name: $runs of $total file-system steps survived a kill just before them"
+	else
+		not_ok "$name killed between file-system steps:$fault_problems"
+	fi
+	unset KILLPOINT_EXCLUDE
+}

@@ -8,7 +8,10 @@
 # leaves: the same token objects (class, label, ID), the same files, no staged file, an
 # audit log whose chain verifies, and for package and run a .byok that opens with the KEK
 # to the key on the token.  (tests/faults-admin.sh has the third mode, a call that fails
-# before it reaches the module, where nothing may change at all.)
+# before it reaches the module, where nothing may change at all.)  Then the windows no
+# PKCS#11 call marks: a kill just before each file-system step of each command (an open for
+# writing, a link, a rename, an unlink: tests/killpoint.so), each followed by the same
+# reruns and checks.
 #
 # Time: a card open (an scrypt, about a second) weighs on world init, package and run, so
 # the default sweeps every position of generate, every other one of world init and
@@ -124,4 +127,6 @@ fault_resume_sweep generate
 fault_resume_sweep modify_acls 2
 fault_resume_sweep package 9
 fault_resume_sweep run 13
+# A crash between any two file-system steps, for each command.
+for name in world_init generate modify_acls package run; do kill_sweep "$name"; done
 done_testing

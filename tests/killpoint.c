@@ -5,8 +5,12 @@
  *
  *   KILLPOINT=CALL:SUFFIX:N   die before the Nth CALL on a path ending in SUFFIX
  *     CALL  append  open(2) or openat(2) with O_APPEND (an audit line about to be added)
- *           link    link(2) or linkat(2), the new name (a staged file about to be put in
- *                   place)
+ *           link    link(2), linkat(2) or renameat2(2), the new name (a staged file about
+ *                   to be put in place)
+ *   KILLPOINT=step:N          die before the Nth file-system step of any kind: an open for
+ *                             writing, a link, a rename or an unlink (N 0: none), on a path
+ *                             not under KILLPOINT_EXCLUDE (the module's own token files)
+ *   KILLPOINT_LOG=FILE        append "N CALL PATH" for each step counted (step mode)
  *
  * With KILLPOINT_FAIL=1 the call fails with EIO instead (a disk that refuses the write),
  * and the process goes on.  Anything else passes straight through.  */
@@ -23,7 +27,34 @@
 #include <string.h>
 #include <unistd.h>
 
-static int seen;
+static int seen, steps;
+
+/* Counts and logs a step of step mode; whether it is the Nth. */
+static int
+step(const char *call, const char *path)
+{
+	const char *spec = getenv("KILLPOINT"), *ex = getenv("KILLPOINT_EXCLUDE");
+	const char *log = getenv("KILLPOINT_LOG");
+	int n;
+
+	if (spec == NULL || sscanf(spec, "step:%d", &n) != 1 ||
+	    (ex != NULL && *ex != '\0' && strncmp(path, ex, strlen(ex)) == 0))
+		return 0;
+	steps++;
+	if (log != NULL) {
+		int (*real_open)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(
+		    RTLD_NEXT, "open");
+		char line[4200];
+		int fd = real_open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			int len = snprintf(line, sizeof line, "%d %s %s\n", steps, call, path);
+			if (len > 0 && write(fd, line, (size_t)len) < 0)
+				len = 0;
+			close(fd);
+		}
+	}
+	return steps == n;
+}
 
 /* Whether this CALL on PATH is the one to die before. */
 static int
@@ -52,12 +83,22 @@ hit(void)
 	return -1;
 }
 
+/* An open that may write: a step, and with O_APPEND an "append". */
+static int
+open_hit(const char *path, int flags)
+{
+	if ((flags & O_APPEND) && is_killpoint("append", path))
+		return 1;
+	return (flags & (O_WRONLY | O_RDWR | O_CREAT | O_APPEND | O_TRUNC)) != 0 &&
+	    step("open", path);
+}
+
 static int
 forward_open(const char *name, const char *path, int flags, mode_t mode)
 {
 	int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT,
 	    name);
-	if ((flags & O_APPEND) && is_killpoint("append", path))
+	if (open_hit(path, flags))
 		return hit();
 	return real(path, flags, mode);
 }
@@ -94,7 +135,7 @@ forward_openat(const char *name, int dfd, const char *path, int flags, mode_t mo
 {
 	int (*real)(int, const char *, int, ...) = (int (*)(int, const char *, int, ...))dlsym(
 	    RTLD_NEXT, name);
-	if ((flags & O_APPEND) && is_killpoint("append", path))
+	if (open_hit(path, flags))
 		return hit();
 	return real(dfd, path, flags, mode);
 }
@@ -130,7 +171,7 @@ linkat(int olddfd, const char *from, int newdfd, const char *to, int flags)
 {
 	int (*real)(int, const char *, int, const char *, int) = (int (*)(int, const char *,
 	    int, const char *, int))dlsym(RTLD_NEXT, "linkat");
-	if (is_killpoint("link", to))
+	if (is_killpoint("link", to) || step("link", to))
 		return hit();
 	return real(olddfd, from, newdfd, to, flags);
 }
@@ -140,7 +181,57 @@ link(const char *from, const char *to)
 {
 	int (*real)(const char *, const char *) = (int (*)(const char *, const char *))dlsym(
 	    RTLD_NEXT, "link");
-	if (is_killpoint("link", to))
+	if (is_killpoint("link", to) || step("link", to))
 		return hit();
 	return real(from, to);
+}
+
+int
+renameat(int olddfd, const char *from, int newdfd, const char *to)
+{
+	int (*real)(int, const char *, int, const char *) = (int (*)(int, const char *, int,
+	    const char *))dlsym(RTLD_NEXT, "renameat");
+	if (step("rename", to))
+		return hit();
+	return real(olddfd, from, newdfd, to);
+}
+
+int
+renameat2(int olddfd, const char *from, int newdfd, const char *to, unsigned int flags)
+{
+	int (*real)(int, const char *, int, const char *, unsigned int) = (int (*)(int,
+	    const char *, int, const char *, unsigned int))dlsym(RTLD_NEXT, "renameat2");
+	/* A rename that refuses an existing name is how p11byok puts a staged file in place. */
+	if (is_killpoint("link", to) || step("rename", to))
+		return hit();
+	return real(olddfd, from, newdfd, to, flags);
+}
+
+int
+rename(const char *from, const char *to)
+{
+	int (*real)(const char *, const char *) = (int (*)(const char *, const char *))dlsym(
+	    RTLD_NEXT, "rename");
+	if (step("rename", to))
+		return hit();
+	return real(from, to);
+}
+
+int
+unlinkat(int dfd, const char *path, int flags)
+{
+	int (*real)(int, const char *, int) = (int (*)(int, const char *, int))dlsym(RTLD_NEXT,
+	    "unlinkat");
+	if (step("unlink", path))
+		return hit();
+	return real(dfd, path, flags);
+}
+
+int
+unlink(const char *path)
+{
+	int (*real)(const char *) = (int (*)(const char *))dlsym(RTLD_NEXT, "unlink");
+	if (step("unlink", path))
+		return hit();
+	return real(path);
 }
