@@ -7,6 +7,7 @@
 #include "config.h"
 #include "runbook.h"
 #include "attest.h"
+#include "cards.h"
 #include "ctx.h"
 #include "fsutil.h"
 #include "manifest.h"
@@ -84,6 +85,22 @@ check_kek_pem(const struct config *c, int node, const char *path, const char *hi
 	EVP_PKEY_free(pk);
 	BIO_free(bio);
 	return r;
+}
+
+/* The card file of K parses as a card (its passphrase is asked only when it is used). */
+static int
+check_card(const struct config *c, const struct config_card *k)
+{
+	struct card *card = NULL;
+	int r;
+
+	msg_hold(true);		/* card_load's own line would name no runbook position */
+	r = card_load(k->file, &card);
+	msg_hold(false);
+	card_free(card);
+	return r == 0 ? 0 : ydoc_err(c->doc, k->at_file, "card file %s is not a card 'p11byok "
+	    "world init' wrote (see 'p11byok world check-quorum --card %s'); give the "
+	    "card-I-of-N.acs file, or fix the path", k->file, k->file);
 }
 
 /* The output directory: there, or makeable (its parent is a directory) as run makes it. */
@@ -225,6 +242,7 @@ config_check_files(const struct config *c, const struct ctx *ctx, bool generate_
 		const struct config_card *k = &c->cards[i];
 		if ((r = check_path(c, k->at_file, "card file", k->file, WANT_FILE, false, "give "
 		    "the card-I-of-N.acs file 'p11byok world init' wrote, or fix the path")) != 0 ||
+		    (r = check_card(c, k)) != 0 ||
 		    (k->pass_file != NULL && (r = check_path(c, k->at_pass_file, "pass_file",
 		    k->pass_file, WANT_FILE, true, "put the card's passphrase in a file (mode "
 		    "0600) and give its path, or leave pass_file out to be asked")) != 0))

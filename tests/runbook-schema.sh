@@ -30,7 +30,9 @@ toolset_dir: toolset'
 # of the disk to the one a row is about (the module and packages need only exist).
 mkdir -p "$T/kmdata" "$T/softhsm" "$T/toolset"
 : >"$T/softhsm/libsofthsm2.so"
-for f in user.pin card-1-of-3.acs card-2-of-3.acs pass-1 pass-2; do printf 'x\n' >"$T/$f"; done
+for f in user.pin pass-1 pass-2; do printf 'x\n' >"$T/$f"; done
+# Cards of a 2-of-3 world (the fuzz corpus's): run parses them before anything runs.
+for i in 1 2; do cp "$top_srcdir/tests/fuzz/corpus/card/card-1-of-3.acs" "$T/card-$i-of-3.acs"; done
 for f in $(sed -n 's/^\(kek\|world\)_package: *//p' "$REGIONS/02-europe.yaml"); do
 	: >"$T/toolset/$f"
 done
@@ -193,6 +195,7 @@ grep -q secret-word "$T/err" "$T/out" && not_ok "... and the missing pin_file's 
 	ok "... and the missing pin_file's value is not echoed"
 run_row 2 "bad.yaml:6:11: the pin_file given here is not a regular file" "pin_file a directory" 's/^pin_file: .*/pin_file: kmdata/'
 run_row 2 "bad.yaml:10:11: card file $T/card-9-of-3.acs does not exist .*; give the card-I-of-N.acs file 'p11byok world init' wrote" "a card file missing" 's/card-2-of-3.acs/card-9-of-3.acs/'
+run_row 2 "bad.yaml:10:11: card file $T/user.pin is not a card 'p11byok world init' wrote" "a card file that is no card, refused at its line before anything runs" 's/card-2-of-3.acs/user.pin/'
 run_row 2 "no world in $T/kmdata" "cards that --card replaces are not checked" 's/card-2-of-3.acs/card-9-of-3.acs/' --card "$T/card-1-of-3.acs"
 run_row 2 "bad.yaml:11:16: the pass_file given here does not exist .*; put the card's passphrase in a file \(mode 0600\) and give its path, or leave pass_file out" "a pass_file missing" 's/pass-2/pass-9/'
 run_row 2 "bad.yaml:5:13: output_dir $T/a/b cannot be made: $T/a is not a directory" "output_dir inside a missing directory" '4a output_dir: a/b'
