@@ -79,24 +79,32 @@ transfer(struct ctx *ctx, struct p11 *p, struct quorum *q, const struct world *w
 	return package_finish(p, NULL, kmdata, w, j, m);
 }
 
-/* The upload lines of A's key, printed and, for --json, set in DOC when not NULL. */
+/* The end of a package, done now or before: the upload lines of A's key, printed and, for
+ * --json, added to DOC (NULL without --json), which is emitted (its reference taken); then
+ * "Result: SUCCESS".  0 or the exit code.  */
 static int
-print_upload(const struct args *a, const struct keyspec *spec, const char *path, json_t *doc)
+finish(const struct args *a, const struct keyspec *spec, const char *path, json_t *doc)
 {
 	char *az = NULL, *ps = NULL;
+	int r = 0;
 
 	if (upload_lines(spec, a->friendly, path, &(struct upload_target){ a->vault, a->hsm,
 	    a->subscription }, &az, &ps) != 0) {
 		msg_err("out of memory");
+		json_decref(doc);
 		return P11BYOK_EFAIL;
 	}
 	msg_out("\nOn the connected workstation, upload it with one of:\n  %s\n  %s\n", az, ps);
-	if (doc != NULL)
+	if (doc != NULL) {
 		json_object_set_new(doc, "upload", json_pack("{s:s, s:s}", "az", az, "powershell",
 		    ps));
+		r = json_emit(doc);
+	}
 	free(az);
 	free(ps);
-	return 0;
+	if (r == 0)
+		fprintf(msg_stream(), "Result: SUCCESS\n");
+	return r;
 }
 
 /* Whether A's package is done already (see run): *DONE, having said so, when PATH (or the
@@ -161,12 +169,8 @@ finished(struct ctx *ctx, const struct args *a, const char *path, bool *done)
 		r = P11BYOK_EFAIL;
 		goto out;
 	}
-	if ((r = print_upload(a, &rec->spec, path, doc)) != 0)
-		goto out;
-	r = doc != NULL ? json_emit(doc) : 0;
+	r = finish(a, &rec->spec, path, doc);
 	doc = NULL;
-	if (r == 0)
-		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
 	json_decref(doc);
 	audit_log_free(log);
@@ -287,12 +291,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	    "wrap", m.native ? "CKM_RSA_AES_KEY_WRAP" : "composed",
 	    "ciphertext_bytes", (json_int_t)j.ciphertext_len,
 	    "subscription_id", a.subscription, "result", "SUCCESS") : NULL;
-	if ((r = print_upload(&a, &j.rec->spec, path, doc)) != 0)
-		goto out;
-	r = doc != NULL ? json_emit(doc) : 0;
+	r = finish(&a, &j.rec->spec, path, doc);
 	doc = NULL;
-	if (r == 0)
-		fprintf(msg_stream(), "Result: SUCCESS\n");
 out:
 	json_decref(doc);
 	package_job_clear(p, &j);

@@ -21,31 +21,7 @@
 . "$top_srcdir/tests/faults-lib.sh"
 need openssl jq xxd
 faults_setup
-. "$top_srcdir/tests/vendor-kit.sh"
-kit_init "$T/kit" && kit_build NA soft || { echo "Bail out! the vendor kit failed"; exit 1; }
-
-FAULT_DIRS="kmdata cards byok"
-PIN=user-pin-1234
-mkdir -p "$T/tokens" "$T/kmdata" "$T/cards" "$T/byok"
-chmod 700 "$T/kmdata" "$T/cards" "$T/byok"
-printf '%s\n' "$PIN" >"$T/pin"
-printf 'card 1 passphrase\n' >"$T/pass1"
-chmod 600 "$T/pin" "$T/pass1"
-
-f() {
-	"$P11BYOK" --module "$FAULTY_MODULE" --regions "$REGIONS" --kmdata "$T/kmdata" \
-		--pin-file "$T/pin" "$@" </dev/null
-}
-kek=(--region NA --toolset-dir "$KIT_TOOLSET_DIR" --root-hash "$KIT_ROOT_HASH")
-card=(--card "$T/cards/card-1-of-1.acs" --card-pass-file "$T/pass1")
-world_init_run() {
-	f world init --acs-quorum 1/1 --cards-dir "$T/cards" --card-pass-file "$T/pass1"
-}
-generate_run() { f generate type=EC curve=P-256 protect=module ident=k1 plainname=k1 nvram=no; }
-modify_acls_run() { f modify-acls --ident k1 "${kek[@]}"; }
-package_run() {
-	f package --ident k1 "${kek[@]}" --friendly-name k1 -o "$T/byok/k1.byok" "${card[@]}"
-}
+admin_setup
 cat >"$T/one.yaml" <<YAML
 module: $FAULTY_MODULE
 kmdata: $T/kmdata
