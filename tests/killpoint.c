@@ -83,6 +83,16 @@ hit(void)
 	return -1;
 }
 
+/* The mode argument an open takes when it may create the file. */
+#define OPEN_MODE(flags, mode) do {					\
+	if ((flags) & O_CREAT) {					\
+		va_list ap;						\
+		va_start(ap, flags);					\
+		(mode) = (mode_t)va_arg(ap, int);			\
+		va_end(ap);						\
+	}								\
+} while (0)
+
 /* An open that may write: a step, and with O_APPEND an "append". */
 static int
 open_hit(const char *path, int flags)
@@ -107,12 +117,7 @@ int
 open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	if (flags & O_CREAT) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
+	OPEN_MODE(flags, mode);
 	return forward_open("open", path, flags, mode);
 }
 
@@ -120,12 +125,7 @@ int
 open64(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	if (flags & O_CREAT) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
+	OPEN_MODE(flags, mode);
 	return forward_open("open64", path, flags, mode);
 }
 
@@ -144,12 +144,7 @@ int
 openat(int dfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	if (flags & O_CREAT) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
+	OPEN_MODE(flags, mode);
 	return forward_openat("openat", dfd, path, flags, mode);
 }
 
@@ -157,12 +152,7 @@ int
 openat64(int dfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
-	if (flags & O_CREAT) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
-	}
+	OPEN_MODE(flags, mode);
 	return forward_openat("openat64", dfd, path, flags, mode);
 }
 
