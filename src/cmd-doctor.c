@@ -8,6 +8,7 @@
 #include "transfer.h"
 #include "trustscan.h"
 #include "world.h"
+#include "wrapcheck.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,46 @@ out:
 	return o;
 }
 
+/* The known-answer check (wrapcheck.h) of each wrap the tool may ask of the module: both
+ * ways, with the OAEP hashes cloud targets use.  *BAD when the wrap package takes for
+ * Azure (PATH's way, OAEP SHA-1) is not correct.  */
+static json_t *
+wrapcheck_section(struct p11 *p, enum path path, bool logged_in, bool *bad, int *r)
+{
+	static const struct wrap_params sets[] = {
+		{ true, CKM_SHA_1, 256 }, { true, CKM_SHA256, 256 },
+		{ false, CKM_SHA_1, 256 }, { false, CKM_SHA256, 256 },
+	};
+	json_t *arr = json_array();
+	struct wrapcheck c;
+
+	if ((*r = p11_open_session(p)) != 0)
+		return arr;
+	msg_out("Wrap checks:   a throwaway key wrapped under a throwaway RSA key, opened here\n");
+	for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+		if (wrapcheck_run(p, &sets[i], &c) != 0) {
+			*r = P11BYOK_EFAIL;
+			break;
+		}
+		/* Some modules wrap for a logged-in user only: no verdict without the PIN. */
+		bool later = c.result == WRAPCHECK_REFUSED && c.rv == CKR_USER_NOT_LOGGED_IN &&
+		    !logged_in;
+		json_t *o = wrapcheck_json(&c);
+		msg_out("  %-41s OAEP %-7s AES-%lu  %s%s%s\n", wrapcheck_mechanism_name(&c.wp),
+		    wrap_hash_name(c.wp.oaep_hash), (unsigned long)c.wp.aes_bits,
+		    later ? "not checked" : wrapcheck_result_name(c.result),
+		    later ? ": the module wraps for a logged-in user only (give --pin-file)" :
+		    c.detail[0] ? ": " : "", later ? "" : c.detail);
+		if (later)
+			json_object_set_new(o, "result", json_string("not checked"));
+		json_array_append_new(arr, o);
+		if (!later && c.wp.native == (path == PATH_NATIVE) && c.wp.oaep_hash == CKM_SHA_1 &&
+		    c.result != WRAPCHECK_CORRECT && path != PATH_NONE)
+			*bad = true;
+	}
+	return arr;
+}
+
 static json_t *
 offline_section(void)
 {
@@ -264,7 +305,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct p11 *p = NULL;
 	json_t *doc = NULL, *mech = json_null();
 	enum path path = PATH_NONE;
-	bool keygen_ok = false, trust_bad = false;
+	bool keygen_ok = false, trust_bad = false, wrap_bad = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
@@ -292,6 +333,9 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if (r == 0 && (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED))
 		json_object_set_new(doc, "trust", trust_section(p, p11_pin_source_given(p,
 		    ctx_pin_file(ctx)), &trust_bad, &r));
+	if (r == 0 && (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED))
+		json_object_set_new(doc, "wrap_checks", wrapcheck_section(p, path,
+		    p11_pin_source_given(p, ctx_pin_file(ctx)), &wrap_bad, &r));
 	json_object_set_new(doc, "transfer_path", path == PATH_NATIVE ?
 	    json_string("CKM_RSA_AES_KEY_WRAP") : path == PATH_COMPOSED ?
 	    json_string("composed") : json_null());
@@ -300,6 +344,11 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	    (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED)) {
 		msg_err("token '%s' lacks mechanisms the BYOK flow needs (see 'missing' above): "
 		    "use another token or module", p11_token_label(p));
+		r = P11BYOK_EFAIL;
+	} else if (r == 0 && wrap_bad) {
+		msg_err("module %s fails the known-answer check of the wrap 'package' takes (see "
+		    "'Wrap checks' above): a .byok it made would be refused by the cloud",
+		    p11_module_path(p));
 		r = P11BYOK_EFAIL;
 	} else if (r == 0 && trust_bad) {
 		msg_err("token '%s' cannot keep the quorum's trust to the approved key, or holds "
@@ -337,9 +386,17 @@ const struct command cmd_doctor = {
 	"CKA_ID in a wrap template; and lists every trusted object at rest with what it may "
 	"wrap: the world key, or anything else, which is marked NOT ACCOUNTED FOR or left by an "
 	"older p11byok (exit 1); without a PIN, the public ones only. "
+	"It then makes each wrap the tool may ask of the module (CKM_RSA_AES_KEY_WRAP, and "
+	"CKM_RSA_PKCS_OAEP with CKM_AES_KEY_WRAP_PAD; OAEP SHA-1 and SHA-256; AES-256) of a "
+	"throwaway session key under a throwaway session RSA key whose private half it holds, "
+	"opens the result itself and says for each: correct, ignored parameter (the module "
+	"made something else than asked, such as SHA-1 OAEP when asked for SHA-256), wrong "
+	"output, refused or missing (or not checked: some modules wrap for a logged-in user "
+	"only); exit 1 when the wrap 'package' takes is not correct. "
 	"--json fields: module, slots, token, mechanisms, transfer_path, login, trust "
 	"(wrap_template_enforced, wrap_with_trusted_fixed, private_names_compared, "
 	"world_key_protected, trusted_objects[]: kind, class, label, id_hex, may_wrap, why; "
-	"trusted_objects_complete), offline, result.",
+	"trusted_objects_complete), wrap_checks[] (mechanism, oaep_hash, aes_bits, result, "
+	"detail), offline, result.",
 	opts, run,
 };

@@ -111,7 +111,8 @@ unwrap_as(struct p11 *p, bool native, enum byok_kind kind, CK_OBJECT_HANDLE kek,
 	/* Private keys do not take CKA_ENCRYPT/CKA_WRAP. */
 	if (!aes)
 		count -= 2;
-	return wrap_unbyok(p, native, kek, mlen, b->ciphertext, b->ciphertext_len, tmpl, count, key,
+	struct wrap_params wp = wrap_params_azure(native);
+	return wrap_unbyok(p, &wp, kek, mlen, b->ciphertext, b->ciphertext_len, tmpl, count, key,
 	    step);
 }
 

@@ -154,8 +154,8 @@ finished(struct ctx *ctx, const struct args *a, const char *path, bool *done)
 	    (r = proof_key(p, false, &key, NULL)) != 0 ||
 	    (r = package_check_proof(p, key, log, staged[0] ? staged : path, a->ident, kek,
 	    w->hash)) != 0 ||
-	    (staged[0] && (r = package_put_staged(p, kmdata, w->hash, a->ident, kek->fingerprint,
-	    staged, path)) != 0))
+	    (staged[0] && (r = package_put_staged(p, key, kmdata, w->hash, a->ident,
+	    kek->fingerprint, staged, path)) != 0))
 		goto out;
 	*done = true;
 	msg_out("Key:             %s (%s)\n", a->ident, package_kty(rec->spec.type));

@@ -356,7 +356,7 @@ check_proofs(const struct batch *b)
 		looked = true;
 		if ((r = package_check_proof(b->p, key, b->rp->log, k->staged[0] ? k->staged :
 		    k->byok, k->ck->ident, k->kek->kek, b->rp->world_hash)) != 0 ||
-		    (k->staged[0] && (r = package_put_staged(b->p, b->rp->kmdata,
+		    (k->staged[0] && (r = package_put_staged(b->p, key, b->rp->kmdata,
 		    b->rp->world_hash, k->ck->ident, k->kek->kek->fingerprint, k->staged,
 		    k->byok)) != 0))
 			return r;
@@ -375,7 +375,8 @@ prepare_all(struct batch *b, struct progress *pr)
 	 * first change.  */
 	if ((r = p11_login_user(b->p, ctx_pin_file(b->ctx))) != 0 ||
 	    (r = trustscan_sweep(b->p, b->rp->kmdata, b->w->hash)) != 0 ||
-	    (r = check_proofs(b)) != 0)
+	    (r = check_proofs(b)) != 0 ||
+	    (runplan_needs_quorum(b->rp) && (r = package_wrapcheck(b->p, &b->mode)) != 0))
 		return r;
 	/* One pass over the token for the whole batch (objindex.h says why). */
 	if ((rv = objindex_scan(b->p, &b->idx)) != CKR_OK) {

@@ -478,8 +478,8 @@ check_unrecorded(struct p11 *p, const struct keyspec *ks, const char *ident,
 	if (!fixed) {
 		msg_err("token '%s' holds key '%s' without a key record, and lets "
 		    "CKA_WRAP_WITH_TRUSTED be set after birth, so nothing shows it was never "
-		    "wrapped out: p11byok does not record it; destroy it and run again",
-		    p11_token_label(p), ident);
+		    "wrapped out: p11byok does not record it; run 'p11byok discard %s' (a new key "
+		    "is then made) and run again", p11_token_label(p), ident, ident);
 		return P11BYOK_EUSAGE;
 	}
 	if ((r = keycheck_birth(p, key, what)) != 0)

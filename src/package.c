@@ -13,6 +13,7 @@
 #include "pubkey.h"
 #include "transfer.h"
 #include "wrap.h"
+#include "wrapcheck.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -94,6 +95,8 @@ record_and_write(const struct byok *b, const struct package_job *j, struct p11 *
 		json_object_set_new(ev, "subscription_id", json_string(subscription));
 	json_object_set_new(ev, "wrap", json_string(m->native ? "CKM_RSA_AES_KEY_WRAP" :
 	    "composed"));
+	if (m->check != NULL)
+		json_object_set_new(ev, "wrap_check", wrapcheck_json(m->check));
 	/* Who approved it: the cards whose quorum gave this wrap its trust. */
 	if (j->cards != NULL)
 		json_object_set(ev, "cards", j->cards);
@@ -179,6 +182,7 @@ package_probe(struct p11 *p, bool user, struct package_mode *m)
 		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
 		return P11BYOK_EFAIL;
 	}
+	m->wrap = wrap_params_azure(m->native);
 	if (!user) {
 		if ((rv = transfer_probe_template(p, &enforced)) != CKR_OK) {
 			msg_ck(rv, "cannot probe token '%s' for CKA_WRAP_TEMPLATE (session keys)",
@@ -199,7 +203,20 @@ package_probe(struct p11 *p, bool user, struct package_mode *m)
 		    "wrap template", p11_token_label(p));
 		return P11BYOK_EFAIL;
 	}
-	return 0;
+	return wrapcheck_require(p, &m->wrap, &m->check);
+}
+
+int
+package_wrapcheck(struct p11 *p, struct package_mode *m)
+{
+	CK_RV rv;
+
+	if ((rv = wrap_has_native(p, &m->native)) != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for CKM_RSA_AES_KEY_WRAP", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
+	m->wrap = wrap_params_azure(m->native);
+	return wrapcheck_require(p, &m->wrap, &m->check);
 }
 
 int
@@ -307,8 +324,8 @@ package_finish(struct p11 *p, const struct objindex *idx, const char *kmdata,
 	    (r = proof_key(p, true, &m->proof_key, &proof_made)) != 0))
 		goto out;
 	r = P11BYOK_EFAIL;
-	if ((rv = wrap_byok(p, j->trust.kek, m->native ? CK_INVALID_HANDLE : j->trust.key,
-	    j->check.copy, &b.ciphertext, &b.ciphertext_len, &step)) != CKR_OK) {
+	if ((rv = wrap_byok(p, &m->wrap, j->trust.kek, m->native ? CK_INVALID_HANDLE :
+	    j->trust.key, j->check.copy, &b.ciphertext, &b.ciphertext_len, &step)) != CKR_OK) {
 		msg_ck(rv, "cannot wrap '%s' on token '%s': %s failed", j->ident,
 		    p11_token_label(p), step);
 		goto out;
@@ -464,13 +481,22 @@ package_find_staged(const struct audit_log *log, const char *path, const char *i
 }
 
 int
-package_put_staged(struct p11 *p, const char *kmdata, const char *world_hash,
-    const char *ident, const char *kek_fingerprint, const char *staged, const char *path)
+package_put_staged(struct p11 *p, CK_OBJECT_HANDLE proof_key, const char *kmdata,
+    const char *world_hash, const char *ident, const char *kek_fingerprint, const char *staged,
+    const char *path)
 {
+	unsigned char d[SHA256_LEN];
+	char sha[2 * SHA256_LEN + 1], proof[2 * SHA256_LEN + 1];
 	json_t *ev;
 	int r;
 
-	if ((r = fs_commit_staged(staged, path)) != 0)
+	/* The RECOVERED line is the file's last: it carries the token's proof too, so a later
+	 * rerun confirms the file by it (package_check_proof).  */
+	if (digest_sha256_file(staged, d) != 0)
+		return P11BYOK_EFAIL;
+	hex_encode(d, sizeof d, sha, 0);
+	if ((r = proof_make(p, proof_key, world_hash, ident, kek_fingerprint, sha, proof)) != 0 ||
+	    (r = fs_commit_staged(staged, path)) != 0)
 		return r;
 	if ((ev = audit_event("package")) == NULL) {
 		msg_err("out of memory");
@@ -482,6 +508,7 @@ package_put_staged(struct p11 *p, const char *kmdata, const char *world_hash,
 	json_object_set_new(ev, "kek_fingerprint", json_string(kek_fingerprint));
 	json_object_set_new(ev, "note", json_string("the .byok a command killed after its "
 	    "package line left staged was put in place; no new transfer"));
+	json_object_set_new(ev, "proof", json_string(proof));
 	json_object_set_new(ev, "result", json_string("RECOVERED"));
 	r = audit_add_file(ev, path) != 0 ? P11BYOK_EFAIL : audit_append(kmdata, ev);
 	json_decref(ev);

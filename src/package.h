@@ -24,6 +24,7 @@
 #include "quorum.h"
 #include "transfer.h"
 #include "world.h"
+#include "wrap.h"
 
 /* One key being packaged. */
 struct package_job {
@@ -44,8 +45,12 @@ struct package_job {
 };
 
 /* How the module lets a transfer run, found once per command. */
+struct wrapcheck;
 struct package_mode {
 	bool native;			/* CKM_RSA_AES_KEY_WRAP, else composed */
+	struct wrap_params wrap;	/* the wrap, as the target asks it (wrap.h) */
+	const struct wrapcheck *check;	/* its known-answer check (wrapcheck.h); NULL until
+					 * package_probe made it */
 	bool bind_names;		/* wrap templates can name a private key (transfer.h) */
 	CK_OBJECT_HANDLE proof_key;	/* found or made by the first package_finish of the
 					 * user's session (proof.h); 0 until then */
@@ -64,8 +69,14 @@ void package_approval(const char *ident, const struct keyspec *spec,
 
 /* Whether the module can scope a transfer's trust (wrap templates enforced) and which path
  * the wrap takes; refuses a module that does not enforce CKA_WRAP_TEMPLATE.  Needs a
- * session; the private-name probe runs when the user is logged in.  0 or the exit code. */
+ * session; with the user logged in, the private-name probe and package_wrapcheck run.  0
+ * or the exit code.  */
 int package_probe(struct p11 *p, bool user, struct package_mode *m);
+
+/* The known-answer check (wrapcheck.h) of the wrap M's transfers take, into M; once per
+ * process.  Some modules wrap only for a logged-in user: call it logged in, before the
+ * first change.  0, or the exit code after one line.  */
+int package_wrapcheck(struct p11 *p, struct package_mode *m);
 
 /* Phase 1 (user session): J's key and transfer copy, found (among IDX's objects when not
  * NULL, else by a search) and checked.  0 or the exit code after one line.  */
@@ -108,9 +119,10 @@ bool package_find_staged(const struct audit_log *log, const char *path, const ch
 
 /* Puts STAGED (package_find_staged's, its proof checked) in place at PATH and logs that in
  * KMDATA's audit log: a RECOVERED package line for IDENT, KEK_FINGERPRINT, WORLD_HASH and
- * P's token.  0 or the exit code after one line.  */
-int package_put_staged(struct p11 *p, const char *kmdata, const char *world_hash,
-    const char *ident, const char *kek_fingerprint, const char *staged, const char *path);
+ * P's token, with PROOF_KEY's proof of it.  0 or the exit code after one line.  */
+int package_put_staged(struct p11 *p, CK_OBJECT_HANDLE proof_key, const char *kmdata,
+    const char *world_hash, const char *ident, const char *kek_fingerprint, const char *staged,
+    const char *path);
 
 int package_check_proof(struct p11 *p, CK_OBJECT_HANDLE proof_key,
     const struct audit_log *log, const char *path, const char *ident, const struct kek *kek,

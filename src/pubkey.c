@@ -216,3 +216,18 @@ pubkey_proven(struct p11 *p, CK_OBJECT_HANDLE key, bool rsa, EVP_PKEY *pk, bool 
 	EVP_MD_CTX_free(md);
 	return CKR_OK;
 }
+
+int
+pubkey_bn_param(EVP_PKEY *key, const char *name, unsigned char **out, CK_ULONG *len)
+{
+	BIGNUM *bn = NULL;
+	*out = NULL;
+	if (!EVP_PKEY_get_bn_param(key, name, &bn) ||
+	    (*out = malloc((size_t)BN_num_bytes(bn) + 1)) == NULL) {
+		BN_free(bn);
+		return -1;
+	}
+	*len = (CK_ULONG)BN_bn2bin(bn, *out);
+	BN_free(bn);
+	return 0;
+}

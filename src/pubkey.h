@@ -25,4 +25,8 @@ EVP_PKEY *pubkey_from_pem(const char *pem);
  * private key object allows.  Returns CKR_OK, or the module's CK_RV when it cannot sign. */
 CK_RV pubkey_proven(struct p11 *p, CK_OBJECT_HANDLE key, bool rsa, EVP_PKEY *pk, bool *proven);
 
+/* The big-endian bytes of KEY's BIGNUM parameter NAME (OSSL_PKEY_PARAM_RSA_N, ...) into
+ * *OUT, malloc'd, and *LEN.  0, or -1 when KEY has no such parameter or memory ran out.  */
+int pubkey_bn_param(EVP_PKEY *key, const char *name, unsigned char **out, CK_ULONG *len);
+
 #endif

@@ -1,6 +1,7 @@
 /* transfer.c: the transfer copy and the session-scoped trust of a transfer; see transfer.h. */
 #include "config.h"
 #include "transfer.h"
+#include "pubkey.h"
 #include "digest.h"
 #include "msg.h"
 #include "p11attr.h"
@@ -172,22 +173,6 @@ copy_template(struct tmpl *t, const struct keycheck *c, const char *ident, bool 
 	}
 }
 
-/* The big-endian bytes of a BIGNUM parameter of KEY into *OUT (malloc'd). */
-static int
-bn_param(EVP_PKEY *key, const char *name, unsigned char **out, CK_ULONG *len)
-{
-	BIGNUM *bn = NULL;
-	*out = NULL;
-	if (!EVP_PKEY_get_bn_param(key, name, &bn) ||
-	    (*out = malloc((size_t)BN_num_bytes(bn) + 1)) == NULL) {
-		BN_free(bn);
-		return -1;
-	}
-	*len = (CK_ULONG)BN_bn2bin(bn, *out);
-	BN_free(bn);
-	return 0;
-}
-
 /* (SO) The single-use transfer key: trusted, wrap only, itself wrap-with-trusted (only a
  * trusted KEK can take it out), scoped to the copy by WRAP.  */
 static CK_RV
@@ -268,8 +253,8 @@ make_kek(struct p11 *p, EVP_PKEY *kek, const char *label, struct tmpl *wrap,
 	int derlen;
 	CK_RV rv = CKR_HOST_MEMORY;
 
-	if (bn_param(kek, OSSL_PKEY_PARAM_RSA_N, &n, &nlen) < 0 ||
-	    bn_param(kek, OSSL_PKEY_PARAM_RSA_E, &e, &elen) < 0 ||
+	if (pubkey_bn_param(kek, OSSL_PKEY_PARAM_RSA_N, &n, &nlen) < 0 ||
+	    pubkey_bn_param(kek, OSSL_PKEY_PARAM_RSA_E, &e, &elen) < 0 ||
 	    (derlen = i2d_PUBKEY(kek, &der)) <= 0 ||
 	    !EVP_Digest(der, (size_t)derlen, id, NULL, EVP_sha256(), NULL))
 		goto out;

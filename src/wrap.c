@@ -6,10 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Azure's BYOK: OAEP with SHA-1 and MGF1-SHA-1, no label. */
-static CK_RSA_PKCS_OAEP_PARAMS oaep_sha1 = {
-	CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0
+struct wrap_params
+wrap_params_azure(bool native)
+{
+	struct wrap_params wp = { native, CKM_SHA_1, 256 };
+	return wp;
+}
+
+static const struct {
+	CK_MECHANISM_TYPE hash;
+	CK_RSA_PKCS_MGF_TYPE mgf;
+	const char *name;
+} hashes[] = {
+	{ CKM_SHA_1, CKG_MGF1_SHA1, "SHA-1" }, { CKM_SHA256, CKG_MGF1_SHA256, "SHA-256" },
+	{ CKM_SHA384, CKG_MGF1_SHA384, "SHA-384" }, { CKM_SHA512, CKG_MGF1_SHA512, "SHA-512" },
 };
+
+const char *
+wrap_hash_name(CK_MECHANISM_TYPE hash)
+{
+	for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++)
+		if (hashes[i].hash == hash)
+			return hashes[i].name;
+	return "?";
+}
+
+/* OAEP with WP's hash for the hash and MGF1, no label. */
+static CK_RSA_PKCS_OAEP_PARAMS
+oaep_params(const struct wrap_params *wp)
+{
+	CK_RSA_PKCS_OAEP_PARAMS o = { wp->oaep_hash, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0 };
+	for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++)
+		if (hashes[i].hash == wp->oaep_hash)
+			o.mgf = hashes[i].mgf;
+	return o;
+}
 
 CK_RV
 wrap_has_native(struct p11 *p, bool *native)
@@ -41,12 +72,14 @@ wrap_one(struct p11 *p, CK_MECHANISM *mech, CK_OBJECT_HANDLE wrapping, CK_OBJECT
 }
 
 CK_RV
-wrap_byok(struct p11 *p, CK_OBJECT_HANDLE kek, CK_OBJECT_HANDLE transfer, CK_OBJECT_HANDLE key,
-    unsigned char **ct, size_t *len, const char **step)
+wrap_byok(struct p11 *p, const struct wrap_params *wp, CK_OBJECT_HANDLE kek,
+    CK_OBJECT_HANDLE transfer, CK_OBJECT_HANDLE key, unsigned char **ct, size_t *len,
+    const char **step)
 {
-	P11BYOK_RSA_AES_KEY_WRAP_PARAMS params = { 256, &oaep_sha1 };
+	CK_RSA_PKCS_OAEP_PARAMS oaep = oaep_params(wp);
+	P11BYOK_RSA_AES_KEY_WRAP_PARAMS params = { wp->aes_bits, &oaep };
 	CK_MECHANISM m_native = { CKM_RSA_AES_KEY_WRAP, &params, sizeof params };
-	CK_MECHANISM m_oaep = { CKM_RSA_PKCS_OAEP, &oaep_sha1, sizeof oaep_sha1 };
+	CK_MECHANISM m_oaep = { CKM_RSA_PKCS_OAEP, &oaep, sizeof oaep };
 	CK_MECHANISM m_kwp = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
 	unsigned char *a = NULL, *b = NULL;
 	CK_ULONG alen = 0, blen = 0;
@@ -54,7 +87,7 @@ wrap_byok(struct p11 *p, CK_OBJECT_HANDLE kek, CK_OBJECT_HANDLE transfer, CK_OBJ
 
 	*ct = NULL;
 	*len = 0;
-	if (transfer == CK_INVALID_HANDLE) {
+	if (wp->native) {
 		*step = "C_WrapKey (CKM_RSA_AES_KEY_WRAP under the KEK)";
 		if ((rv = wrap_one(p, &m_native, kek, key, ct, &alen)) == CKR_OK)
 			*len = alen;
@@ -80,12 +113,14 @@ out:
 }
 
 CK_RV
-wrap_unbyok(struct p11 *p, bool native, CK_OBJECT_HANDLE kek, size_t modulus_len, unsigned char *ct,
-    size_t len, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *key, const char **step)
+wrap_unbyok(struct p11 *p, const struct wrap_params *wp, CK_OBJECT_HANDLE kek,
+    size_t modulus_len, unsigned char *ct, size_t len, CK_ATTRIBUTE *tmpl, CK_ULONG count,
+    CK_OBJECT_HANDLE *key, const char **step)
 {
-	P11BYOK_RSA_AES_KEY_WRAP_PARAMS params = { 256, &oaep_sha1 };
+	CK_RSA_PKCS_OAEP_PARAMS oaep = oaep_params(wp);
+	P11BYOK_RSA_AES_KEY_WRAP_PARAMS params = { wp->aes_bits, &oaep };
 	CK_MECHANISM m_native = { CKM_RSA_AES_KEY_WRAP, &params, sizeof params };
-	CK_MECHANISM m_oaep = { CKM_RSA_PKCS_OAEP, &oaep_sha1, sizeof oaep_sha1 };
+	CK_MECHANISM m_oaep = { CKM_RSA_PKCS_OAEP, &oaep, sizeof oaep };
 	CK_MECHANISM m_kwp = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
 	CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
 	CK_KEY_TYPE aes = CKK_AES;
@@ -103,7 +138,7 @@ wrap_unbyok(struct p11 *p, bool native, CK_OBJECT_HANDLE kek, size_t modulus_len
 	CK_RV rv, rv2;
 
 	*key = CK_INVALID_HANDLE;
-	if (native) {
+	if (wp->native) {
 		*step = "C_UnwrapKey (CKM_RSA_AES_KEY_WRAP with the KEK)";
 		return f->C_UnwrapKey(p11_session(p), &m_native, kek, ct, len, tmpl,
 		    count, key);

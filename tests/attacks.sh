@@ -253,11 +253,13 @@ book() {	# book FILE IDENT[:TYPE:SIZE]...: a runbook packaging those keys (RSA-2
 
 # --- 6. a key planted under a runbook's ident is never recorded or transferred ---
 planted() {	# planted PROBE IDENT:TYPE:SIZE REGEX DESC [ARG]: the run refuses the planted key
-	local id=${2%%:*}
+	local id=${2%%:*} re=$3
+	# Where CKA_WRAP_WITH_TRUSTED can be given after birth, no unrecorded key is taken.
+	wwt_fixed || re="key '$id' without a key record, and lets CKA_WRAP_WITH_TRUSTED be set"
 	run probe byok-world "$T/pin" "$1" "$id" ${5:+"$5"}
 	grep -q "$1=CKR_OK" "$T/out" || { not_ok "$1 $id"; diag "$T/out" "$T/err"; }
 	book "$T/plant.yaml" "$2"
-	expect 2 "$3" "run refuses $4" -- "$P11BYOK" --regions "$REGIONS" run "$T/plant.yaml"
+	expect 2 "$re" "run refuses $4" -- "$P11BYOK" --regions "$REGIONS" run "$T/plant.yaml"
 	[ ! -e "$T/kmdata/key_simple_$id" ] && [ ! -e "$T/rb-out/KeyTransferPackage-${id^^}.byok" ] &&
 		ok "... recording and packaging nothing of $id" || not_ok "$id was recorded"
 }

@@ -50,9 +50,11 @@ run p11 doctor --json --pin-file "$T/pin"
 if jq -e '.login == "ok" and .result == "SUCCESS" and (.slots | length) == 2 and
 	.token.label == "byok-world"' "$T/out" >/dev/null; then ok "--json document"
 else not_ok "--json document"; diag "$T/out"; fi
-if jq -e '.trust.wrap_template_enforced == true and .trust.wrap_with_trusted_fixed == true and
+if jq -e --argjson fixed "$(wwt_fixed && echo true || echo false)" '
+	.trust.wrap_template_enforced == true and .trust.wrap_with_trusted_fixed == $fixed and
 	.trust.trusted_objects_complete == true' "$T/out" >/dev/null; then
-	ok "the trust section: SoftHSMv2 enforces wrap templates and keeps wrap-with-trusted off"
+	ok "the trust section: SoftHSMv2 enforces wrap templates; wrap-with-trusted fixed at" \
+		"birth: $(wwt_fixed && echo yes || echo "no (2.7.0)")"
 else not_ok "trust section"; diag "$T/out"; fi
 run p11 doctor --json
 jq -e '.trust.trusted_objects_complete == false' "$T/out" >/dev/null &&

@@ -188,7 +188,8 @@ fault_sweep() {
 # fault_resume_sweep NAME [STRIDE]: for each mode of FAULT_RESUME_MODES (after kill) and
 # every STRIDE'th call position of $T/NAME.calls (default 1; FAULT_ALL=1: every one),
 #   NAME_reset; NAME_run with the fault (any exit; no sanitizer report); unless that run
-#   exited 0, NAME_run again without faults, up to three times, until it exits 0; then
+#   exited 0, NAME_run again without faults, up to three times, until it exits 0 (a rerun
+#   that names a discard has it done: discard_if_named, lib.sh); then
 #   NAME_done, the command's check of the finished state, calls fault_bad for each
 #   problem.
 # One ok or not_ok per mode, saying how many positions were survived.
@@ -223,6 +224,7 @@ fault_resume_sweep() {
 				rc=$?
 				grep -qE 'Sanitizer|runtime error' "$T/rerun" &&
 					fault_bad "sanitizer report in the rerun"
+				[ "$rc" -eq 2 ] && discard_if_named "$T/rerun" "${FAULT_DISCARD[@]}"
 			done
 			if [ "$rc" -ne 0 ]; then
 				fault_bad "$mode: three reruns failed: $(grep -v '^p11byok: warning' \
@@ -277,6 +279,7 @@ kill_sweep() {
 			[ "$rc" -eq 0 ] && break
 			"${name}_run" >"$T/rerun" 2>&1
 			rc=$?
+			[ "$rc" -eq 2 ] && discard_if_named "$T/rerun" "${FAULT_DISCARD[@]}"
 		done
 		if [ "$rc" -ne 0 ]; then
 			fault_bad "three reruns failed: $(grep -v '^p11byok: warning' "$T/rerun" |
@@ -302,6 +305,9 @@ admin_setup() {
 	kit_init "$T/kit" && kit_build NA soft || { echo "Bail out! the vendor kit failed"; exit 1; }
 	FAULT_DIRS="kmdata cards byok"
 	PIN=user-pin-1234
+	# What takes away a key a crash left unrecorded where that cannot be recorded (lib.sh).
+	FAULT_DISCARD=(--module "$SOFTHSM2_MODULE" --token pkcs11:token=byok-world --kmdata "$T/kmdata"
+		--pin-file "$T/pin")
 	mkdir -p "$T/tokens" "$T/kmdata" "$T/cards" "$T/byok"
 	chmod 700 "$T/kmdata" "$T/cards" "$T/byok"
 	printf '%s\n' "$PIN" >"$T/pin"

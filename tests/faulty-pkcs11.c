@@ -12,6 +12,9 @@
  *   P11FAULT_STOP_AFTER  C_Name:N — the same with SIGSTOP: the process waits there, mid
  *                    operation, until a test (playing an attacker meanwhile) sends SIGCONT
  *
+ *   P11FAULT_FLIP_WRAP  N — flips the last byte of the Nth wrapped key C_WrapKey returns
+ *                    (a call that fills its buffer): a module whose output is corrupt
+ *
  *   P11FAULT_MODE    how the Nth call fails:
  *                      before  it never reaches the real module, as when a device drops a
  *                              request (the default);
@@ -38,6 +41,7 @@ static unsigned long kill_after, kill_seen, stop_after, stop_seen;
 static int kill_next, stop_next;
 static enum { MODE_BEFORE, MODE_AFTER, MODE_KILL } mode;
 static int faulting;	/* the call in progress is the one to fail, in mode after or kill */
+static unsigned long flip_wrap, wraps_filled;
 
 static const struct { const char *name; ck_rv_t rv; } rv_names[] = {
 	{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR }, { "CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED },
@@ -75,6 +79,8 @@ load(void)
 	}
 	if (log != NULL)
 		log_file = fopen(log, "a");
+	if ((at = getenv("P11FAULT_FLIP_WRAP")) != NULL)
+		flip_wrap = strtoul(at, NULL, 0);
 	if ((kill = getenv("P11FAULT_KILL_AFTER")) != NULL && (colon = strchr(kill, ':')) != NULL &&
 	    (size_t)(colon - kill) < sizeof kill_name) {
 		memcpy(kill_name, kill, (size_t)(colon - kill));
@@ -721,7 +727,11 @@ f_C_WrapKey(ck_session_handle_t session, struct ck_mechanism *mechanism, ck_obje
 
 	if ((rv = enter("C_WrapKey")) != CKR_OK)
 		return rv;
-	return leave(real->C_WrapKey(session, mechanism, wrapping_key, key, wrapped_key, wrapped_key_len));
+	rv = real->C_WrapKey(session, mechanism, wrapping_key, key, wrapped_key, wrapped_key_len);
+	if (rv == CKR_OK && wrapped_key != NULL && *wrapped_key_len > 0 &&
+	    ++wraps_filled == flip_wrap)
+		wrapped_key[*wrapped_key_len - 1] ^= 0x01;
+	return leave(rv);
 }
 
 static ck_rv_t

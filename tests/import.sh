@@ -116,7 +116,9 @@ expect 2 "already imported into token 'cloud'" "importing the same file twice is
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/other.pem" 2>/dev/null
 openssl pkey -in "$T/other.pem" -pubout -out "$T/other.pub"
 mkbyok "$T/rsa.p8" "$T/KeyTransferPackage-otherkek.byok" "$T/other.pub"
-expect 1 "cannot unwrap .*otherkek.byok.*CKM_RSA_PKCS_OAEP.*kid" \
+step=CKM_RSA_PKCS_OAEP
+onecall && step=CKM_RSA_AES_KEY_WRAP	# one C_UnwrapKey: the OAEP step is inside it
+expect 1 "cannot unwrap .*otherkek.byok.*$step.*kid" \
 	"a file made for another KEK fails at the OAEP step" -- \
 	imp "$T/KeyTransferPackage-otherkek.byok" --unwrap-key "$URI"
 jq '.ciphertext |= .[0:400]' "$T/KeyTransferPackage-ec.byok" >"$T/trunc.byok"

@@ -19,6 +19,13 @@ export LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan.supp${LSAN_OPTIONS:+:$L
 # The environment must not choose a module, token or PIN behind a test's back.
 unset P11BYOK_MODULE P11BYOK_TOKEN P11BYOK_KMDATA P11BYOK_PIN
 
+# What the module does that tests must expect: tests/on-softhsm27.sh runs a test again on
+# SoftHSMv2 2.7.0, where package takes the one-call wrap and CKA_WRAP_WITH_TRUSTED can be
+# given after birth (so a key a crash left without its record is discarded, not recorded).
+: "${P11BYOK_TEST_WRAP:=composed}" "${P11BYOK_TEST_WWT_FIXED:=true}"
+onecall() { [ "$P11BYOK_TEST_WRAP" = CKM_RSA_AES_KEY_WRAP ]; }
+wwt_fixed() { [ "$P11BYOK_TEST_WWT_FIXED" = true ]; }
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/p11byok-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 # P11BYOK_WRAPPER (make memcheck sets it to valgrind and its options): every run of the tool
@@ -91,6 +98,19 @@ need() {
 	for tool in "$@"; do
 		command -v "$tool" >/dev/null 2>&1 || skip_all "$tool not installed"
 	done
+}
+
+# discard_if_named OUTPUT TOOLARGS...: where CKA_WRAP_WITH_TRUSTED can be given after birth,
+# a key a crash left without its record is refused with "run 'p11byok discard ID'"; when
+# OUTPUT (a run's stderr) says so, this does it ("$P11BYOK" TOOLARGS... discard ID --yes).
+# False when OUTPUT names no discard, or on a module that keeps the flag fixed at birth.
+discard_if_named() {
+	local out=$1 id
+	shift
+	wwt_fixed && return 1
+	id=$(sed -n "s/.*run 'p11byok discard \([^']*\)'.*/\1/p" "$out" | head -n 1)
+	[ -n "$id" ] || return 1
+	"$P11BYOK" "$@" discard "$id" --yes >/dev/null 2>&1
 }
 
 # softhsm_setup: a private SoftHSMv2 token directory for this test.

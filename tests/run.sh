@@ -123,15 +123,26 @@ killed() {	# killed FUNC:N DESC: the run dies by SIGKILL just after FUNC's Nth r
 killed C_GenerateKeyPair:3 "the token made key-04, its record is not written"
 assert "key-04 is on the token without a record" \
 	test "$(targets)" -eq 4 -a ! -e "$R/kmdata/key_simple_key-04"
+if ! wwt_fixed; then	# nothing shows key-04 was not wrapped out: the rerun names discard
+	expect 2 "run 'p11byok discard key-04'" \
+		"where CKA_WRAP_WITH_TRUSTED can be given later, the rerun names the discard" -- rb
+	expect 0 "Discarded: +key 'key-04'" "... which takes the unrecorded key-04 away" -- \
+		"$P11BYOK" --module "$SOFTHSM2_MODULE" --token pkcs11:token=byok-world --kmdata "$R/kmdata" \
+		--pin-file "$R/user.pin" discard key-04 --yes
+fi
 P11FAULT_KILL_AFTER=C_CopyObject:2 run rb
-grep -q "Recovered: key 'key-04'" "$T/out" && ok "the rerun recovers key-04, not generating it again" ||
-	{ not_ok "the rerun recovers key-04"; diag "$T/out" "$T/err"; }
+if wwt_fixed; then
+	grep -q "Recovered: key 'key-04'" "$T/out" &&
+		ok "the rerun recovers key-04, not generating it again" ||
+		{ not_ok "the rerun recovers key-04"; diag "$T/out" "$T/err"; }
+fi
 [ "$rc" -eq 137 ] && ok "killed just after C_CopyObject:2 (a transfer copy made, not recorded)" ||
 	not_ok "killed after C_CopyObject:2: exit $rc"
 killed C_CreateObject:3 "the security officer is giving the transfers their trust"
 assert "... and no trust is left on the token: it was session objects of the killed run" \
 	test "$(trust_left)" = 0
-killed C_WrapKey:8 "between the two wraps of a composed transfer"
+if onecall; then killed C_WrapKey:4 "a wrap done in one call, its .byok not yet written"
+else killed C_WrapKey:8 "between the two wraps of a composed transfer"; fi
 killed C_DestroyObject:9 "a transfer key used up, its .byok not yet written"
 assert "... and still no trust is left on the token" test "$(trust_left)" = 0
 killed C_Login:1 "right after the user logged in"
@@ -300,6 +311,11 @@ crashed() {	# crashed N KILLPOINT DESC: key-N through a kill at KILLPOINT, then 
 		run "$P11BYOK" run "$book"
 	[ "$rc" -eq 137 ] && ok "key-$id: killed $desc" ||
 		{ not_ok "key-$id: killed $desc: exit $rc, want 137"; diag "$T/err"; }
+	if ! wwt_fixed; then	# a key left unrecorded is discarded first (lib.sh)
+		run "$P11BYOK" run "$book"
+		[ "$rc" -eq 0 ] || discard_if_named "$T/err" --module "$SOFTHSM2_MODULE" \
+			--token pkcs11:token=byok-world --kmdata "$R/kmdata" --pin-file "$R/user.pin"
+	fi
 	expect 0 "key-$id .*package (written|existing)" "... the rerun finishes key-$id" -- \
 		"$P11BYOK" run "$book"
 	assert "... one key-$id on the token, one record, one .byok, no staged file left" test \
@@ -312,6 +328,10 @@ crashed() {	# crashed N KILLPOINT DESC: key-N through a kill at KILLPOINT, then 
 		"select(.command == \"package\" and .ident == \"key-$id\") | .files[0].sha256" \
 		"$R/kmdata/audit.log" | tail -n 1)" = \
 		"$(sha256sum <"$R/out/KeyTransferPackage-Batch-$id.byok" | cut -d' ' -f1)"
+	cp "$T/out" "$T/rerun.out"	# the rerun's output, for the checks after this
+	expect 0 "key-$id .*package existing" "... and the run after that finds key-$id done" -- \
+		"$P11BYOK" run "$book"
+	cp "$T/rerun.out" "$T/out"
 }
 crashed 26 append:audit.log:1 "after generating, before its audit line"
 assert "... the rerun logs the generated key as RECOVERED" test "$(jq -r \
@@ -326,8 +346,11 @@ assert "... the rerun puts the staged .byok in place: no second transfer, a RECO
 	"$(jq -r 'select(.command == "package" and .ident == "key-29") | .result' \
 	"$R/kmdata/audit.log" | tr '\n' ' ')" = "SUCCESS RECOVERED "
 crashed 30 link:key_simple_key-30:1 "with the key made and its record staged, not in place"
-grep -q "Recovered: key 'key-30'" "$T/out" && ok "... the rerun recovers key-30, not generating it again" ||
-	{ not_ok "... the rerun recovers key-30"; diag "$T/out"; }
+if wwt_fixed; then
+	grep -q "Recovered: key 'key-30'" "$T/out" &&
+		ok "... the rerun recovers key-30, not generating it again" ||
+		{ not_ok "... the rerun recovers key-30"; diag "$T/out"; }
+fi
 expect 0 "intact" "the audit log verifies after the crashes" -- \
 	"$P11BYOK" --kmdata "$R/kmdata" audit verify
 

@@ -4,7 +4,7 @@
 set -e
 cd "$(dirname "$0")/.."
 
-P11BYOK_PACKAGES="build-essential autoconf automake pkg-config libp11-kit-dev p11-kit \
+P11BYOK_PACKAGES="build-essential autoconf automake libtool pkg-config libp11-kit-dev p11-kit \
 libssl-dev openssl libyaml-dev libjansson-dev libgfshare-dev softhsm2 opensc jq groff-base \
 util-linux iproute2 xxd time"
 

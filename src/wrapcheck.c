@@ -1,0 +1,289 @@
+/* wrapcheck.c: the known-answer check of a wrap; see wrapcheck.h. */
+#include "config.h"
+#include "wrapcheck.h"
+#include "msg.h"
+#include "pkcs11-extra.h"
+#include "pubkey.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KAT_RSA_BITS 2048
+#define KAT_KEY_LEN 32		/* the throwaway key wrapped: AES-256 */
+
+/* The throwaway RSA key pair: made once per process, private half never leaves it. */
+static EVP_PKEY *kat_rsa;
+
+/* The checks this process made, so each parameter set is checked once. */
+static struct wrapcheck done[8];
+static size_t ndone;
+
+const char *
+wrapcheck_result_name(enum wrapcheck_result r)
+{
+	static const char *const names[] = { "correct", "ignored parameter", "wrong output",
+	    "refused", "missing" };
+	return names[r];
+}
+
+const char *
+wrapcheck_mechanism_name(const struct wrap_params *wp)
+{
+	return wp->native ? "CKM_RSA_AES_KEY_WRAP" : "CKM_RSA_PKCS_OAEP + CKM_AES_KEY_WRAP_PAD";
+}
+
+json_t *
+wrapcheck_json(const struct wrapcheck *c)
+{
+	return json_pack("{s:s, s:s, s:I, s:s, s:s}", "mechanism",
+	    wrapcheck_mechanism_name(&c->wp), "oaep_hash", wrap_hash_name(c->wp.oaep_hash),
+	    "aes_bits", (json_int_t)c->wp.aes_bits, "result", wrapcheck_result_name(c->result),
+	    "detail", c->detail);
+}
+
+static const EVP_MD *
+md_of(CK_MECHANISM_TYPE hash)
+{
+	return hash == CKM_SHA_1 ? EVP_sha1() : hash == CKM_SHA256 ? EVP_sha256() :
+	    hash == CKM_SHA384 ? EVP_sha384() : hash == CKM_SHA512 ? EVP_sha512() : NULL;
+}
+
+/* OAEP-decrypts IN with the throwaway key, HASH for OAEP and MGF1, into OUT (*LEN: its size,
+ * then the plaintext's).  0, or -1 when it does not decrypt so.  */
+static int
+oaep_open(CK_MECHANISM_TYPE hash, const unsigned char *in, size_t inlen, unsigned char *out,
+    size_t *len)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(kat_rsa, NULL);
+	const EVP_MD *md = md_of(hash);
+	int ok = ctx != NULL && md != NULL && EVP_PKEY_decrypt_init(ctx) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) > 0 &&
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) > 0 &&
+	    EVP_PKEY_decrypt(ctx, out, len, in, inlen) > 0;
+	EVP_PKEY_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/* RFC 5649 unwrap of IN under KEY (KEYLEN bytes) into OUT (*LEN: its size, then the
+ * key's).  0, or -1 when it does not unwrap.  */
+static int
+kwp_open(const unsigned char *key, size_t keylen, const unsigned char *in, size_t inlen,
+    unsigned char *out, size_t *len)
+{
+	const EVP_CIPHER *c = keylen == 16 ? EVP_aes_128_wrap_pad() : keylen == 24 ?
+	    EVP_aes_192_wrap_pad() : keylen == 32 ? EVP_aes_256_wrap_pad() : NULL;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n = 0, m = 0, ok;
+
+	ok = c != NULL && ctx != NULL && inlen <= *len + 8 &&
+	    EVP_DecryptInit_ex(ctx, c, NULL, key, NULL) &&
+	    EVP_DecryptUpdate(ctx, out, &n, in, (int)inlen) &&
+	    EVP_DecryptFinal_ex(ctx, out + n, &m);
+	EVP_CIPHER_CTX_free(ctx);
+	*len = ok ? (size_t)(n + m) : 0;
+	return ok ? 0 : -1;
+}
+
+/* Whether TYPE is offered with CKF_WRAP: a mechanism listed without it cannot wrap. */
+static bool
+can_wrap(struct p11 *p, CK_MECHANISM_TYPE type)
+{
+	CK_MECHANISM_INFO info;
+	return p11_has_mechanism(p, type, &info) && (info.flags & CKF_WRAP);
+}
+
+/* Opens CT (LEN bytes) as WP says, with the throwaway key, and judges it against KEY (the
+ * wrapped value) and, composed, TRANSFER (the AES key's value).  */
+static void
+judge(const struct wrap_params *wp, const unsigned char *ct, size_t len,
+    const unsigned char *key, const unsigned char *transfer, struct wrapcheck *c)
+{
+	static const CK_MECHANISM_TYPE others[] = { CKM_SHA_1, CKM_SHA256, CKM_SHA384, CKM_SHA512 };
+	const size_t mlen = KAT_RSA_BITS / 8;
+	unsigned char aes[KAT_RSA_BITS / 8], opened[KAT_KEY_LEN + 16];
+	size_t aeslen = sizeof aes, olen = sizeof opened;
+
+	c->result = WRAPCHECK_WRONG;
+	if (len <= mlen) {
+		snprintf(c->detail, sizeof c->detail, "%zu bytes, shorter than an RSA-OAEP part "
+		    "and a wrapped key", len);
+		return;
+	}
+	if (oaep_open(wp->oaep_hash, ct, mlen, aes, &aeslen) != 0) {
+		for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+			aeslen = sizeof aes;
+			if (others[i] != wp->oaep_hash &&
+			    oaep_open(others[i], ct, mlen, aes, &aeslen) == 0) {
+				c->result = WRAPCHECK_IGNORED;
+				snprintf(c->detail, sizeof c->detail, "hashAlg: OAEP %s asked, %s made",
+				    wrap_hash_name(wp->oaep_hash), wrap_hash_name(others[i]));
+				goto out;
+			}
+		}
+		snprintf(c->detail, sizeof c->detail, "the RSA-OAEP part does not decrypt with "
+		    "the key it was made for");
+		goto out;
+	}
+	if (aeslen != wp->aes_bits / 8) {
+		c->result = wp->native ? WRAPCHECK_IGNORED : WRAPCHECK_WRONG;
+		snprintf(c->detail, sizeof c->detail, "%s: AES-%lu asked, AES-%zu made",
+		    wp->native ? "ulAESKeyBits" : "the transfer key", (unsigned long)wp->aes_bits,
+		    aeslen * 8);
+		goto out;
+	}
+	if (transfer != NULL && CRYPTO_memcmp(aes, transfer, aeslen) != 0) {
+		snprintf(c->detail, sizeof c->detail, "the RSA-OAEP part holds another AES key "
+		    "than the one wrapped");
+		goto out;
+	}
+	if (kwp_open(aes, aeslen, ct + mlen, len - mlen, opened, &olen) != 0 ||
+	    olen != KAT_KEY_LEN || CRYPTO_memcmp(opened, key, KAT_KEY_LEN) != 0) {
+		snprintf(c->detail, sizeof c->detail, "the AES key wrap part does not open to "
+		    "the key wrapped (RFC 5649)");
+		goto out;
+	}
+	c->result = WRAPCHECK_CORRECT;
+out:
+	OPENSSL_cleanse(aes, sizeof aes);
+	OPENSSL_cleanse(opened, sizeof opened);
+}
+
+/* A public session secret key of VALUE (LEN bytes): extractable, not sensitive; WRAP when
+ * it is to wrap (the composed path's transfer key).  */
+static CK_RV
+session_aes(struct p11 *p, unsigned char *value, CK_ULONG len, bool wrap,
+    CK_OBJECT_HANDLE *out)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, w = wrap;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
+		{ CKA_TOKEN, &no, sizeof no }, { CKA_PRIVATE, &no, sizeof no },
+		{ CKA_SENSITIVE, &no, sizeof no }, { CKA_EXTRACTABLE, &yes, sizeof yes },
+		{ CKA_WRAP, &w, sizeof w }, { CKA_ENCRYPT, &no, sizeof no },
+		{ CKA_DECRYPT, &no, sizeof no }, { CKA_UNWRAP, &no, sizeof no },
+		{ CKA_VALUE, value, len },
+	};
+	return p11_fn(p)->C_CreateObject(p11_session(p), t, sizeof t / sizeof t[0], out);
+}
+
+/* The throwaway RSA public key as a public, wrap-only session object. */
+static CK_RV
+session_rsa(struct p11 *p, CK_OBJECT_HANDLE *out)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE kt = CKK_RSA;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	unsigned char *n = NULL, *e = NULL;
+	CK_ULONG nlen = 0, elen = 0;
+	CK_RV rv = CKR_HOST_MEMORY;
+
+	if (pubkey_bn_param(kat_rsa, OSSL_PKEY_PARAM_RSA_N, &n, &nlen) == 0 &&
+	    pubkey_bn_param(kat_rsa, OSSL_PKEY_PARAM_RSA_E, &e, &elen) == 0) {
+		CK_ATTRIBUTE t[] = {
+			{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
+			{ CKA_TOKEN, &no, sizeof no }, { CKA_PRIVATE, &no, sizeof no },
+			{ CKA_WRAP, &yes, sizeof yes }, { CKA_ENCRYPT, &no, sizeof no },
+			{ CKA_VERIFY, &no, sizeof no }, { CKA_MODULUS, n, nlen },
+			{ CKA_PUBLIC_EXPONENT, e, elen },
+		};
+		rv = p11_fn(p)->C_CreateObject(p11_session(p), t, sizeof t / sizeof t[0], out);
+	}
+	free(n);
+	free(e);
+	return rv;
+}
+
+int
+wrapcheck_run(struct p11 *p, const struct wrap_params *wp, struct wrapcheck *c)
+{
+	CK_OBJECT_HANDLE kek = CK_INVALID_HANDLE, key = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE transfer = CK_INVALID_HANDLE;
+	unsigned char value[KAT_KEY_LEN], tvalue[32], *ct = NULL;
+	size_t len = 0;
+	const char *step = NULL;
+	CK_RV rv;
+
+	memset(c, 0, sizeof *c);
+	c->wp = *wp;
+	if (wp->native ? !can_wrap(p, CKM_RSA_AES_KEY_WRAP) :
+	    !can_wrap(p, CKM_RSA_PKCS_OAEP) || !can_wrap(p, CKM_AES_KEY_WRAP_PAD)) {
+		c->result = WRAPCHECK_MISSING;
+		snprintf(c->detail, sizeof c->detail, "not offered for wrapping (CKF_WRAP)");
+		return 0;
+	}
+	if (kat_rsa == NULL && (kat_rsa = EVP_RSA_gen(KAT_RSA_BITS)) == NULL) {
+		msg_ssl("cannot make the throwaway RSA key of the known-answer check");
+		return -1;
+	}
+	if (wp->aes_bits / 8 > sizeof tvalue || RAND_bytes(value, sizeof value) != 1 ||
+	    RAND_bytes(tvalue, (int)(wp->aes_bits / 8)) != 1) {
+		msg_ssl("cannot make the throwaway keys of the known-answer check");
+		return -1;
+	}
+	c->result = WRAPCHECK_REFUSED;
+	if ((rv = session_rsa(p, &kek)) != CKR_OK ||
+	    (rv = session_aes(p, value, sizeof value, false, &key)) != CKR_OK ||
+	    (!wp->native && (rv = session_aes(p, tvalue, wp->aes_bits / 8, true, &transfer)) !=
+	    CKR_OK)) {
+		c->rv = rv;
+		snprintf(c->detail, sizeof c->detail, "a session object for the check: %s",
+		    ck_rv_name(rv));
+		goto out;
+	}
+	if ((rv = wrap_byok(p, wp, kek, transfer, key, &ct, &len, &step)) != CKR_OK) {
+		c->rv = rv;
+		snprintf(c->detail, sizeof c->detail, "%s: %s", step, ck_rv_name(rv));
+		goto out;
+	}
+	judge(wp, ct, len, value, wp->native ? NULL : tvalue, c);
+out:
+	/* Session objects: a failed destroy leaves them to the session's end. */
+	if (kek != CK_INVALID_HANDLE)
+		(void)p11_fn(p)->C_DestroyObject(p11_session(p), kek);
+	if (key != CK_INVALID_HANDLE)
+		(void)p11_fn(p)->C_DestroyObject(p11_session(p), key);
+	if (transfer != CK_INVALID_HANDLE)
+		(void)p11_fn(p)->C_DestroyObject(p11_session(p), transfer);
+	OPENSSL_cleanse(value, sizeof value);
+	OPENSSL_cleanse(tvalue, sizeof tvalue);
+	free(ct);
+	return 0;
+}
+
+int
+wrapcheck_require(struct p11 *p, const struct wrap_params *wp, const struct wrapcheck **out)
+{
+	struct wrapcheck *c = NULL;
+
+	for (size_t i = 0; i < ndone && c == NULL; i++)
+		if (done[i].wp.native == wp->native && done[i].wp.oaep_hash == wp->oaep_hash &&
+		    done[i].wp.aes_bits == wp->aes_bits)
+			c = &done[i];
+	if (c == NULL) {
+		if (ndone == sizeof done / sizeof done[0])
+			ndone = 0;	/* more sets than a command uses: check again */
+		c = &done[ndone];
+		if (wrapcheck_run(p, wp, c) != 0)
+			return P11BYOK_EFAIL;
+		ndone++;
+	}
+	if (out != NULL)
+		*out = c;
+	if (c->result == WRAPCHECK_CORRECT)
+		return 0;
+	msg_err("module %s fails the known-answer check of %s with OAEP %s and AES-%lu "
+	    "(%s: %s): a file made so would be refused by the cloud, so nothing is wrapped; "
+	    "'p11byok doctor' shows which wraps this module makes correctly",
+	    p11_module_path(p), wrapcheck_mechanism_name(wp), wrap_hash_name(wp->oaep_hash),
+	    (unsigned long)wp->aes_bits, wrapcheck_result_name(c->result), c->detail);
+	return P11BYOK_EFAIL;
+}
