@@ -2,6 +2,7 @@
 #include "config.h"
 #include "cli.h"
 #include "jsonout.h"
+#include "modcaps.h"
 #include "msg.h"
 #include "netstate.h"
 #include "p11.h"
@@ -12,21 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-/* The mechanisms the flow needs, in the order it uses them. */
-static const struct {
-	CK_MECHANISM_TYPE type;
-	const char *name;
-	const char *use;
-} needed[] = {
-	{ CKM_RSA_PKCS_KEY_PAIR_GEN, "CKM_RSA_PKCS_KEY_PAIR_GEN", "RSA key generation" },
-	{ CKM_EC_KEY_PAIR_GEN, "CKM_EC_KEY_PAIR_GEN", "EC key generation" },
-	{ CKM_AES_KEY_GEN, "CKM_AES_KEY_GEN", "AES key generation" },
-	{ CKM_RSA_PKCS_OAEP, "CKM_RSA_PKCS_OAEP", "RSA-OAEP wrap of the transfer key" },
-	{ CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD", "AES key wrap with padding (RFC 5649)" },
-	{ CKM_RSA_AES_KEY_WRAP, "CKM_RSA_AES_KEY_WRAP", "RSA-AES key wrap in one call" },
-};
-#define NNEEDED (sizeof needed / sizeof needed[0])
 
 enum path { PATH_NONE, PATH_NATIVE, PATH_COMPOSED };
 
@@ -127,7 +113,7 @@ slots_section(struct p11 *p, int *r)
 static json_t *
 mechanisms_section(struct p11 *p, enum path *path, bool *keygen_ok)
 {
-	bool have[NNEEDED];
+	int have[16];
 	json_t *arr = json_array();
 
 	if (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED)
@@ -137,21 +123,55 @@ mechanisms_section(struct p11 *p, enum path *path, bool *keygen_ok)
 		msg_out("Token:         none initialised; mechanisms of the free token in slot %lu\n",
 		    (unsigned long)p11_slot(p));
 	*keygen_ok = true;
-	for (size_t i = 0; i < NNEEDED; i++) {
+	for (size_t i = 0; i < modcaps_nmechs; i++) {
+		const struct modcaps_mech *m = &modcaps_mechs[i];
 		CK_MECHANISM_INFO info;
-		have[i] = p11_has_mechanism(p, needed[i].type, &info);
-		msg_out("  %-26s %-8s %s\n", needed[i].name, have[i] ? "present" : "missing",
-		    needed[i].use);
-		if (i < 3 && !have[i])
+		CK_FLAGS flags;
+		have[i] = modcaps_mech(p, m, &flags);
+		/* Listed without the flag of its use is no use: say which flag is missing. */
+		msg_out("  %-26s %-8s %s%s\n", m->name, have[i] == 1 ? "present" : have[i] == 0 ?
+		    "missing" : "unusable", m->use, have[i] >= 0 ? "" : (m->flags & ~flags &
+		    CKF_WRAP) ? " (listed without CKF_WRAP)" : (m->flags & ~flags & CKF_UNWRAP) ?
+		    " (listed without CKF_UNWRAP)" : " (listed without CKF_GENERATE)");
+		if ((i < 3 || i == 4) && have[i] != 1)
 			*keygen_ok = false;
-		json_array_append_new(arr, have[i] ?
-		    json_pack("{s:s, s:b, s:I, s:I}", "name", needed[i].name, "present", 1,
-		    "min_key_size", (json_int_t)info.ulMinKeySize, "max_key_size",
-		    (json_int_t)info.ulMaxKeySize) :
-		    json_pack("{s:s, s:b}", "name", needed[i].name, "present", 0));
+		json_array_append_new(arr, have[i] != 0 && p11_has_mechanism(p, m->type, &info) ?
+		    json_pack("{s:s, s:b, s:b, s:I, s:I, s:I}", "name", m->name, "present", 1,
+		    "usable", have[i] == 1, "flags", (json_int_t)info.flags, "min_key_size",
+		    (json_int_t)info.ulMinKeySize, "max_key_size", (json_int_t)info.ulMaxKeySize) :
+		    json_pack("{s:s, s:b, s:b}", "name", m->name, "present", 0, "usable", 0));
 	}
-	*path = have[5] ? PATH_NATIVE : have[3] && have[4] ? PATH_COMPOSED : PATH_NONE;
+	*path = have[MODCAPS_NATIVE] == 1 ? PATH_NATIVE : have[3] == 1 && have[4] == 1 ?
+	    PATH_COMPOSED : PATH_NONE;
 	msg_out("Transfer path: %s\n", path_text(*path));
+	return arr;
+}
+
+/* What mechanism flags cannot show (modcaps.h), with a verdict each.  *BAD when the flow
+ * cannot run.  */
+static json_t *
+capabilities_section(struct p11 *p, bool *bad, int *r)
+{
+	static const char *const verdicts[] = { "yes", "NO", "unknown" };
+	struct modcap caps[MODCAPS_NPROBES];
+	bool init = p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED;
+	json_t *arr = json_array();
+
+	if (init && (*r = p11_open_session(p)) != 0)
+		return arr;
+	modcaps_probe(p, init, caps);
+	msg_out("Capabilities:  probed with session objects, destroyed at once\n");
+	for (size_t i = 0; i < MODCAPS_NPROBES; i++) {
+		if (caps[i].note[0])
+			msg_out("  %-32s %-7s %s\n", caps[i].name, verdicts[caps[i].v], caps[i].note);
+		else
+			msg_out("  %-32s %s\n", caps[i].name, verdicts[caps[i].v]);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", caps[i].name,
+		    "verdict", verdicts[caps[i].v], "note", caps[i].note));
+		/* Without C_InitToken, world init --adopt is the way: not a failure. */
+		if (caps[i].v == MODCAP_NO && i > 0)
+			*bad = true;
+	}
 	return arr;
 }
 
@@ -305,7 +325,7 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct p11 *p = NULL;
 	json_t *doc = NULL, *mech = json_null();
 	enum path path = PATH_NONE;
-	bool keygen_ok = false, trust_bad = false, wrap_bad = false;
+	bool keygen_ok = false, trust_bad = false, wrap_bad = false, caps_bad = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
@@ -329,6 +349,8 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 	json_object_set_new(doc, "mechanisms", mech);
 	if (r == 0)
+		json_object_set_new(doc, "capabilities", capabilities_section(p, &caps_bad, &r));
+	if (r == 0)
 		json_object_set_new(doc, "login", login_section(p, ctx_pin_file(ctx), &r));
 	if (r == 0 && (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED))
 		json_object_set_new(doc, "trust", trust_section(p, p11_pin_source_given(p,
@@ -340,10 +362,14 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	    json_string("CKM_RSA_AES_KEY_WRAP") : path == PATH_COMPOSED ?
 	    json_string("composed") : json_null());
 	json_object_set_new(doc, "offline", offline_section());
-	if (r == 0 && (path == PATH_NONE || !keygen_ok) &&
-	    (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED)) {
-		msg_err("token '%s' lacks mechanisms the BYOK flow needs (see 'missing' above): "
-		    "use another token or module", p11_token_label(p));
+	if (r == 0 && (path == PATH_NONE || !keygen_ok)) {
+		msg_err("the token in slot %lu lacks mechanisms the BYOK flow needs (see "
+		    "'missing' and 'unusable' above): use another token or module",
+		    (unsigned long)p11_slot(p));
+		r = P11BYOK_EFAIL;
+	} else if (r == 0 && caps_bad) {
+		msg_err("module %s cannot run the BYOK flow (see 'NO' under 'Capabilities' above)",
+		    p11_module_path(p));
 		r = P11BYOK_EFAIL;
 	} else if (r == 0 && wrap_bad) {
 		msg_err("module %s fails the known-answer check of the wrap 'package' takes (see "

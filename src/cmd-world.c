@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "fsutil.h"
 #include "jsonout.h"
+#include "modcaps.h"
 #include "msg.h"
 #include "p11.h"
 #include "p11attr.h"
@@ -669,6 +670,10 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 	if ((r = p11_load(ctx_module(ctx), &p)) != 0 ||
 	    (r = p11_select_token(p, ctx_token(ctx), a->adopt ? P11_WANT_INITIALISED :
 	    P11_WANT_FREE)) != 0)
+		goto out;
+	/* What the module cannot do is refused here, before a card or a PIN exists. */
+	if ((a->adopt && (r = p11_open_session(p)) != 0) ||
+	    (r = modcaps_require_world(p, !a->adopt)) != 0)
 		goto out;
 	if (p11_token_info(p)->ulMaxPinLen < 2 * CARD_SECRET_LEN)
 		secret_len = p11_token_info(p)->ulMaxPinLen / 2;

@@ -26,7 +26,7 @@ printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR
 export SOFTHSM2_CONF=$DEMO/softhsm2.conf
 ( umask 077; printf '%s\n' "$(openssl rand -hex 8)" >"$DEMO/user.pin" )
 ( umask 077; printf '%s\n' "$(openssl rand -hex 8)" >"$DEMO/vendor-so.pin" )
-softhsm2-util --init-token --free --label byok-world --so-pin "$(cat "$DEMO/vendor-so.pin")" \
+"${SOFTHSM2_UTIL:-softhsm2-util}" --init-token --free --label byok-world --so-pin "$(cat "$DEMO/vendor-so.pin")" \
 	--pin "$(cat "$DEMO/user.pin")" >/dev/null || fail "softhsm2-util could not make a token"
 echo "token 'byok-world' in $DEMO/tokens; its user PIN is in $DEMO/user.pin (mode 0600)"
 echo "(made by vendor tooling; step 8 takes it over as a security world)"

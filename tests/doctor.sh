@@ -61,6 +61,42 @@ jq -e '.trust.trusted_objects_complete == false' "$T/out" >/dev/null &&
 	ok "without a PIN the trusted objects listed are the public ones, and it says so" ||
 	{ not_ok "trusted_objects_complete without a PIN"; diag "$T/out"; }
 
+# The known-answer check of each wrap: made with session keys, opened by p11byok with the
+# throwaway key's private half.  On SoftHSMv2 2.6.1 there is no one-call wrap and OAEP is
+# SHA-1 only; 2.7.0's CKM_RSA_AES_KEY_WRAP ignores hashAlg and makes SHA-1 when asked for
+# SHA-256 (read from its source: the check must catch that), and it wraps for a logged-in
+# user only.
+check() {	# check MECH HASH: the result doctor's last --json gave for that wrap
+	jq -r --arg m "$1" --arg h "$2" '.wrap_checks[] | select(.mechanism == $m and
+		.oaep_hash == $h) | .result + (if .detail != "" then ": " + .detail else "" end)' \
+		"$T/out"
+}
+one=CKM_RSA_AES_KEY_WRAP two="CKM_RSA_PKCS_OAEP + CKM_AES_KEY_WRAP_PAD"
+run p11 doctor --json --pin-file "$T/pin"
+got="$(check "$one" SHA-1) | $(check "$one" SHA-256) | $(check "$two" SHA-1) | $(check "$two" SHA-256)"
+if onecall; then
+	want="correct | ignored parameter: hashAlg: OAEP SHA-256 asked, SHA-1 made | correct | refused: .*CKR_ARGUMENTS_BAD"
+else
+	want="missing: .* | missing: .* | correct | refused: .*CKR_ARGUMENTS_BAD"
+fi
+[[ $got =~ ^$want$ ]] && ok "the wrap checks: $got" ||
+	{ not_ok "wrap checks: $got, want /$want/"; diag "$T/out"; }
+grep -q "OAEP SHA-256 AES-256  $(onecall && echo ignored || echo refused)" "$T/err" "$T/out" &&
+	ok "... and doctor prints them as a table" || { not_ok "wrap check table"; diag "$T/out"; }
+run p11 doctor --json
+if onecall; then
+	[[ $(check "$one" SHA-1) == "not checked"* ]] && [ "$rc" -eq 0 ] &&
+		ok "without a PIN, a module that wraps for users only is not checked, nor failed" ||
+		{ not_ok "wrap check without a PIN (exit $rc)"; diag "$T/out"; }
+else
+	[ "$(check "$two" SHA-1)" = correct ] && ok "without a PIN the composed wrap is checked" ||
+		{ not_ok "wrap check without a PIN"; diag "$T/out"; }
+fi
+# The check leaves nothing on the token (session objects only).
+n=$("$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label byok-world --login --pin 1234 -O \
+	2>/dev/null | grep -c 'Object;')
+assert "... and leaves no object on the token ($n)" test "$n" -eq 0
+
 # Two initialised tokens: the choice must be explicit.
 softhsm_token second 1234
 expect 2 "2 tokens match: .*'(byok-world|second)'.*'(byok-world|second)'.*--token" "two tokens need --token" -- p11 doctor

@@ -15,6 +15,13 @@
  *   P11FAULT_FLIP_WRAP  N — flips the last byte of the Nth wrapped key C_WrapKey returns
  *                    (a call that fills its buffer): a module whose output is corrupt
  *
+ *   Modules that cannot do the flow, played on a real one:
+ *   P11FAULT_NO_INIT_TOKEN  any value: C_InitToken is CKR_FUNCTION_NOT_SUPPORTED
+ *   P11FAULT_MECH_FLAGS  MECH:FLAGS (numbers) — C_GetMechanismInfo of MECH says FLAGS, as a
+ *                    module that lists a mechanism without the use (CKF_WRAP) would
+ *   P11FAULT_IGNORE_TRUSTED  any value: C_CreateObject drops CKA_TRUSTED from the template
+ *                    and succeeds, as a module that lets anyone create trusted keys
+ *
  *   P11FAULT_MODE    how the Nth call fails:
  *                      before  it never reaches the real module, as when a device drops a
  *                              request (the default);
@@ -42,6 +49,8 @@ static int kill_next, stop_next;
 static enum { MODE_BEFORE, MODE_AFTER, MODE_KILL } mode;
 static int faulting;	/* the call in progress is the one to fail, in mode after or kill */
 static unsigned long flip_wrap, wraps_filled;
+static unsigned long flags_mech, flags_value;
+static int no_init_token, ignore_trusted, flags_set;
 
 static const struct { const char *name; ck_rv_t rv; } rv_names[] = {
 	{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR }, { "CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED },
@@ -81,6 +90,13 @@ load(void)
 		log_file = fopen(log, "a");
 	if ((at = getenv("P11FAULT_FLIP_WRAP")) != NULL)
 		flip_wrap = strtoul(at, NULL, 0);
+	no_init_token = getenv("P11FAULT_NO_INIT_TOKEN") != NULL;
+	ignore_trusted = getenv("P11FAULT_IGNORE_TRUSTED") != NULL;
+	if ((at = getenv("P11FAULT_MECH_FLAGS")) != NULL && (colon = strchr(at, ':')) != NULL) {
+		flags_mech = strtoul(at, NULL, 0);
+		flags_value = strtoul(colon + 1, NULL, 0);
+		flags_set = 1;
+	}
 	if ((kill = getenv("P11FAULT_KILL_AFTER")) != NULL && (colon = strchr(kill, ':')) != NULL &&
 	    (size_t)(colon - kill) < sizeof kill_name) {
 		memcpy(kill_name, kill, (size_t)(colon - kill));
@@ -207,7 +223,10 @@ f_C_GetMechanismInfo(ck_slot_id_t slot_id, ck_mechanism_type_t type, struct ck_m
 
 	if ((rv = enter("C_GetMechanismInfo")) != CKR_OK)
 		return rv;
-	return leave(real->C_GetMechanismInfo(slot_id, type, info));
+	rv = real->C_GetMechanismInfo(slot_id, type, info);
+	if (rv == CKR_OK && flags_set && type == flags_mech)
+		info->flags = flags_value;
+	return leave(rv);
 }
 
 static ck_rv_t
@@ -217,6 +236,8 @@ f_C_InitToken(ck_slot_id_t slot_id, unsigned char *pin, unsigned long pin_len, u
 
 	if ((rv = enter("C_InitToken")) != CKR_OK)
 		return rv;
+	if (no_init_token)
+		return leave(CKR_FUNCTION_NOT_SUPPORTED);
 	return leave(real->C_InitToken(slot_id, pin, pin_len, label));
 }
 
@@ -327,6 +348,14 @@ f_C_CreateObject(ck_session_handle_t session, struct ck_attribute *templ, unsign
 
 	if ((rv = enter("C_CreateObject")) != CKR_OK)
 		return rv;
+	if (ignore_trusted) {
+		struct ck_attribute kept[64];
+		unsigned long n = 0;
+		for (unsigned long i = 0; i < count && n < 64; i++)
+			if (templ[i].type != CKA_TRUSTED)
+				kept[n++] = templ[i];
+		return leave(real->C_CreateObject(session, kept, n, object));
+	}
 	return leave(real->C_CreateObject(session, templ, count, object));
 }
 

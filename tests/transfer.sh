@@ -224,6 +224,28 @@ else not_ok "refusals changed something ($before -> $after objects)"; fi
 expect 0 "Result: SUCCESS" "a second package of a key, approved again by the quorum" -- \
 	wp --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
 	--friendly-name again -o "$T/byok/again.byok" "${cards23[@]}"
+wrap=composed; onecall && wrap=CKM_RSA_AES_KEY_WRAP
+assert "the package line records the wrap ($wrap) and its known-answer check: correct" \
+	test "$(jq -r 'select(.command == "package") | .wrap + " " + .wrap_check.oaep_hash + " " +
+	(.wrap_check.aes_bits | tostring) + " " + .wrap_check.result' "$T/kmdata/audit.log" |
+	tail -n 1)" = "$wrap SHA-1 256 correct"
+
+# --- a module whose wrap comes out corrupt (one byte flipped by tests/faulty-pkcs11.so) ---
+# The known-answer check opens its throwaway wrap and refuses before the cards are asked:
+# no file, no package line, no object left.
+before=$(objects "$PW")
+P11FAULT_MODULE=$SOFTHSM2_MODULE P11FAULT_FLIP_WRAP=1 expect 1 \
+	"fails the known-answer check of .* with OAEP SHA-1 and AES-256 \(wrong output: .*\): a file made so would be refused by the cloud" \
+	"a wrap that comes out corrupt fails the known-answer check" -- \
+	"$P11BYOK" --module "$FAULTY_MODULE" --regions "$REGIONS" --kmdata "$T/kmdata" \
+	--pin-file "$T/pin" --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
+	--kek-id "$SOFT_ID" -o "$T/byok/flipped.byok" "${cards23[@]}"
+if [ ! -e "$T/byok/flipped.byok" ] && [ "$(objects "$PW")" = "$before" ] &&
+	! grep -q '^Quorum:' "$T/out" && [ "$(jq -r 'select(.command == "package") | .result' \
+	"$T/kmdata/audit.log" | tail -n 1)" = FAILURE ]; then
+	ok "... before the quorum: no file, no object, a FAILURE line"
+else not_ok "after the failed check: $(ls "$T/byok"), $before -> $(objects "$PW") objects"
+	diag "$T/out"; fi
 
 # A rerun of modify-acls for another KEK whose audit line cannot be written puts the record
 # back as it was (tests/killpoint.so fails the audit log's open with EIO).

@@ -224,6 +224,54 @@ expect 1 "refuses the SO PIN from --so-pin-file $T/badso as its SO PIN" \
 	"--adopt with a wrong SO PIN fails, once" -- \
 	winit "$K5" "$C5" 2/3 --token pkcs11:token=vendor --adopt --so-pin-file "$T/badso"
 assert "and removed its cards" test -z "$(ls -A "$C5" 2>/dev/null)"
+# --- a module that cannot do the flow: refused before a card or a PIN exists ---
+# tests/faulty-pkcs11.so plays such modules on SoftHSMv2: without C_InitToken, listing
+# CKM_AES_KEY_WRAP_PAD without CKF_WRAP, or letting a non-SO session make a trusted key.
+fw() {	# fw ENV... -- ARGS...: world init through the faulty module, 2/3 cards in $T/cf
+	local env=()
+	while [ "$1" != -- ]; do env+=("$1"); shift; done
+	shift
+	mapfile -t pf < <(passes 3)
+	run env P11FAULT_MODULE="$SOFTHSM2_MODULE" "${env[@]}" "$P11BYOK" --module "$FAULTY_MODULE" \
+		--kmdata "$T/kf" --pin-file "$T/pin2" world init --acs-quorum 2/3 --cards-dir "$T/cf" \
+		"${pf[@]}" "$@"
+}
+# The tokens' files byte for byte (objects, PINs, labels), and the disk.
+tokens() { find "$T/tokens" -type f ! -name '*.lock' -exec sha256sum {} + | LC_ALL=C sort; }
+untouched() {
+	[ "$(tokens)" = "$tokens_before" ] && [ ! -e "$T/kf/world" ] &&
+		[ -z "$(ls -A "$T/cf" 2>/dev/null)" ]
+}
+if [ -f "${FAULTY_MODULE:-}" ]; then
+	tokens_before=$(tokens)
+	kwp=$((0x210a))
+	for c in "P11FAULT_NO_INIT_TOKEN=1|C_InitToken: not supported.*--adopt|without C_InitToken|" \
+		"P11FAULT_MECH_FLAGS=$kwp:0x0|CKM_AES_KEY_WRAP_PAD is offered without the use|listing CKM_AES_KEY_WRAP_PAD without CKF_WRAP|" \
+		"P11FAULT_IGNORE_TRUSTED=1|trust for the SO alone: .*made a CKA_TRUSTED key|letting any session make a trusted key, --adopt|--token pkcs11:token=vendor --adopt --so-pin-file $T/sopin" \
+		"P11FAULT_MECH_FLAGS=$kwp:0x0|CKM_AES_KEY_WRAP_PAD is offered without|listing KWP without CKF_WRAP, --adopt|--token pkcs11:token=vendor --adopt --so-pin-file $T/sopin"; do
+		IFS='|' read -r envs re desc args <<<"$c"
+		fw $envs -- $args
+		if [ "$rc" -eq 1 ] && grep -Eq "cannot run the BYOK flow: .*$re" "$T/err" &&
+			[ "$(grep -c '^p11byok' "$T/err")" -eq 1 ] && untouched; then
+			ok "world init on a module $desc is refused before anything changes"
+		else not_ok "world init on a module $desc (exit $rc)"; diag "$T/err"
+			diff <(echo "$tokens_before") <(tokens) | diag /dev/stdin; fi
+	done
+	run env P11FAULT_MODULE="$SOFTHSM2_MODULE" P11FAULT_IGNORE_TRUSTED=1 "$P11BYOK" \
+		--module "$FAULTY_MODULE" --token pkcs11:token=vendor doctor
+	[ "$rc" -eq 1 ] && grep -q "trust for the SO alone *NO" "$T/out" &&
+		ok "doctor names a module that lets any session make a trusted key, exit 1" ||
+		{ not_ok "doctor on a permissive module (exit $rc)"; diag "$T/out" "$T/err"; }
+	run env P11FAULT_MODULE="$SOFTHSM2_MODULE" P11FAULT_MECH_FLAGS=$((0x1040)):0x0 \
+		P11FAULT_NO_INIT_TOKEN=1 "$P11BYOK" --module "$FAULTY_MODULE" \
+		--token pkcs11:token=vendor doctor
+	grep -q "C_InitToken  *NO  *not supported" "$T/out" && grep -q "unusable.*without CKF_" "$T/out" &&
+		ok "doctor says C_InitToken is missing and a mechanism listed without its use" ||
+		{ not_ok "doctor's NO and unusable lines"; diag "$T/out"; }
+else
+	for i in 1 2 3 4 5 6; do skip "tests/faulty-pkcs11.so not built"; done
+fi
+
 mapfile -t pf < <(passes 3)
 expect 0 "Token: +'vendor' \(serial [0-9a-f]+\), adopted" "world init --adopt takes over the token" -- \
 	p11 --kmdata "$K5" --pin-file "$T/pin2" --token pkcs11:token=vendor world init --adopt \
