@@ -11,6 +11,7 @@
 #include "world.h"
 #include "wrapcheck.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,48 @@ path_text(enum path p)
 	default: return "none: the token offers neither CKM_RSA_AES_KEY_WRAP nor "
 	    "CKM_RSA_PKCS_OAEP with CKM_AES_KEY_WRAP_PAD";
 	}
+}
+
+/* The CKNFAST_* settings an nShield module reads (from the environment first, then
+ * $NFAST_HOME/cknfastrc, default /opt/nfast): they change which slots and attribute
+ * combinations it offers, so doctor's verdict holds for them only.  Lines of cknfastrc are
+ * VARIABLE=VALUE.  */
+static json_t *
+nshield_section(void)
+{
+	extern char **environ;
+	const char *home = getenv("NFAST_HOME");
+	char path[4096], line[512];
+	json_t *env = json_object(), *rc = json_object();
+	FILE *f;
+
+	msg_out("  nShield:     the CKNFAST_* settings this verdict holds for:\n");
+	for (char **e = environ; *e != NULL; e++) {
+		const char *eq = strchr(*e, '=');
+		if (strncmp(*e, "CKNFAST_", 8) != 0 || eq == NULL)
+			continue;
+		msg_out("    %s (environment)\n", *e);
+		char name[128];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
+		json_object_set_new(env, name, json_string(eq + 1));
+	}
+	snprintf(path, sizeof path, "%s/cknfastrc", home != NULL ? home : "/opt/nfast");
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL) {
+			char *eq = strchr(line, '=');
+			line[strcspn(line, "\r\n")] = '\0';
+			if (strncmp(line, "CKNFAST_", 8) != 0 || eq == NULL)
+				continue;
+			*eq = '\0';
+			msg_out("    %s=%s (%s)\n", line, eq + 1, path);
+			json_object_set_new(rc, line, json_string(eq + 1));
+		}
+		fclose(f);
+	}
+	if (json_object_size(env) == 0 && json_object_size(rc) == 0)
+		msg_out("    none (in the environment or %s): the module's defaults\n", path);
+	return json_pack("{s:o, s:o, s:s}", "environment", env, "cknfastrc", rc,
+	    "cknfastrc_path", path);
 }
 
 static json_t *
@@ -47,9 +90,15 @@ module_section(struct p11 *p)
 	    info.cryptokiVersion.minor);
 	msg_out("Module:        %s\n", p11_module_path(p));
 	msg_out("  library:     %s %s (%s), PKCS#11 %s\n", lib, libver, manuf, ckver);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", p11_module_path(p),
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", p11_module_path(p),
 	    "manufacturer", manuf, "library", lib, "library_version", libver,
 	    "cryptoki_version", ckver);
+	const char *base = strrchr(p11_module_path(p), '/');
+	base = base != NULL ? base + 1 : p11_module_path(p);
+	if (strcmp(base, "libcknfast.so") == 0 || strstr(manuf, "nCipher") != NULL ||
+	    strstr(manuf, "Entrust") != NULL)
+		json_object_set_new(o, "nshield", nshield_section());
+	return o;
 }
 
 static json_t *
@@ -419,7 +468,9 @@ const struct command cmd_doctor = {
 	"made something else than asked, such as SHA-1 OAEP when asked for SHA-256), wrong "
 	"output, refused or missing (or not checked: some modules wrap for a logged-in user "
 	"only); exit 1 when the wrap 'package' takes is not correct. "
-	"--json fields: module, slots, token, mechanisms, transfer_path, login, trust "
+	"With the nShield module it prints the CKNFAST_* settings in the environment and in "
+	"$NFAST_HOME/cknfastrc (default /opt/nfast), which change what the module offers. "
+	"--json fields: module (nshield: environment, cknfastrc, cknfastrc_path), slots, token, mechanisms, transfer_path, login, trust "
 	"(wrap_template_enforced, wrap_with_trusted_fixed, private_names_compared, "
 	"world_key_protected, trusted_objects[]: kind, class, label, id_hex, may_wrap, why; "
 	"trusted_objects_complete), wrap_checks[] (mechanism, oaep_hash, aes_bits, result, "

@@ -97,6 +97,22 @@ n=$("$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label byok-world --login 
 	2>/dev/null | grep -c 'Object;')
 assert "... and leaves no object on the token ($n)" test "$n" -eq 0
 
+# The nShield module (by its file name): doctor prints the CKNFAST_* settings the verdict holds
+# for, from the environment and $NFAST_HOME/cknfastrc.  Played with SoftHSMv2 under that name.
+mkdir "$T/nfast"
+cp "$SOFTHSM2_MODULE" "$T/nfast/libcknfast.so"
+printf 'CKNFAST_LOADSHARING=1\n# a comment\nCKNFAST_NO_ACCELERATOR_SLOTS=1\n' >"$T/nfast/cknfastrc"
+run env NFAST_HOME="$T/nfast" CKNFAST_OVERRIDE_SECURITY_ASSURANCES=all "$P11BYOK" --module \
+	"$T/nfast/libcknfast.so" --token pkcs11:token=byok-world --json doctor
+jq -e --arg rc "$T/nfast/cknfastrc" '.module.nshield | .environment ==
+	{"CKNFAST_OVERRIDE_SECURITY_ASSURANCES": "all"} and .cknfastrc == {"CKNFAST_LOADSHARING":
+	"1", "CKNFAST_NO_ACCELERATOR_SLOTS": "1"} and .cknfastrc_path == $rc' "$T/out" >/dev/null &&
+	ok "doctor on the nShield module lists its CKNFAST_* settings, environment and cknfastrc" ||
+	{ not_ok "nShield settings"; diag "$T/out" "$T/err"; }
+run p11 doctor --json
+jq -e '.module | has("nshield") | not' "$T/out" >/dev/null &&
+	ok "... and not for another module" || not_ok "nshield section on SoftHSMv2"
+
 # Two initialised tokens: the choice must be explicit.
 softhsm_token second 1234
 expect 2 "2 tokens match: .*'(byok-world|second)'.*'(byok-world|second)'.*--token" "two tokens need --token" -- p11 doctor
