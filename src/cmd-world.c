@@ -1285,7 +1285,9 @@ const struct command cmd_world = {
 	"| check-quorum --card FILE...",
 	"initialise the token as a security world with an administrator card quorum; show it",
 	"init (seed step 3.2, new-world --initialize): chooses a free token slot (or, with "
-	"--adopt, an initialised token), draws a random SO secret that no person sees, splits it "
+	"--adopt, an initialised token), refuses a module that cannot run the BYOK flow "
+	"(doctor's mechanism and capability checks) before anything changes, draws a random "
+	"SO secret that no person sees, splits it "
 	"with Shamir secret sharing into N cards of which any K rebuild it, and writes each "
 	"card encrypted under its holder's passphrase (scrypt N=2^17 r=8 p=1, AES-256-GCM, the "
 	"world hash, index and quorum bound as authenticated data) into --cards-dir, mode 0600, "
