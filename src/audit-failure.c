@@ -29,6 +29,13 @@ audit_failure_note(const char *field, const char *value)
 }
 
 void
+audit_failure_disarm(void)
+{
+	free(armed);
+	armed = NULL;
+}
+
+void
 audit_failure_record(const char *command, int exit_code, const char *error)
 {
 	json_t *ev;

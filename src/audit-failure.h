@@ -10,6 +10,10 @@
 /* From now on, a failure of this command is logged in KMDATA/audit.log. */
 void audit_failure_arm(const char *kmdata);
 
+/* Not to be logged after all: the command made the kmdata directory itself, changed
+ * nothing, and takes the directory away again (a failed world init leaves no trace).  */
+void audit_failure_disarm(void);
+
 /* Adds FIELD: VALUE ("ident") to the failure line, should there be one; a later note of the
  * same field replaces it (run notes each key as it starts).  */
 void audit_failure_note(const char *field, const char *value);

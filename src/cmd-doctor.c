@@ -392,15 +392,25 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if ((r = p11_select_token(p, ctx_token(ctx), P11_WANT_ANY)) == 0) {
 		json_decref(mech);
 		mech = mechanisms_section(p, &path, &keygen_ok);
-		json_object_set_new(doc, "token", json_pack("{s:s, s:s, s:I}", "label",
-		    p11_token_label(p), "serial", p11_token_serial(p), "slot",
-		    (json_int_t)p11_slot(p)));
+		json_t *tok = json_pack("{s:s, s:s, s:I}", "label", p11_token_label(p), "serial",
+		    p11_token_serial(p), "slot", (json_int_t)p11_slot(p));
+		char why[160];
+		if (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED) {
+			bool distinct = modcaps_serial_distinct(p, why, sizeof why);
+			if (!distinct)
+				msg_warn("token '%s' cannot be told apart by its serial number: %s; key "
+				    "records and worlds bind to it, so world init refuses it",
+				    p11_token_label(p), why);
+			json_object_set_new(tok, "serial_distinct", json_boolean(distinct));
+		}
+		json_object_set_new(doc, "token", tok);
 	}
 	json_object_set_new(doc, "mechanisms", mech);
 	if (r == 0)
-		json_object_set_new(doc, "capabilities", capabilities_section(p, &caps_bad, &r));
-	if (r == 0)
 		json_object_set_new(doc, "login", login_section(p, ctx_pin_file(ctx), &r));
+	/* After the login: a user must be refused a trusted key as much as a public session. */
+	if (r == 0)
+		json_object_set_new(doc, "capabilities", capabilities_section(p, &caps_bad, &r));
 	if (r == 0 && (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED))
 		json_object_set_new(doc, "trust", trust_section(p, p11_pin_source_given(p,
 		    ctx_pin_file(ctx)), &trust_bad, &r));
@@ -475,7 +485,8 @@ const struct command cmd_doctor = {
 	"only); exit 1 when the wrap 'package' takes is not correct. "
 	"With the nShield module it prints the CKNFAST_* settings in the environment and in "
 	"$NFAST_HOME/cknfastrc (default /opt/nfast), which change what the module offers. "
-	"--json fields: module (nshield: environment, cknfastrc, cknfastrc_path), slots, token, "
+	"--json fields: module (nshield: environment, cknfastrc, cknfastrc_path), slots, token "
+	"(label, serial, slot, serial_distinct), "
 	"mechanisms[] (name, present, usable, flags, min_key_size, max_key_size), "
 	"capabilities[] (name, verdict, note), transfer_path, login, trust "
 	"(wrap_template_enforced, wrap_with_trusted_fixed, private_names_compared, "

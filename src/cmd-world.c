@@ -2,6 +2,7 @@
  * --acs-quorum=K/N): the token becomes a security world whose SO secret nobody sees, split
  * into N passphrase-encrypted administrator cards.  */
 #include "config.h"
+#include "audit-failure.h"
 #include "audit.h"
 #include "cards.h"
 #include "cli.h"
@@ -860,8 +861,8 @@ out:
 		/* A failed init leaves no trace: directories it made go again (when empty). */
 		if (made_cards)
 			(void)rmdir(a->cards_dir);
-		if (made_kmdata)
-			(void)rmdir(kmdata);
+		if (made_kmdata && rmdir(kmdata) == 0)
+			audit_failure_disarm();	/* no kmdata of a world that never was */
 	}
 	for (unsigned i = 0; i < WORLD_MAX_CARDS; i++)
 		secret_free(pass[i], pass_len[i]);

@@ -3,8 +3,13 @@
 #include "modcaps.h"
 #include "msg.h"
 #include "pkcs11-extra.h"
+#include "pubkey.h"
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,37 +113,71 @@ probe_init_token(struct p11 *p, struct modcap *c)
 		verdict(c, MODCAP_YES, NULL, rv, "");
 }
 
+/* A trusted object of a session that is not the security officer's: a public RSA key (what
+ * a KEK is) or, where the module takes it, an AES key.  CKR_OK when the module made one. */
+static CK_RV
+make_trusted(struct p11 *p, bool rsa, EVP_PKEY *pk, CK_OBJECT_HANDLE *h)
+{
+	static CK_OBJECT_CLASS public_class = CKO_PUBLIC_KEY;
+	static CK_KEY_TYPE rsa_type = CKK_RSA;
+	unsigned char v[32], *n = NULL, *e = NULL;
+	CK_ULONG nlen = 0, elen = 0;
+	CK_RV rv = CKR_HOST_MEMORY;
+
+	if (rsa) {
+		if (pubkey_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n, &nlen) == 0 &&
+		    pubkey_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e, &elen) == 0) {
+			CK_ATTRIBUTE t[] = {
+				{ CKA_CLASS, &public_class, sizeof public_class },
+				{ CKA_KEY_TYPE, &rsa_type, sizeof rsa_type },
+				{ CKA_TOKEN, &no, 1 }, { CKA_WRAP, &yes, 1 },
+				{ CKA_TRUSTED, &yes, 1 }, { CKA_MODULUS, n, nlen },
+				{ CKA_PUBLIC_EXPONENT, e, elen },
+			};
+			rv = p11_fn(p)->C_CreateObject(p11_session(p), t, sizeof t / sizeof t[0], h);
+		}
+		free(n);
+		free(e);
+		return rv;
+	}
+	if (RAND_bytes(v, sizeof v) == 1) {
+		CK_ATTRIBUTE t[] = {
+			{ CKA_CLASS, &secret_class, sizeof secret_class },
+			{ CKA_KEY_TYPE, &aes_type, sizeof aes_type },
+			{ CKA_TOKEN, &no, 1 }, { CKA_WRAP, &yes, 1 },
+			{ CKA_TRUSTED, &yes, 1 }, { CKA_VALUE, v, sizeof v },
+		};
+		rv = p11_fn(p)->C_CreateObject(p11_session(p), t, sizeof t / sizeof t[0], h);
+	}
+	OPENSSL_cleanse(v, sizeof v);
+	return rv;
+}
+
 /* A session that is not the security officer's must not make a trusted key: the trust
  * model rests on the SO alone giving trust (with the cards).  */
 static void
 probe_trusted(struct p11 *p, struct modcap *c)
 {
-	unsigned char v[32];
+	EVP_PKEY *pk = EVP_RSA_gen(2048);
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-	CK_ATTRIBUTE t[] = {
-		{ CKA_CLASS, &secret_class, sizeof secret_class },
-		{ CKA_KEY_TYPE, &aes_type, sizeof aes_type },
-		{ CKA_TOKEN, &no, 1 }, { CKA_PRIVATE, &no, 1 },
-		{ CKA_WRAP, &yes, 1 }, { CKA_TRUSTED, &yes, 1 },
-		{ CKA_VALUE, v, sizeof v },
-	};
-	CK_RV rv;
+	bool made = false;
 
 	c->name = "trust for the SO alone";
-	if (RAND_bytes(v, sizeof v) != 1) {
-		verdict(c, MODCAP_UNKNOWN, NULL, 0, "cannot draw a throwaway key value");
+	if (pk == NULL) {
+		verdict(c, MODCAP_UNKNOWN, NULL, 0, "cannot make a throwaway RSA key");
 		return;
 	}
-	rv = p11_fn(p)->C_CreateObject(p11_session(p), t, sizeof t / sizeof t[0], &h);
-	memset(v, 0, sizeof v);
-	if (rv == CKR_OK) {
+	for (int rsa = 1; rsa >= 0 && !made; rsa--) {
+		made = make_trusted(p, rsa, pk, &h) == CKR_OK;
 		drop(p, &h);
+	}
+	EVP_PKEY_free(pk);
+	if (made)
 		verdict(c, MODCAP_NO, NULL, 0, "a session without the security officer made a "
 		    "CKA_TRUSTED key: anyone with the user PIN could give the trust the quorum "
 		    "gives, and wrap out every world-bound key; use another module");
-	} else {
-		verdict(c, MODCAP_YES, NULL, rv, "");
-	}
+	else
+		verdict(c, MODCAP_YES, NULL, 0, "");
 }
 
 /* C_WrapKey must refuse a wrap-with-trusted key under an untrusted key: a control key
@@ -257,9 +296,43 @@ modcaps_probe(struct p11 *p, bool session, struct modcap out[MODCAPS_NPROBES])
 	probe_private(p, &out[4]);
 }
 
+bool
+modcaps_serial_distinct(struct p11 *p, char *why, size_t len)
+{
+	const char *serial = p11_token_serial(p);
+	CK_SLOT_ID *slots = NULL;
+	CK_ULONG n = 0;
+	bool distinct = true;
+
+	if (serial[0] == '\0' || strspn(serial, "0") == strlen(serial)) {
+		snprintf(why, len, "its serial number is %s", serial[0] ? "all zeros" : "empty");
+		return false;
+	}
+	if (p11_slots(p, true, &slots, &n) != 0)
+		return true;	/* said already; the token itself is not in doubt */
+	for (CK_ULONG i = 0; i < n && distinct; i++) {
+		CK_TOKEN_INFO ti;
+		char other[17];
+		if (slots[i] == p11_slot(p) ||
+		    p11_fn(p)->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
+		    !(ti.flags & CKF_TOKEN_INITIALIZED))
+			continue;
+		p11_text(ti.serialNumber, sizeof ti.serialNumber, other);
+		if (strcmp(other, serial) == 0) {
+			snprintf(why, len, "the token in slot %lu has the same serial number %s",
+			    (unsigned long)slots[i], serial);
+			distinct = false;
+		}
+	}
+	free(slots);
+	return distinct;
+}
+
 int
 modcaps_require_world(struct p11 *p, bool free)
 {
+	char why[160];
+
 	struct modcap caps[MODCAPS_NPROBES];
 	CK_FLAGS flags;
 	int have[16];
@@ -276,6 +349,12 @@ modcaps_require_world(struct p11 *p, bool free)
 		    "changed: use another module or token ('p11byok doctor' lists what it lacks)",
 		    p11_module_path(p), modcaps_mechs[i].name, have[i] == 0 ? "is not offered" :
 		    "is offered without the use the flow needs", modcaps_mechs[i].use);
+		return P11BYOK_EFAIL;
+	}
+	if (!free && !modcaps_serial_distinct(p, why, sizeof why)) {
+		msg_err("token '%s' cannot hold a world: %s, and key records and the world bind "
+		    "to it; nothing was changed: give the token a serial number of its own (the "
+		    "vendor's tool) or use another token", p11_token_label(p), why);
 		return P11BYOK_EFAIL;
 	}
 	modcaps_probe(p, !free, caps);

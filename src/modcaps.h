@@ -45,9 +45,14 @@ struct modcap {
  * (SESSION false) they are MODCAP_UNKNOWN.  */
 void modcaps_probe(struct p11 *p, bool session, struct modcap out[MODCAPS_NPROBES]);
 
+/* Whether P's chosen token's serial number tells it apart, as key records and worlds bind
+ * to it: false, with WHY (LEN bytes) saying how, when it is empty, all zeros, or that of
+ * another token of the module too.  */
+bool modcaps_serial_distinct(struct p11 *p, char *why, size_t len);
+
 /* Before world init changes anything on P's chosen token (FREE: a slot to initialise, else
  * a token to adopt, with a session open): every mechanism the flow needs, with its flags,
- * and the probes.  0, or P11BYOK_EFAIL after one line naming what the module cannot do and
+ * the probes, and (adopting) a serial number that tells the token apart.  0, or P11BYOK_EFAIL after one line naming what the module cannot do and
  * what follows.  */
 int modcaps_require_world(struct p11 *p, bool free);
 

@@ -19,6 +19,8 @@
  *   P11FAULT_NO_INIT_TOKEN  any value: C_InitToken is CKR_FUNCTION_NOT_SUPPORTED
  *   P11FAULT_MECH_FLAGS  MECH:FLAGS (numbers) — C_GetMechanismInfo of MECH says FLAGS, as a
  *                    module that lists a mechanism without the use (CKF_WRAP) would
+ *   P11FAULT_SERIAL  S: every token's serial number reads S (tpm2-pkcs11 gives all its
+ *                    tokens 0000000000000000)
  *   P11FAULT_IGNORE_TRUSTED  any value: C_CreateObject drops CKA_TRUSTED from the template
  *                    and succeeds, as a module that lets anyone create trusted keys
  *
@@ -201,9 +203,17 @@ f_C_GetTokenInfo(ck_slot_id_t slot_id, struct ck_token_info *info)
 {
 	ck_rv_t rv;
 
+	const char *serial = getenv("P11FAULT_SERIAL");
+
 	if ((rv = enter("C_GetTokenInfo")) != CKR_OK)
 		return rv;
-	return leave(real->C_GetTokenInfo(slot_id, info));
+	rv = real->C_GetTokenInfo(slot_id, info);
+	if (rv == CKR_OK && serial != NULL) {
+		memset(info->serial_number, ' ', sizeof info->serial_number);
+		memcpy(info->serial_number, serial, strlen(serial) < sizeof info->serial_number ?
+		    strlen(serial) : sizeof info->serial_number);
+	}
+	return leave(rv);
 }
 
 static ck_rv_t

@@ -2,6 +2,9 @@
 # run-suite.sh: the README's second command. Installs what is missing, builds, runs the
 # whole test suite, and ends with the line "N passed, N failed[, N skipped]".
 set -e
+# The third module, the refusal case: tpm2-pkcs11 over swtpm and tpm2-abrmd.
+P11BYOK_EXTRA_PACKAGES="libtpm2-pkcs11-1 libtpm2-pkcs11-tools libtss2-tcti-tabrmd0 swtpm \
+swtpm-tools tpm2-abrmd dbus"
 . "$(dirname "$0")/setup-debian.sh"
 set +e
 # The second module: SoftHSMv2 2.7.0 from ../shared/vendor, built once into a cache.

@@ -248,15 +248,23 @@ if [ -f "${FAULTY_MODULE:-}" ]; then
 	for c in "P11FAULT_NO_INIT_TOKEN=1|C_InitToken: not supported.*--adopt|without C_InitToken|" \
 		"P11FAULT_MECH_FLAGS=$kwp:0x0|CKM_AES_KEY_WRAP_PAD is offered without the use|listing CKM_AES_KEY_WRAP_PAD without CKF_WRAP|" \
 		"P11FAULT_IGNORE_TRUSTED=1|trust for the SO alone: .*made a CKA_TRUSTED key|letting any session make a trusted key, --adopt|--token pkcs11:token=vendor --adopt --so-pin-file $T/sopin" \
-		"P11FAULT_MECH_FLAGS=$kwp:0x0|CKM_AES_KEY_WRAP_PAD is offered without|listing KWP without CKF_WRAP, --adopt|--token pkcs11:token=vendor --adopt --so-pin-file $T/sopin"; do
+		"P11FAULT_MECH_FLAGS=$kwp:0x0|CKM_AES_KEY_WRAP_PAD is offered without|listing KWP without CKF_WRAP, --adopt|--token pkcs11:token=vendor --adopt --so-pin-file $T/sopin" \
+		"P11FAULT_SERIAL=0000000000000000|cannot hold a world: its serial number is all zeros|giving its token the serial 0000000000000000, --adopt|--token pkcs11:token=vendor --adopt --so-pin-file $T/sopin" \
+		"P11FAULT_SERIAL=5ca1ab1e|cannot hold a world: the token in slot [0-9]+ has the same serial number 5ca1ab1e|giving two tokens one serial, --adopt|--token pkcs11:token=vendor --adopt --so-pin-file $T/sopin"; do
 		IFS='|' read -r envs re desc args <<<"$c"
 		fw $envs -- $args
-		if [ "$rc" -eq 1 ] && grep -Eq "cannot run the BYOK flow: .*$re" "$T/err" &&
+		if [ "$rc" -eq 1 ] && grep -Eq "(cannot run the BYOK flow: |token 'vendor' )$re" "$T/err" &&
 			[ "$(grep -c '^p11byok' "$T/err")" -eq 1 ] && untouched; then
 			ok "world init on a module $desc is refused before anything changes"
 		else not_ok "world init on a module $desc (exit $rc)"; diag "$T/err"
 			diff <(echo "$tokens_before") <(tokens) | diag /dev/stdin; fi
 	done
+	run env P11FAULT_MODULE="$SOFTHSM2_MODULE" P11FAULT_SERIAL=0000000000000000 "$P11BYOK" \
+		--module "$FAULTY_MODULE" --token pkcs11:token=vendor --json doctor
+	grep -q "^p11byok: warning: token 'vendor' cannot be told apart by its serial number: its serial number is all zeros" "$T/err" &&
+		jq -e '.token.serial_distinct == false' "$T/out" >/dev/null &&
+		ok "doctor warns of a token whose serial is all zeros" ||
+		{ not_ok "doctor on an all-zero serial"; diag "$T/err"; }
 	run env P11FAULT_MODULE="$SOFTHSM2_MODULE" P11FAULT_IGNORE_TRUSTED=1 "$P11BYOK" \
 		--module "$FAULTY_MODULE" --token pkcs11:token=vendor doctor
 	[ "$rc" -eq 1 ] && grep -q "trust for the SO alone *NO" "$T/out" &&
@@ -269,7 +277,7 @@ if [ -f "${FAULTY_MODULE:-}" ]; then
 		ok "doctor says C_InitToken is missing and a mechanism listed without its use" ||
 		{ not_ok "doctor's NO and unusable lines"; diag "$T/out"; }
 else
-	for i in 1 2 3 4 5 6; do skip "tests/faulty-pkcs11.so not built"; done
+	for i in $(seq 1 9); do skip "tests/faulty-pkcs11.so not built"; done
 fi
 
 mapfile -t pf < <(passes 3)
