@@ -120,7 +120,7 @@ make_trusted(struct p11 *p, bool rsa, EVP_PKEY *pk, CK_OBJECT_HANDLE *h)
 {
 	static CK_OBJECT_CLASS public_class = CKO_PUBLIC_KEY;
 	static CK_KEY_TYPE rsa_type = CKK_RSA;
-	unsigned char v[32], *n = NULL, *e = NULL;
+	unsigned char *n = NULL, *e = NULL;
 	CK_ULONG nlen = 0, elen = 0;
 	CK_RV rv = CKR_HOST_MEMORY;
 
@@ -140,17 +140,16 @@ make_trusted(struct p11 *p, bool rsa, EVP_PKEY *pk, CK_OBJECT_HANDLE *h)
 		free(e);
 		return rv;
 	}
-	if (RAND_bytes(v, sizeof v) == 1) {
+	{
+		CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
 		CK_ATTRIBUTE t[] = {
 			{ CKA_CLASS, &secret_class, sizeof secret_class },
 			{ CKA_KEY_TYPE, &aes_type, sizeof aes_type },
-			{ CKA_TOKEN, &no, 1 }, { CKA_WRAP, &yes, 1 },
-			{ CKA_TRUSTED, &yes, 1 }, { CKA_VALUE, v, sizeof v },
+			{ CKA_VALUE_LEN, &aes_len, sizeof aes_len },
+			{ CKA_TOKEN, &no, 1 }, { CKA_WRAP, &yes, 1 }, { CKA_TRUSTED, &yes, 1 },
 		};
-		rv = p11_fn(p)->C_CreateObject(p11_session(p), t, sizeof t / sizeof t[0], h);
+		return p11_fn(p)->C_GenerateKey(p11_session(p), &gen, t, sizeof t / sizeof t[0], h);
 	}
-	OPENSSL_cleanse(v, sizeof v);
-	return rv;
 }
 
 /* A session that is not the security officer's must not make a trusted key: the trust

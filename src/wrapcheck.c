@@ -54,6 +54,64 @@ md_of(CK_MECHANISM_TYPE hash)
 	    hash == CKM_SHA384 ? EVP_sha384() : hash == CKM_SHA512 ? EVP_sha512() : NULL;
 }
 
+/* A public AES session key of BITS the module draws: sensitive (its value is never read,
+ * nor given: a trace of the check shows no key value), extractable, able to encrypt (the
+ * check compares ciphertexts), and to wrap when WRAP (the composed path's transfer key).  */
+static CK_RV
+session_aes(struct p11 *p, CK_ULONG bits, bool wrap, CK_OBJECT_HANDLE *out)
+{
+	CK_MECHANISM gen = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_ULONG len = bits / 8;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, w = wrap;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
+		{ CKA_VALUE_LEN, &len, sizeof len },
+		{ CKA_TOKEN, &no, sizeof no }, { CKA_PRIVATE, &no, sizeof no },
+		{ CKA_SENSITIVE, &yes, sizeof yes }, { CKA_EXTRACTABLE, &yes, sizeof yes },
+		{ CKA_WRAP, &w, sizeof w }, { CKA_ENCRYPT, &yes, sizeof yes },
+		{ CKA_DECRYPT, &no, sizeof no }, { CKA_UNWRAP, &no, sizeof no },
+	};
+	return p11_fn(p)->C_GenerateKey(p11_session(p), &gen, t, sizeof t / sizeof t[0], out);
+}
+
+/* The token's AES-ECB encryption of the check block under KEY, into OUT (16 bytes). */
+static const unsigned char block[16] = "p11byok KAT blk";
+
+static CK_RV
+token_encrypt(struct p11 *p, CK_OBJECT_HANDLE key, unsigned char out[16])
+{
+	CK_MECHANISM ecb = { CKM_AES_ECB, NULL, 0 };
+	unsigned char in[16];
+	CK_ULONG len = 16;
+	CK_RV rv;
+
+	memcpy(in, block, sizeof in);
+	if ((rv = p11_fn(p)->C_EncryptInit(p11_session(p), &ecb, key)) != CKR_OK)
+		return rv;
+	rv = p11_fn(p)->C_Encrypt(p11_session(p), in, sizeof in, out, &len);
+	return rv == CKR_OK && len != 16 ? CKR_GENERAL_ERROR : rv;
+}
+
+/* Whether VALUE (LEN bytes) is the key that encrypted the check block to WANT. */
+static bool
+same_key(const unsigned char *value, size_t len, const unsigned char want[16])
+{
+	const EVP_CIPHER *c = len == 16 ? EVP_aes_128_ecb() : len == 24 ? EVP_aes_192_ecb() :
+	    len == 32 ? EVP_aes_256_ecb() : NULL;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	unsigned char out[32];
+	int n = 0, ok;
+
+	ok = c != NULL && ctx != NULL && EVP_EncryptInit_ex(ctx, c, NULL, value, NULL) &&
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) &&
+	    EVP_EncryptUpdate(ctx, out, &n, block, sizeof block) && n == 16 &&
+	    CRYPTO_memcmp(out, want, 16) == 0;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok;
+}
+
 /* OAEP-decrypts IN with the throwaway key, HASH for OAEP and MGF1, into OUT (*LEN: its size,
  * then the plaintext's).  0, or -1 when it does not decrypt so.  */
 static int
@@ -99,11 +157,12 @@ can_wrap(struct p11 *p, CK_MECHANISM_TYPE type)
 	return p11_has_mechanism(p, type, &info) && (info.flags & CKF_WRAP);
 }
 
-/* Opens CT (LEN bytes) as WP says, with the throwaway key, and judges it against KEY (the
- * wrapped value) and, composed, TRANSFER (the AES key's value).  */
+/* Opens CT (LEN bytes) as WP says, with the throwaway key, and judges it: the key wrapped
+ * is the one that encrypted the check block to KEY and, composed, the AES key in the OAEP
+ * part the one that encrypted it to TRANSFER.  */
 static void
 judge(const struct wrap_params *wp, const unsigned char *ct, size_t len,
-    const unsigned char *key, const unsigned char *transfer, struct wrapcheck *c)
+    const unsigned char key[16], const unsigned char *transfer, struct wrapcheck *c)
 {
 	static const CK_MECHANISM_TYPE others[] = { CKM_SHA_1, CKM_SHA256, CKM_SHA384, CKM_SHA512 };
 	const size_t mlen = KAT_RSA_BITS / 8;
@@ -138,13 +197,13 @@ judge(const struct wrap_params *wp, const unsigned char *ct, size_t len,
 		    aeslen * 8);
 		goto out;
 	}
-	if (transfer != NULL && CRYPTO_memcmp(aes, transfer, aeslen) != 0) {
+	if (transfer != NULL && !same_key(aes, aeslen, transfer)) {
 		snprintf(c->detail, sizeof c->detail, "the RSA-OAEP part holds another AES key "
 		    "than the one wrapped");
 		goto out;
 	}
 	if (kwp_open(aes, aeslen, ct + mlen, len - mlen, opened, &olen) != 0 ||
-	    olen != KAT_KEY_LEN || CRYPTO_memcmp(opened, key, KAT_KEY_LEN) != 0) {
+	    olen != KAT_KEY_LEN || !same_key(opened, olen, key)) {
 		snprintf(c->detail, sizeof c->detail, "the AES key wrap part does not open to "
 		    "the key wrapped (RFC 5649)");
 		goto out;
@@ -153,26 +212,6 @@ judge(const struct wrap_params *wp, const unsigned char *ct, size_t len,
 out:
 	OPENSSL_cleanse(aes, sizeof aes);
 	OPENSSL_cleanse(opened, sizeof opened);
-}
-
-/* A public session secret key of VALUE (LEN bytes): extractable, not sensitive; WRAP when
- * it is to wrap (the composed path's transfer key).  */
-static CK_RV
-session_aes(struct p11 *p, unsigned char *value, CK_ULONG len, bool wrap,
-    CK_OBJECT_HANDLE *out)
-{
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-	CK_KEY_TYPE kt = CKK_AES;
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE, w = wrap;
-	CK_ATTRIBUTE t[] = {
-		{ CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
-		{ CKA_TOKEN, &no, sizeof no }, { CKA_PRIVATE, &no, sizeof no },
-		{ CKA_SENSITIVE, &no, sizeof no }, { CKA_EXTRACTABLE, &yes, sizeof yes },
-		{ CKA_WRAP, &w, sizeof w }, { CKA_ENCRYPT, &no, sizeof no },
-		{ CKA_DECRYPT, &no, sizeof no }, { CKA_UNWRAP, &no, sizeof no },
-		{ CKA_VALUE, value, len },
-	};
-	return p11_fn(p)->C_CreateObject(p11_session(p), t, sizeof t / sizeof t[0], out);
 }
 
 /* The throwaway RSA public key as a public, wrap-only session object. */
@@ -207,7 +246,7 @@ wrapcheck_run(struct p11 *p, const struct wrap_params *wp, struct wrapcheck *c)
 {
 	CK_OBJECT_HANDLE kek = CK_INVALID_HANDLE, key = CK_INVALID_HANDLE;
 	CK_OBJECT_HANDLE transfer = CK_INVALID_HANDLE;
-	unsigned char value[KAT_KEY_LEN], tvalue[32], *ct = NULL;
+	unsigned char key_ct[16], transfer_ct[16], *ct = NULL;
 	size_t len = 0;
 	const char *step = NULL;
 	CK_RV rv;
@@ -224,27 +263,23 @@ wrapcheck_run(struct p11 *p, const struct wrap_params *wp, struct wrapcheck *c)
 		msg_ssl("cannot make the throwaway RSA key of the known-answer check");
 		return -1;
 	}
-	if (wp->aes_bits / 8 > sizeof tvalue || RAND_bytes(value, sizeof value) != 1 ||
-	    RAND_bytes(tvalue, (int)(wp->aes_bits / 8)) != 1) {
-		msg_ssl("cannot make the throwaway keys of the known-answer check");
-		return -1;
-	}
 	c->result = WRAPCHECK_REFUSED;
+	step = "a session object for the check";
 	if ((rv = session_rsa(p, &kek)) != CKR_OK ||
-	    (rv = session_aes(p, value, sizeof value, false, &key)) != CKR_OK ||
-	    (!wp->native && (rv = session_aes(p, tvalue, wp->aes_bits / 8, true, &transfer)) !=
-	    CKR_OK)) {
-		c->rv = rv;
-		snprintf(c->detail, sizeof c->detail, "a session object for the check: %s",
-		    ck_rv_name(rv));
-		goto out;
-	}
-	if ((rv = wrap_byok(p, wp, kek, transfer, key, &ct, &len, &step)) != CKR_OK) {
-		c->rv = rv;
-		snprintf(c->detail, sizeof c->detail, "%s: %s", step, ck_rv_name(rv));
-		goto out;
-	}
-	judge(wp, ct, len, value, wp->native ? NULL : tvalue, c);
+	    (rv = session_aes(p, 8 * KAT_KEY_LEN, false, &key)) != CKR_OK ||
+	    (!wp->native && (rv = session_aes(p, wp->aes_bits, true, &transfer)) != CKR_OK))
+		goto refused;
+	step = "C_Encrypt (CKM_AES_ECB) of the check block";
+	if ((rv = token_encrypt(p, key, key_ct)) != CKR_OK ||
+	    (!wp->native && (rv = token_encrypt(p, transfer, transfer_ct)) != CKR_OK))
+		goto refused;
+	if ((rv = wrap_byok(p, wp, kek, transfer, key, &ct, &len, &step)) != CKR_OK)
+		goto refused;
+	judge(wp, ct, len, key_ct, wp->native ? NULL : transfer_ct, c);
+	goto out;
+refused:
+	c->rv = rv;
+	snprintf(c->detail, sizeof c->detail, "%s: %s", step, ck_rv_name(rv));
 out:
 	/* Session objects: a failed destroy leaves them to the session's end. */
 	if (kek != CK_INVALID_HANDLE)
@@ -253,8 +288,6 @@ out:
 		(void)p11_fn(p)->C_DestroyObject(p11_session(p), key);
 	if (transfer != CK_INVALID_HANDLE)
 		(void)p11_fn(p)->C_DestroyObject(p11_session(p), transfer);
-	OPENSSL_cleanse(value, sizeof value);
-	OPENSSL_cleanse(tvalue, sizeof tvalue);
 	free(ct);
 	return 0;
 }

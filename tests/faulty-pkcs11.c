@@ -12,8 +12,9 @@
  *   P11FAULT_STOP_AFTER  C_Name:N — the same with SIGSTOP: the process waits there, mid
  *                    operation, until a test (playing an attacker meanwhile) sends SIGCONT
  *
- *   P11FAULT_FLIP_WRAP  N — flips the last byte of the Nth wrapped key C_WrapKey returns
- *                    (a call that fills its buffer): a module whose output is corrupt
+ *   P11FAULT_FLIP_WRAP  N — flips the last byte of the Nth RSA wrap C_WrapKey returns
+ *                    (CKM_RSA_PKCS_OAEP or CKM_RSA_AES_KEY_WRAP, a call that fills its
+ *                    buffer): a module whose output is corrupt
  *
  *   Modules that cannot do the flow, played on a real one:
  *   P11FAULT_NO_INIT_TOKEN  any value: C_InitToken is CKR_FUNCTION_NOT_SUPPORTED
@@ -768,6 +769,7 @@ f_C_WrapKey(ck_session_handle_t session, struct ck_mechanism *mechanism, ck_obje
 		return rv;
 	rv = real->C_WrapKey(session, mechanism, wrapping_key, key, wrapped_key, wrapped_key_len);
 	if (rv == CKR_OK && wrapped_key != NULL && *wrapped_key_len > 0 &&
+	    (mechanism->mechanism == CKM_RSA_PKCS_OAEP || mechanism->mechanism == 0x1054) &&
 	    ++wraps_filled == flip_wrap)
 		wrapped_key[*wrapped_key_len - 1] ^= 0x01;
 	return leave(rv);

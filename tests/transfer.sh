@@ -239,7 +239,7 @@ P11FAULT_MODULE=$SOFTHSM2_MODULE P11FAULT_FLIP_WRAP=1 expect 1 \
 	"a wrap that comes out corrupt fails the known-answer check" -- \
 	"$P11BYOK" --module "$FAULTY_MODULE" --regions "$REGIONS" --kmdata "$T/kmdata" \
 	--pin-file "$T/pin" --token "$W" package --ident rsa2048 --kek-pem "$SOFT_PEM" \
-	--kek-id "$SOFT_ID" -o "$T/byok/flipped.byok" "${cards23[@]}"
+	--kek-id "$SOFT_ID" --friendly-name flipped -o "$T/byok/flipped.byok" "${cards23[@]}"
 if [ ! -e "$T/byok/flipped.byok" ] && [ "$(objects "$PW")" = "$before" ] &&
 	! grep -q '^Quorum:' "$T/out" && [ "$(jq -r 'select(.command == "package") | .result' \
 	"$T/kmdata/audit.log" | tail -n 1)" = FAILURE ]; then
