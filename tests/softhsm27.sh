@@ -4,12 +4,21 @@
 # nothing and exits 1 when the source is missing or does not build.  The cache is keyed by the
 # tarball's SHA-256 (P11BYOK_CACHE, default ~/.cache/p11byok), so a second call is instant.
 #   --cached: print the module only when it is already built; never build.
-#   TARBALL: default ../shared/vendor/softhsm2-2.7.0.tar.gz beside the source tree.
+#   TARBALL: default shared/vendor/softhsm2-2.7.0.tar.gz beside the source tree, or beside
+#   the tree it was cloned from (a clone in /tmp of a checkout that has it), in
+#   /work/shared/vendor, or $P11BYOK_VENDOR_DIR/softhsm2-2.7.0.tar.gz.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 cached_only=false
 [ "${1:-}" = --cached ] && { cached_only=true; shift; }
-tarball=${1:-$here/../shared/vendor/softhsm2-2.7.0.tar.gz}
+name=softhsm2-2.7.0.tar.gz
+origin=$(git -C "$here" config --get remote.origin.url 2>/dev/null || true)
+tarball=${1:-}
+for d in ${P11BYOK_VENDOR_DIR:-} "$here/../shared/vendor" "$origin/../shared/vendor" \
+	/work/shared/vendor; do	# the last: where the project's build machines keep it
+	[ -z "$tarball" ] && [ -n "$d" ] && [ -f "$d/$name" ] && tarball=$d/$name
+done
+: "${tarball:=$here/../shared/vendor/$name}"
 want=3621e9b6598efc2d3da52a8831bfb2b0ce02292b29f28ef0574df0c810142001
 [ -f "$tarball" ] || { echo "softhsm27.sh: $tarball: not found" >&2; exit 1; }
 sum=$(sha256sum "$tarball" | cut -d' ' -f1)

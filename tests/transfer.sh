@@ -175,6 +175,41 @@ for k in $keys; do
 	else not_ok "openssl could not open $id"; diag "$T/err"; fi
 done
 
+# --- the five other key types, opened by the OpenSSL command line alone ---
+# With the four above: RSA 2048/3072/4096, EC P-256/384/521, AES 128/192/256, on each module's
+# own path.  An AES key is shown by a ciphertext the token made with it before its copy.
+more="rsa3072:RSA:3072 ec384:EC:P-384 ec521:EC:P-521 aes128:AES:128 aes192:AES:192"
+[ -z "${P11BYOK_MEMCHECK:-}${P11BYOK_SANITIZED:-}" ] || more="ec521:EC:P-521 aes128:AES:128"
+for k in $more; do
+	IFS=: read -r id type size <<<"$k"
+	if [ "$type" = EC ]; then spec="curve=$size"; else spec="size=$size"; fi
+	run wp --token "$W" generate type="$type" "$spec" ident="$id"
+	[ "$type" != AES ] || $PW --encrypt --mechanism AES-CBC --iv $IV \
+		--id "$(printf '%s' "$id" | xxd -p)" -i "$T/plain" -o "$T/$id.enc" >/dev/null 2>&1
+	run wp --token "$W" modify-acls --ident "$id" --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID"
+	f="$T/byok/soft-$id.byok"
+	run wp --token "$W" package --ident "$id" --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" \
+		--friendly-name "soft-$id" -o "$f" "${cards23[@]}"
+	[ "$rc" -eq 0 ] || { not_ok "$id: generate, modify-acls and package"; diag "$T/err"; continue; }
+	byok_open "$f" "$SOFT_KEY" "$T/key" 2>"$T/err"
+	if [ "$type" = AES ]; then
+		openssl enc -d -aes-$size-cbc -nopad -K "$(xxd -p -c 64 "$T/key")" -iv $IV \
+			-in "$T/$id.enc" -out "$T/dec" 2>/dev/null
+		assert "openssl opens $id: the raw $size-bit key decrypts what the token encrypted" \
+			cmp -s "$T/plain" "$T/dec"
+		continue
+	fi
+	# The public half the token gave at generation (pkcs11-tool 0.23 cannot read a P-384 one).
+	want=$(jq -r --arg id "$id" 'select(.command == "generate" and .ident == $id) |
+		.public_key_sha256' "$T/kmdata/audit.log")
+	der_trim "$T/key" "$T/key.der"
+	have=$(openssl pkey -inform DER -in "$T/key.der" -pubout -outform DER 2>/dev/null |
+		sha256sum | cut -d' ' -f1)
+	if [ -n "$want" ] && [ "$have" = "$want" ]; then
+		ok "openssl opens $id: the recovered key's public half is the one generate recorded"
+	else not_ok "openssl could not open $id ($have, want $want)"; diag "$T/err"; fi
+done
+
 # --- refusals that must leave the token as it was ---
 before=$(objects "$PW")
 expect 2 "1 card given, but this world needs 2 of its 3 cards" "package with one card is refused" -- \
