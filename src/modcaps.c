@@ -95,6 +95,14 @@ verdict(struct modcap *c, enum modcap_verdict v, const char *what, CK_RV rv, con
 	snprintf(c->note, sizeof c->note, "%s%s%s", said, said[0] && then[0] ? ": " : "", then);
 }
 
+/* The probe's own AES session key was refused: the module cannot make what the flow makes. */
+static void
+no_session_key(struct modcap *c, CK_RV rv)
+{
+	verdict(c, MODCAP_NO, "a session AES key for the probe", rv, "the module cannot make "
+	    "the keys the flow makes (CKM_AES_KEY_GEN)");
+}
+
 /* C_InitToken on a slot that does not exist: a module that has it says so
  * (CKR_SLOT_ID_INVALID); nothing can be initialised by the probe.  */
 static void
@@ -191,8 +199,7 @@ probe_wwt(struct p11 *p, struct modcap *c)
 	if ((rv = session_key(p, true, false, &w)) != CKR_OK ||
 	    (rv = session_key(p, false, false, &a)) != CKR_OK ||
 	    (rv = session_key(p, false, true, &b)) != CKR_OK) {
-		verdict(c, MODCAP_NO, "session AES keys for the probe", rv, "the module "
-		    "cannot make the keys the flow makes (CKM_AES_KEY_GEN)");
+		no_session_key(c, rv);
 	} else if ((rv = try_wrap(p, w, a)) != CKR_OK) {
 		verdict(c, MODCAP_NO, "C_WrapKey of an extractable key", rv, "the module "
 		    "cannot wrap what the flow wraps (CKM_AES_KEY_WRAP_PAD)");
@@ -222,8 +229,7 @@ probe_copy(struct p11 *p, struct modcap *c)
 
 	c->name = "C_CopyObject with fewer usages";
 	if ((rv = session_key(p, false, false, &k)) != CKR_OK)
-		verdict(c, MODCAP_NO, "a session AES key for the probe", rv, "the module "
-		    "cannot make the keys the flow makes (CKM_AES_KEY_GEN)");
+		no_session_key(c, rv);
 	else if ((rv = p11_fn(p)->C_CopyObject(p11_session(p), k, t, 2, &copy)) != CKR_OK)
 		verdict(c, MODCAP_NO, "", rv, "modify-acls cannot make the reduced-permission "
 		    "copy that is the only thing a transfer may wrap");
@@ -257,8 +263,7 @@ probe_private(struct p11 *p, struct modcap *c)
 
 	c->name = "a private key wrapped";
 	if ((rv = session_key(p, true, false, &w)) != CKR_OK)
-		verdict(c, MODCAP_NO, "a session AES key for the probe", rv, "the module "
-		    "cannot make the keys the flow makes (CKM_AES_KEY_GEN)");
+		no_session_key(c, rv);
 	else if ((rv = p11_fn(p)->C_GenerateKeyPair(p11_session(p), &gen, pub, 2, priv, 5, &hp,
 	    &hk)) != CKR_OK)
 		verdict(c, MODCAP_NO, "a sensitive, extractable EC key pair", rv, "the module "
