@@ -721,6 +721,7 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 			goto out;
 		/* Logged in once, with the PIN that is about to be replaced. */
 		if ((r = p11_login_so(p, old_so, old_len, desc)) != 0 ||
+		    (r = modcaps_require_so_trust(p)) != 0 ||
 		    (r = adopt_clear_trust(p, a)) != 0)
 			goto out;
 	}

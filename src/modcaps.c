@@ -333,6 +333,23 @@ modcaps_serial_distinct(struct p11 *p, char *why, size_t len)
 }
 
 int
+modcaps_require_so_trust(struct p11 *p)
+{
+	EVP_PKEY *pk = EVP_RSA_gen(2048);
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	CK_RV rv = pk != NULL ? make_trusted(p, true, pk, &h) : CKR_HOST_MEMORY;
+
+	EVP_PKEY_free(pk);
+	drop(p, &h);
+	if (rv == CKR_OK)
+		return 0;
+	msg_err("module %s cannot run the BYOK flow: its security officer cannot make a trusted "
+	    "key (%s), so the quorum could never approve a transfer; nothing was changed",
+	    p11_module_path(p), ck_rv_name(rv));
+	return P11BYOK_EFAIL;
+}
+
+int
 modcaps_require_world(struct p11 *p, bool free)
 {
 	char why[160];

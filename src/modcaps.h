@@ -56,4 +56,9 @@ bool modcaps_serial_distinct(struct p11 *p, char *why, size_t len);
  * what follows.  */
 int modcaps_require_world(struct p11 *p, bool free);
 
+/* Logged in as the security officer (world init --adopt, before the SO PIN changes): the SO
+ * can make a trusted key, as the quorum's approval of each transfer needs.  A public
+ * session key, destroyed at once.  0, or P11BYOK_EFAIL after one line.  */
+int modcaps_require_so_trust(struct p11 *p);
+
 #endif

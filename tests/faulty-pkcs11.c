@@ -22,6 +22,8 @@
  *                    module that lists a mechanism without the use (CKF_WRAP) would
  *   P11FAULT_SERIAL  S: every token's serial number reads S (tpm2-pkcs11 gives all its
  *                    tokens 0000000000000000)
+ *   P11FAULT_REFUSE_TRUSTED  any value: C_CreateObject of a CKA_TRUSTED object is
+ *                    CKR_ATTRIBUTE_READ_ONLY, even for the security officer
  *   P11FAULT_IGNORE_TRUSTED  any value: C_CreateObject drops CKA_TRUSTED from the template
  *                    and succeeds, as a module that lets anyone create trusted keys
  *
@@ -53,7 +55,7 @@ static enum { MODE_BEFORE, MODE_AFTER, MODE_KILL } mode;
 static int faulting;	/* the call in progress is the one to fail, in mode after or kill */
 static unsigned long flip_wrap, wraps_filled;
 static unsigned long flags_mech, flags_value;
-static int no_init_token, ignore_trusted, flags_set;
+static int no_init_token, ignore_trusted, refuse_trusted, flags_set;
 
 static const struct { const char *name; ck_rv_t rv; } rv_names[] = {
 	{ "CKR_GENERAL_ERROR", CKR_GENERAL_ERROR }, { "CKR_FUNCTION_FAILED", CKR_FUNCTION_FAILED },
@@ -95,6 +97,7 @@ load(void)
 		flip_wrap = strtoul(at, NULL, 0);
 	no_init_token = getenv("P11FAULT_NO_INIT_TOKEN") != NULL;
 	ignore_trusted = getenv("P11FAULT_IGNORE_TRUSTED") != NULL;
+	refuse_trusted = getenv("P11FAULT_REFUSE_TRUSTED") != NULL;
 	if ((at = getenv("P11FAULT_MECH_FLAGS")) != NULL && (colon = strchr(at, ':')) != NULL) {
 		flags_mech = strtoul(at, NULL, 0);
 		flags_value = strtoul(colon + 1, NULL, 0);
@@ -359,6 +362,9 @@ f_C_CreateObject(ck_session_handle_t session, struct ck_attribute *templ, unsign
 
 	if ((rv = enter("C_CreateObject")) != CKR_OK)
 		return rv;
+	for (unsigned long i = 0; refuse_trusted && i < count; i++)
+		if (templ[i].type == CKA_TRUSTED)
+			return leave(CKR_ATTRIBUTE_READ_ONLY);
 	if (ignore_trusted) {
 		struct ck_attribute kept[64];
 		unsigned long n = 0;
