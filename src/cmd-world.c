@@ -851,10 +851,18 @@ init(struct ctx *ctx, const struct command *cmd, struct args *a)
 committed:
 	/* The token holds (or may hold) the new SO secret: the cards are its only copy and
 	 * stay.  The step that failed said what failed; this says what to do.  */
-	msg_warn("world init stopped after token '%s' (serial %s) took (or may have taken) the "
-	    "new SO secret, and %s was not written: keep the cards in %s, the only copy of its "
-	    "SO PIN, and run the same world init again to finish it", p11_token_label(p),
-	    p11_token_serial(p), world_file, a->cards_dir);
+	if (msg_ck_inability(msg_last_ck()))
+		msg_warn("world init stopped after token '%s' (serial %s) took (or may have taken) "
+		    "the new SO secret, because the module cannot do a step the flow needs (%s): "
+		    "running it again fails the same way; keep the cards in %s, the only copy of "
+		    "its SO PIN, and reinitialise the token with the vendor's tool or use another "
+		    "module", p11_token_label(p), p11_token_serial(p), ck_rv_name(msg_last_ck()),
+		    a->cards_dir);
+	else
+		msg_warn("world init stopped after token '%s' (serial %s) took (or may have taken) "
+		    "the new SO secret, and %s was not written: keep the cards in %s, the only copy "
+		    "of its SO PIN, and run the same world init again to finish it",
+		    p11_token_label(p), p11_token_serial(p), world_file, a->cards_dir);
 	token_changed = true;
 out:
 	if (r != 0 && !token_changed) {

@@ -119,10 +119,28 @@ msg_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+static CK_RV last_ck = CKR_OK;
+
+CK_RV
+msg_last_ck(void)
+{
+	return last_ck;
+}
+
+bool
+msg_ck_inability(CK_RV rv)
+{
+	return rv == CKR_FUNCTION_NOT_SUPPORTED || rv == CKR_MECHANISM_INVALID ||
+	    rv == CKR_MECHANISM_PARAM_INVALID || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+	    rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_KEY_TYPE_INCONSISTENT ||
+	    rv == CKR_TEMPLATE_INCONSISTENT || rv == CKR_ATTRIBUTE_READ_ONLY;
+}
+
 void
 msg_ck(CK_RV rv, const char *fmt, ...)
 {
 	char suffix[256];
+	last_ck = rv;
 	va_list ap;
 	snprintf(suffix, sizeof suffix, ": %s (%s)", p11_kit_strerror(rv), ck_rv_name(rv));
 	va_start(ap, fmt);

@@ -38,6 +38,10 @@ void msg_out(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg_debug(const char *fmt, ...) MSG_PRINTF(1, 2);
 /* Error line ending with ": <p11-kit's text> (CKR_NAME)" for rv. */
 void msg_ck(CK_RV rv, const char *fmt, ...) MSG_PRINTF(2, 3);
+/* The CK_RV the last msg_ck reported (CKR_OK when none), and whether an answer says the
+ * module cannot do what was asked at all (running again fails the same way).  */
+CK_RV msg_last_ck(void);
+bool msg_ck_inability(CK_RV rv);
 /* Error line ending with the drained OpenSSL error queue. */
 void msg_ssl(const char *fmt, ...) MSG_PRINTF(1, 2);
 

@@ -236,17 +236,24 @@ fw() {	# fw ENV... -- ARGS...: world init through the faulty module, 2/3 cards i
 		--kmdata "$T/kf" --pin-file "$T/pin2" world init --acs-quorum 2/3 --cards-dir "$T/cf" \
 		"${pf[@]}" "$@"
 }
-# The tokens' files byte for byte (objects, PINs, labels), and the disk.
-tokens() { find "$T/tokens" -type f ! -name '*.lock' -exec sha256sum {} + | LC_ALL=C sort; }
+# The tokens' object files byte for byte, their labels and initialised state, the vendor
+# token's two PINs (token.object also keeps a login count an SO login may reset), the disk.
+tokens() {
+	find "$T/tokens" -type f ! -name '*.lock' ! -name token.object -exec sha256sum {} + |
+		LC_ALL=C sort
+	"$SOFTHSM2_UTIL" --show-slots | grep -E 'Label:|Initialized:|Serial number:'
+}
+vendor_pins() {
+	"$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label vendor --login --login-type so \
+		--so-pin 87654321 --change-pin --new-pin 87654321 >/dev/null 2>&1 &&
+		"$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label vendor --login --pin 4321 \
+		-O >/dev/null 2>&1
+}
 untouched() {
 	[ "$(tokens)" = "$tokens_before" ] && [ ! -e "$T/kf/world" ] &&
-		[ -z "$(ls -A "$T/cf" 2>/dev/null)" ]
+		[ -z "$(ls -A "$T/cf" 2>/dev/null)" ] && vendor_pins
 }
 if [ -f "${FAULTY_MODULE:-}" ]; then
-	# A good SO login resets the count the wrong SO PIN above left in the token's file: one
-	# (to the same PIN) first, so that what the cases do is all that could differ.
-	"$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label vendor --login --login-type so \
-		--so-pin 87654321 --change-pin --new-pin 87654321 >/dev/null 2>&1
 	tokens_before=$(tokens)
 	kwp=$((0x210a))
 	for c in "P11FAULT_NO_INIT_TOKEN=1|C_InitToken: not supported.*--adopt|without C_InitToken|" \
@@ -364,4 +371,27 @@ if jq -e --arg h "$hash" 'select(.command == "world init") | .world_hash == $h a
 else not_ok "audit event"; diag "$K1/audit.log"; fi
 expect 0 "" "the audit chain verifies" -- p11 --kmdata "$K1" audit verify
 
+# --- a module that fails a step for want of the capability, after C_InitToken ---
+# (where the checks before could not see it): the message says so, not "run again".
+if [ -f "${FAULTY_MODULE:-}" ]; then
+	fw() { mapfile -t pf < <(passes 3)
+		"$P11BYOK" --module "$FAULTY_MODULE" --kmdata "$T/kg" --pin-file "$T/pin" world init \
+			--acs-quorum 2/3 --cards-dir "$T/cg" --label late "${pf[@]}" </dev/null; }
+	P11FAULT_MODULE=$SOFTHSM2_MODULE P11FAULT_LOG=$T/late.calls fw >/dev/null 2>&1
+	at=$(awk '/C_InitToken/ { init = 1 } init && /C_GenerateKey$/ { print $1; exit }' \
+		"$T/late.calls")
+	"$PKCS11_TOOL" --module "$SOFTHSM2_MODULE" --token-label late --login --login-type so \
+		--so-pin "$("$SO_PIN_TOOL" "$T/cg/card-1-of-3.acs" "$T/pass1" \
+		"$T/cg/card-2-of-3.acs" "$T/pass2" 2>/dev/null)" --init-token --label gone \
+		>/dev/null 2>&1 || true
+	rm -rf "$T/kg" "$T/cg"
+	P11FAULT_MODULE=$SOFTHSM2_MODULE P11FAULT_AT=$at P11FAULT_RV=CKR_FUNCTION_NOT_SUPPORTED \
+		run fw
+	if [ -n "$at" ] && [ "$rc" -ne 0 ] && grep -q "because the module cannot do a step the flow needs (CKR_FUNCTION_NOT_SUPPORTED): running it again fails the same way; keep the cards" "$T/err" &&
+		[ -f "$T/cg/card-1-of-3.acs" ]; then
+		ok "a step the module cannot do after C_InitToken is named as such, cards kept"
+	else not_ok "a late inability (call $at, exit $rc)"; diag "$T/err"; fi
+else
+	skip "tests/faulty-pkcs11.so not built"
+fi
 done_testing
