@@ -265,6 +265,21 @@ assert "the package line records the wrap ($wrap) and its known-answer check: co
 	(.wrap_check.aes_bits | tostring) + " " + .wrap_check.result' "$T/kmdata/audit.log" |
 	tail -n 1)" = "$wrap SHA-1 256 correct"
 
+# What the security officer makes for one transfer, from the module's call log: the KEK as a
+# session object, and on the composed path only the single-use transfer key (C_GenerateKey
+# between the second C_Login, the SO's, and its C_Logout).
+rm -f "$T/so.calls"
+P11FAULT_MODULE=$SOFTHSM2_MODULE P11FAULT_LOG=$T/so.calls run "$P11BYOK" --module \
+	"$FAULTY_MODULE" --regions "$REGIONS" --kmdata "$T/kmdata" --pin-file "$T/pin" --token "$W" \
+	package --ident rsa2048 --kek-pem "$SOFT_PEM" --kek-id "$SOFT_ID" --friendly-name logged \
+	-o "$T/byok/logged.byok" "${cards23[@]}"
+so_gen=$(awk '/ C_Login$/ { n++ } n == 2 && / C_GenerateKey$/ { g++ }
+	n == 2 && / C_Logout$/ { exit } END { print g + 0 }' "$T/so.calls")
+want=1; onecall && want=0
+[ "$rc" -eq 0 ] && [ "$so_gen" -eq "$want" ] &&
+	ok "the security officer makes $want transfer key for a $wrap wrap" ||
+	{ not_ok "transfer keys the SO made: $so_gen, want $want (exit $rc)"; diag "$T/err"; }
+
 # --- a module whose wrap comes out corrupt (one byte flipped by tests/faulty-pkcs11.so) ---
 # The known-answer check opens its throwaway wrap and refuses before the cards are asked:
 # no file, no package line, no object left.
