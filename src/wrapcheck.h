@@ -3,10 +3,11 @@
  * A module can take a mechanism parameter and ignore it (SoftHSMv2 2.7.0's
  * CKM_RSA_AES_KEY_WRAP never reads hashAlg: asked for OAEP SHA-256 it makes SHA-1), and its
  * file then looks right and is refused by the cloud days later.  So the same wrap the
- * transfer makes (wrap.h) is first made of a throwaway AES key of known value, under a
+ * transfer makes (wrap.h) is first made of a throwaway AES key the token draws, under a
  * throwaway RSA public key whose private half only this process holds (in OpenSSL), and
- * opened here.  Session objects only, made public (no login needed) and destroyed at once:
- * the check touches no token object.  */
+ * opened here; the key inside is compared with the token's by a ciphertext of each, so no
+ * key value crosses the PKCS#11 boundary either way.  Session objects only, public, and
+ * destroyed at once: the check touches no token object.  */
 #ifndef P11BYOK_WRAPCHECK_H
 #define P11BYOK_WRAPCHECK_H
 
