@@ -160,9 +160,9 @@ slots_section(struct p11 *p, int *r)
 }
 
 static json_t *
-mechanisms_section(struct p11 *p, enum path *path, bool *keygen_ok)
+mechanisms_section(struct p11 *p, enum path *path, bool *keygen_ok, bool *failed)
 {
-	int have[16];
+	int have[16] = { 0 };
 	json_t *arr = json_array();
 
 	if (p11_token_info(p)->flags & CKF_TOKEN_INITIALIZED)
@@ -176,7 +176,10 @@ mechanisms_section(struct p11 *p, enum path *path, bool *keygen_ok)
 		const struct modcaps_mech *m = &modcaps_mechs[i];
 		CK_MECHANISM_INFO info;
 		CK_FLAGS flags;
-		have[i] = modcaps_mech(p, m, &flags);
+		if ((have[i] = modcaps_mech(p, m, &flags)) == MODCAPS_FAILED) {
+			*failed = true;
+			break;
+		}
 		/* Listed without the flag of its use is no use: say which flag is missing. */
 		msg_out("  %-26s %-8s %s%s\n", m->name, have[i] == 1 ? "present" : have[i] == 0 ?
 		    "missing" : "unusable", m->use, have[i] >= 0 ? "" : (m->flags & ~flags &
@@ -391,7 +394,10 @@ run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	if ((r = p11_select_token(p, ctx_token(ctx), P11_WANT_ANY)) == 0) {
 		json_decref(mech);
-		mech = mechanisms_section(p, &path, &keygen_ok);
+		bool mech_failed = false;
+		mech = mechanisms_section(p, &path, &keygen_ok, &mech_failed);
+		if (mech_failed)
+			r = P11BYOK_EFAIL;
 		json_t *tok = json_pack("{s:s, s:s, s:I}", "label", p11_token_label(p), "serial",
 		    p11_token_serial(p), "slot", (json_int_t)p11_slot(p));
 		char why[160];

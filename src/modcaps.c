@@ -31,10 +31,16 @@ int
 modcaps_mech(struct p11 *p, const struct modcaps_mech *m, CK_FLAGS *flags)
 {
 	CK_MECHANISM_INFO info;
+	CK_RV rv;
 
 	*flags = 0;
-	if (!p11_has_mechanism(p, m->type, &info))
+	if ((rv = p11_mechanism(p, m->type, &info)) == CKR_MECHANISM_INVALID)
 		return 0;
+	if (rv != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for %s (C_GetMechanismInfo)",
+		    p11_token_label(p), m->name);
+		return MODCAPS_FAILED;
+	}
 	*flags = info.flags;
 	return (info.flags & m->flags) == m->flags ? 1 : -1;
 }
@@ -64,11 +70,17 @@ session_key(struct p11 *p, bool wrap, bool wwt, CK_OBJECT_HANDLE *h)
 	return p11_fn(p)->C_GenerateKey(p11_session(p), &gen, t, sizeof t / sizeof t[0], h);
 }
 
+/* The first destroy of a probe's session object that failed (CKR_OK when none): the
+ * object dies with the session, but a module that fails it is not to be worked with.  */
+static CK_RV drop_failed = CKR_OK;
+
 static void
 drop(struct p11 *p, CK_OBJECT_HANDLE *h)
 {
-	if (*h != CK_INVALID_HANDLE)
-		(void)p11_fn(p)->C_DestroyObject(p11_session(p), *h);
+	CK_RV rv;
+	if (*h != CK_INVALID_HANDLE &&
+	    (rv = p11_fn(p)->C_DestroyObject(p11_session(p), *h)) != CKR_OK && drop_failed == CKR_OK)
+		drop_failed = rv;
 	*h = CK_INVALID_HANDLE;
 }
 
@@ -360,7 +372,8 @@ modcaps_require_world(struct p11 *p, bool free)
 	bool path;
 
 	for (size_t i = 0; i < modcaps_nmechs; i++)
-		have[i] = modcaps_mech(p, &modcaps_mechs[i], &flags);
+		if ((have[i] = modcaps_mech(p, &modcaps_mechs[i], &flags)) == MODCAPS_FAILED)
+			return P11BYOK_EFAIL;
 	path = have[MODCAPS_NATIVE] == 1 || (have[3] == 1 && have[4] == 1);
 	for (size_t i = 0; i < modcaps_nmechs; i++) {
 		bool needed = i < 3 || i == 4 || (i == 3 && !path);
@@ -379,6 +392,11 @@ modcaps_require_world(struct p11 *p, bool free)
 		return P11BYOK_EFAIL;
 	}
 	modcaps_probe(p, !free, caps);
+	if (drop_failed != CKR_OK) {
+		msg_ck(drop_failed, "cannot destroy a session object of the module check on token "
+		    "'%s' (C_DestroyObject)", p11_token_label(p));
+		return P11BYOK_EFAIL;
+	}
 	for (size_t i = 0; i < MODCAPS_NPROBES; i++) {
 		if (caps[i].v != MODCAP_NO || (i == 0 && !free))
 			continue;

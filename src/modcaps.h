@@ -23,7 +23,9 @@ extern const size_t modcaps_nmechs;
 enum { MODCAPS_NATIVE = 5 };	/* modcaps_mechs[]: CKM_RSA_AES_KEY_WRAP's index */
 
 /* Whether the token offers M with its flags: 1 yes, 0 not listed, -1 listed without a flag
- * its use needs (*FLAGS then says which are there).  */
+ * its use needs (*FLAGS then says which are there), MODCAPS_FAILED when the module failed
+ * to answer (one line said so).  */
+#define MODCAPS_FAILED (-2)
 int modcaps_mech(struct p11 *p, const struct modcaps_mech *m, CK_FLAGS *flags);
 
 enum modcap_verdict { MODCAP_YES, MODCAP_NO, MODCAP_UNKNOWN };

@@ -148,12 +148,29 @@ kwp_open(const unsigned char *key, size_t keylen, const unsigned char *in, size_
 	return ok ? 0 : -1;
 }
 
-/* Whether TYPE is offered with CKF_WRAP: a mechanism listed without it cannot wrap. */
-static bool
-can_wrap(struct p11 *p, CK_MECHANISM_TYPE type)
+/* Whether TYPE (NAME) is offered with CKF_WRAP (a mechanism listed without it cannot
+ * wrap): 1 or 0, or -1 when the module failed to answer (one line said so).  */
+static int
+can_wrap(struct p11 *p, CK_MECHANISM_TYPE type, const char *name)
 {
 	CK_MECHANISM_INFO info;
-	return p11_has_mechanism(p, type, &info) && (info.flags & CKF_WRAP);
+	CK_RV rv = p11_mechanism(p, type, &info);
+
+	if (rv == CKR_MECHANISM_INVALID)
+		return 0;
+	if (rv != CKR_OK) {
+		msg_ck(rv, "cannot ask token '%s' for %s (C_GetMechanismInfo)", p11_token_label(p),
+		    name);
+		return -1;
+	}
+	return (info.flags & CKF_WRAP) != 0;
+}
+
+/* Destroys the session object *H, if any.  CKR_OK, or the module's answer. */
+static CK_RV
+drop(struct p11 *p, CK_OBJECT_HANDLE h)
+{
+	return h == CK_INVALID_HANDLE ? CKR_OK : p11_fn(p)->C_DestroyObject(p11_session(p), h);
 }
 
 /* Opens CT (LEN bytes) as WP says, with the throwaway key, and judges it: the key wrapped
@@ -250,10 +267,19 @@ wrapcheck_run(struct p11 *p, const struct wrap_params *wp, struct wrapcheck *c)
 	const char *step = NULL;
 	CK_RV rv;
 
+	int have[2];
+	int r = 0;
+
 	memset(c, 0, sizeof *c);
 	c->wp = *wp;
-	if (wp->native ? !can_wrap(p, CKM_RSA_AES_KEY_WRAP) :
-	    !can_wrap(p, CKM_RSA_PKCS_OAEP) || !can_wrap(p, CKM_AES_KEY_WRAP_PAD)) {
+	if (wp->native) {
+		have[0] = have[1] = can_wrap(p, CKM_RSA_AES_KEY_WRAP, "CKM_RSA_AES_KEY_WRAP");
+	} else if ((have[0] = can_wrap(p, CKM_RSA_PKCS_OAEP, "CKM_RSA_PKCS_OAEP")) >= 0) {
+		have[1] = can_wrap(p, CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD");
+	}
+	if (have[0] < 0 || have[1] < 0)
+		return -1;
+	if (have[0] == 0 || have[1] == 0) {
 		c->result = WRAPCHECK_MISSING;
 		snprintf(c->detail, sizeof c->detail, "not offered for wrapping (CKF_WRAP)");
 		return 0;
@@ -280,15 +306,16 @@ refused:
 	c->rv = rv;
 	snprintf(c->detail, sizeof c->detail, "%s: %s", step, ck_rv_name(rv));
 out:
-	/* Session objects: a failed destroy leaves them to the session's end. */
-	if (kek != CK_INVALID_HANDLE)
-		(void)p11_fn(p)->C_DestroyObject(p11_session(p), kek);
-	if (key != CK_INVALID_HANDLE)
-		(void)p11_fn(p)->C_DestroyObject(p11_session(p), key);
-	if (transfer != CK_INVALID_HANDLE)
-		(void)p11_fn(p)->C_DestroyObject(p11_session(p), transfer);
+	/* Session objects: one the module fails to destroy dies with the session, but a module
+	 * that fails is not to be worked with.  */
+	CK_RV d[3] = { drop(p, kek), drop(p, key), drop(p, transfer) };
+	if ((rv = d[0] != CKR_OK ? d[0] : d[1] != CKR_OK ? d[1] : d[2]) != CKR_OK) {
+		msg_ck(rv, "cannot destroy a session object of the known-answer check on token "
+		    "'%s' (C_DestroyObject)", p11_token_label(p));
+		r = -1;
+	}
 	free(ct);
-	return 0;
+	return r;
 }
 
 int

@@ -31,7 +31,8 @@ struct wrapcheck {
 };
 
 /* Checks WP's wrap on P's token (a session must be open) into *OUT.  Returns 0, or -1
- * when this machine cannot make the check (OpenSSL or memory failed; one line said).  */
+ * when the check cannot be made (OpenSSL or memory failed, or the module failed a call
+ * that is no answer: C_GetMechanismInfo, C_DestroyObject; one line said).  */
 int wrapcheck_run(struct p11 *p, const struct wrap_params *wp, struct wrapcheck *out);
 
 /* "correct", "ignored parameter", "wrong output", "refused", "missing". */
