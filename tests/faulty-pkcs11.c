@@ -3,6 +3,7 @@
  *
  *   P11FAULT_MODULE  the real module (default: SoftHSMv2)
  *   P11FAULT_AT      fail the Nth call (1-based, counting every call but C_GetFunctionList)
+ *   P11FAULT_AT_CALL C_Name:N — fail the Nth call of C_Name instead (as P11FAULT_AT does)
  *   P11FAULT_RV      the ck_rv_t it returns: a name (CKR_DEVICE_ERROR) or a number (0x30);
  *                    default CKR_DEVICE_ERROR
  *   P11FAULT_LOG     append "N C_Name" per call, and "N C_Name FAULT" for the failed one
@@ -50,6 +51,8 @@ static ck_rv_t fault_rv = CKR_DEVICE_ERROR;
 static FILE *log_file;
 static char kill_name[64], stop_name[64];
 static unsigned long kill_after, kill_seen, stop_after, stop_seen;
+static char at_name[64];
+static unsigned long at_nth, at_seen;
 static int kill_next, stop_next;
 static enum { MODE_BEFORE, MODE_AFTER, MODE_KILL } mode;
 static int faulting;	/* the call in progress is the one to fail, in mode after or kill */
@@ -64,6 +67,8 @@ static const struct { const char *name; ck_rv_t rv; } rv_names[] = {
 	{ "CKR_SESSION_HANDLE_INVALID", CKR_SESSION_HANDLE_INVALID },
 	{ "CKR_SESSION_CLOSED", CKR_SESSION_CLOSED }, { "CKR_TOKEN_NOT_PRESENT", CKR_TOKEN_NOT_PRESENT },
 	{ "CKR_USER_NOT_LOGGED_IN", CKR_USER_NOT_LOGGED_IN },
+	{ "CKR_FUNCTION_NOT_SUPPORTED", CKR_FUNCTION_NOT_SUPPORTED },
+	{ "CKR_MECHANISM_INVALID", CKR_MECHANISM_INVALID },
 };
 
 static int
@@ -108,6 +113,11 @@ load(void)
 		memcpy(kill_name, kill, (size_t)(colon - kill));
 		kill_after = strtoul(colon + 1, NULL, 0);
 	}
+	if ((kill = getenv("P11FAULT_AT_CALL")) != NULL && (colon = strchr(kill, ':')) != NULL &&
+	    (size_t)(colon - kill) < sizeof at_name) {
+		memcpy(at_name, kill, (size_t)(colon - kill));
+		at_nth = strtoul(colon + 1, NULL, 0);
+	}
 	if ((kill = getenv("P11FAULT_STOP_AFTER")) != NULL && (colon = strchr(kill, ':')) != NULL &&
 	    (size_t)(colon - kill) < sizeof stop_name) {
 		memcpy(stop_name, kill, (size_t)(colon - kill));
@@ -120,7 +130,8 @@ load(void)
 static ck_rv_t
 enter(const char *name)
 {
-	int fail = ++calls == fault_at;
+	int fail = ++calls == fault_at ||
+	    (at_nth != 0 && strcmp(name, at_name) == 0 && ++at_seen == at_nth);
 	if (kill_next)
 		raise(SIGKILL);
 	if (stop_next) {
