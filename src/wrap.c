@@ -3,6 +3,7 @@
 #include "wrap.h"
 #include "pkcs11-extra.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +18,12 @@ static const struct {
 	CK_MECHANISM_TYPE hash;
 	CK_RSA_PKCS_MGF_TYPE mgf;
 	const char *name;
+	const EVP_MD *(*md)(void);
 } hashes[] = {
-	{ CKM_SHA_1, CKG_MGF1_SHA1, "SHA-1" }, { CKM_SHA256, CKG_MGF1_SHA256, "SHA-256" },
-	{ CKM_SHA384, CKG_MGF1_SHA384, "SHA-384" }, { CKM_SHA512, CKG_MGF1_SHA512, "SHA-512" },
+	{ CKM_SHA_1, CKG_MGF1_SHA1, "SHA-1", EVP_sha1 },
+	{ CKM_SHA256, CKG_MGF1_SHA256, "SHA-256", EVP_sha256 },
+	{ CKM_SHA384, CKG_MGF1_SHA384, "SHA-384", EVP_sha384 },
+	{ CKM_SHA512, CKG_MGF1_SHA512, "SHA-512", EVP_sha512 },
 };
 
 const char *
@@ -29,6 +33,15 @@ wrap_hash_name(CK_MECHANISM_TYPE hash)
 		if (hashes[i].hash == hash)
 			return hashes[i].name;
 	return "?";
+}
+
+const EVP_MD *
+wrap_hash_md(CK_MECHANISM_TYPE hash)
+{
+	for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++)
+		if (hashes[i].hash == hash)
+			return hashes[i].md();
+	return NULL;
 }
 
 /* OAEP with WP's hash for the hash and MGF1, no label. */

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <openssl/evp.h>
 #include "p11.h"
 
 /* How a ciphertext is made: the way the module allows, and what the cloud target fixes. */
@@ -24,6 +25,9 @@ struct wrap_params wrap_params_azure(bool native);
 
 /* "SHA-1", "SHA-256", ... for an OAEP hash; "?" for another.  */
 const char *wrap_hash_name(CK_MECHANISM_TYPE hash);
+
+/* OpenSSL's digest for an OAEP hash; NULL for another.  */
+const EVP_MD *wrap_hash_md(CK_MECHANISM_TYPE hash);
 
 /* Whether the chosen token offers CKM_RSA_AES_KEY_WRAP, in *NATIVE.  Returns CKR_OK, or the
  * module's CK_RV when it could not say (a failure, not an answer).  */

@@ -46,13 +46,6 @@ wrapcheck_json(const struct wrapcheck *c)
 	    "detail", c->detail);
 }
 
-static const EVP_MD *
-md_of(CK_MECHANISM_TYPE hash)
-{
-	return hash == CKM_SHA_1 ? EVP_sha1() : hash == CKM_SHA256 ? EVP_sha256() :
-	    hash == CKM_SHA384 ? EVP_sha384() : hash == CKM_SHA512 ? EVP_sha512() : NULL;
-}
-
 /* A public AES session key of BITS the module draws: sensitive (its value is never read,
  * nor given: a trace of the check shows no key value), extractable, able to encrypt (the
  * check compares ciphertexts), and to wrap when WRAP (the composed path's transfer key).  */
@@ -118,7 +111,7 @@ oaep_open(CK_MECHANISM_TYPE hash, const unsigned char *in, size_t inlen, unsigne
     size_t *len)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(kat_rsa, NULL);
-	const EVP_MD *md = md_of(hash);
+	const EVP_MD *md = wrap_hash_md(hash);
 	int ok = ctx != NULL && md != NULL && EVP_PKEY_decrypt_init(ctx) > 0 &&
 	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) > 0 &&
 	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) > 0 &&
