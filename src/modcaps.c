@@ -4,11 +4,11 @@
 #include "msg.h"
 #include "pkcs11-extra.h"
 #include "pubkey.h"
+#include "wrapcheck.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -177,7 +177,7 @@ make_trusted(struct p11 *p, bool rsa, EVP_PKEY *pk, CK_OBJECT_HANDLE *h)
 static void
 probe_trusted(struct p11 *p, struct modcap *c)
 {
-	EVP_PKEY *pk = EVP_RSA_gen(2048);
+	EVP_PKEY *pk = wrapcheck_throwaway_rsa();
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
 	bool made = false;
 
@@ -190,7 +190,6 @@ probe_trusted(struct p11 *p, struct modcap *c)
 		made = make_trusted(p, rsa, pk, &h) == CKR_OK;
 		drop(p, &h);
 	}
-	EVP_PKEY_free(pk);
 	if (made)
 		verdict(c, MODCAP_NO, NULL, 0, "a session without the security officer made a "
 		    "CKA_TRUSTED key: anyone with the user PIN could give the trust the quorum "
@@ -347,11 +346,10 @@ modcaps_serial_distinct(struct p11 *p, char *why, size_t len)
 int
 modcaps_require_so_trust(struct p11 *p)
 {
-	EVP_PKEY *pk = EVP_RSA_gen(2048);
+	EVP_PKEY *pk = wrapcheck_throwaway_rsa();
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
 	CK_RV rv = pk != NULL ? make_trusted(p, true, pk, &h) : CKR_HOST_MEMORY;
 
-	EVP_PKEY_free(pk);
 	drop(p, &h);
 	if (rv == CKR_OK)
 		return 0;

@@ -23,6 +23,14 @@ static EVP_PKEY *kat_rsa;
 static struct wrapcheck done[8];
 static size_t ndone;
 
+EVP_PKEY *
+wrapcheck_throwaway_rsa(void)
+{
+	if (kat_rsa == NULL && (kat_rsa = EVP_RSA_gen(KAT_RSA_BITS)) == NULL)
+		msg_ssl("cannot make the throwaway RSA key of the module checks");
+	return kat_rsa;
+}
+
 const char *
 wrapcheck_result_name(enum wrapcheck_result r)
 {
@@ -277,10 +285,8 @@ wrapcheck_run(struct p11 *p, const struct wrap_params *wp, struct wrapcheck *c)
 		snprintf(c->detail, sizeof c->detail, "not offered for wrapping (CKF_WRAP)");
 		return 0;
 	}
-	if (kat_rsa == NULL && (kat_rsa = EVP_RSA_gen(KAT_RSA_BITS)) == NULL) {
-		msg_ssl("cannot make the throwaway RSA key of the known-answer check");
+	if (wrapcheck_throwaway_rsa() == NULL)
 		return -1;
-	}
 	c->result = WRAPCHECK_REFUSED;
 	step = "a session object for the check";
 	if ((rv = session_rsa(p, &kek)) != CKR_OK ||

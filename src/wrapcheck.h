@@ -12,6 +12,7 @@
 #define P11BYOK_WRAPCHECK_H
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include "p11.h"
 #include "wrap.h"
 
@@ -34,6 +35,11 @@ struct wrapcheck {
  * when the check cannot be made (OpenSSL or memory failed, or the module failed a call
  * that is no answer: C_GetMechanismInfo, C_DestroyObject; one line said).  */
 int wrapcheck_run(struct p11 *p, const struct wrap_params *wp, struct wrapcheck *out);
+
+/* The process's throwaway RSA-2048 key pair, drawn by OpenSSL on first use (the module
+ * checks of modcaps.h take its public part too); NULL after one line when it cannot be
+ * made.  It belongs to this module.  */
+EVP_PKEY *wrapcheck_throwaway_rsa(void);
 
 /* "correct", "ignored parameter", "wrong output", "refused", "missing". */
 const char *wrapcheck_result_name(enum wrapcheck_result r);
